@@ -1,0 +1,3 @@
+"""LangChain integration for the Azure AI Model Inference API."""
+
+__all__: list[str] = []

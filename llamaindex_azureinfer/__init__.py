@@ -1,0 +1,3 @@
+"""LlamaIndex integration for the Azure AI Model Inference API."""
+
+__all__: list[str] = []
