@@ -1,0 +1,233 @@
+"""The tour behind ``python -m azureinfer demo``.
+
+Each step prints what it does and what came back, and fails loudly if a result is wrong, so the
+demo doubles as a smoke test (CI runs it). Against the local emulator the answers are rule-based:
+tool arguments are synthesised from the prompt, JSON from the schema, and plain answers are the
+sentence of the given context that best matches the question.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+#: A few documents for the RAG step, bundled so the demo needs nothing from disk or network.
+CORPUS: tuple[tuple[str, str], ...] = (
+    (
+        "returns",
+        "Returns are accepted within 30 days of delivery. Items must be unused and in their "
+        "original packaging. Refunds are issued to the original payment method.",
+    ),
+    (
+        "shipping",
+        "Standard shipping takes 3 to 5 business days. Express shipping arrives the next "
+        "business day when ordered before noon.",
+    ),
+    (
+        "warranty",
+        "Every kettle carries a two year warranty covering defects in materials and "
+        "workmanship. The warranty does not cover limescale damage.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the demo sends its requests."""
+
+    endpoint: str
+    credential: str
+    local: bool
+    chat_model: str
+    other_chat_model: str
+    embeddings_model: str
+
+
+def _say(title: str) -> None:
+    print(f"\n== {title}")
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SystemExit(f"demo check failed: {message}")
+
+
+@contextlib.contextmanager
+def _target() -> Iterator[Target]:
+    endpoint = os.environ.get("AZURE_INFERENCE_ENDPOINT")
+    credential = os.environ.get("AZURE_INFERENCE_CREDENTIAL")
+    models = {
+        "chat_model": os.environ.get("AZUREINFER_DEMO_CHAT_MODEL", "gpt-4o"),
+        "other_chat_model": os.environ.get("AZUREINFER_DEMO_OTHER_CHAT_MODEL", "mistral-large"),
+        "embeddings_model": os.environ.get(
+            "AZUREINFER_DEMO_EMBEDDINGS_MODEL", "text-embedding-3-small"
+        ),
+    }
+    if endpoint and credential:
+        print(f"Talking to YOUR endpoint {endpoint} (from AZURE_INFERENCE_ENDPOINT).")
+        yield Target(endpoint=endpoint, credential=credential, local=False, **models)
+        return
+    from azureinfer.emulator import Emulator
+
+    with Emulator() as emu:
+        print(
+            f"Talking to the LOCAL EMULATOR at {emu.endpoint}.\n"
+            "It speaks the Azure AI Model Inference API but is rule-based, not a language model:\n"
+            "its answers are deterministic and documented in docs/emulator.md.\n"
+            "Set AZURE_INFERENCE_ENDPOINT and AZURE_INFERENCE_CREDENTIAL to use a real endpoint."
+        )
+        yield Target(endpoint=emu.endpoint, credential=emu.key, local=True, **models)
+
+
+def _step_sdk(t: Target) -> None:
+    _say("1. One call through the azure-ai-inference SDK")
+    from azure.ai.inference import ChatCompletionsClient
+    from azure.ai.inference.models import UserMessage
+    from azure.core.credentials import AzureKeyCredential
+
+    with ChatCompletionsClient(t.endpoint, AzureKeyCredential(t.credential)) as client:
+        reply = client.complete(
+            messages=[UserMessage("In one sentence: what is an inference endpoint?")],
+            model=t.chat_model,
+        )
+    text = reply.choices[0].message.content
+    print(f"{reply.model}: {text}")
+    _check(bool(text), "the SDK call returned no text")
+
+
+def _step_langchain(t: Target) -> None:
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.tools import tool
+    from pydantic import BaseModel, Field
+
+    from langchain_azureinfer import ChatAzureInference
+
+    llm = ChatAzureInference(model=t.chat_model, endpoint=t.endpoint, credential=t.credential)
+
+    _say("2. LangChain: prompt | model | parser")
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "Answer from this note: {note}"), ("human", "{question}")]
+    )
+    chain = prompt | llm | StrOutputParser()
+    answer = chain.invoke(
+        {"note": CORPUS[1][1], "question": "How long does standard shipping take?"}
+    )
+    print(answer)
+    _check(bool(answer), "the chain returned no text")
+
+    _say("3. LangChain: streaming with token usage")
+    last = None
+    for chunk in llm.stream("Name three uses of a kettle."):
+        print(chunk.content, end="", flush=True)
+        last = chunk if last is None else last + chunk
+    print()
+    _check(last is not None and last.usage_metadata is not None, "no usage on the stream")
+    assert last is not None and last.usage_metadata is not None
+    print(f"usage: {dict(last.usage_metadata)}")
+
+    _say("4. LangChain: a tool-calling round trip")
+
+    @tool
+    def order_status(order_id: int) -> str:
+        """Look up the delivery status of an order."""
+        return f"Order {order_id} left the warehouse this morning."
+
+    with_tools = llm.bind_tools([order_status])
+    question = "What is the order status of order 4521?"
+    first = with_tools.invoke(question)
+    _check(bool(first.tool_calls), "the model did not call the tool")
+    call = first.tool_calls[0]
+    print(f"tool call: {call['name']}({call['args']})")
+    result = order_status.invoke(call)
+    final = with_tools.invoke([("human", question), first, result])
+    print(f"final answer: {final.content}")
+    _check(bool(final.content), "no answer after the tool result")
+
+    _say("5. LangChain: structured output")
+
+    class Ticket(BaseModel):
+        """A support ticket."""
+
+        order_id: int = Field(description="the order number")
+        summary: str = Field(description="what the customer wants")
+
+    ticket = llm.with_structured_output(Ticket).invoke(
+        "Open a ticket: order 4521 arrived with a cracked lid, customer says 'replace the lid'."
+    )
+    print(repr(ticket))
+    _check(isinstance(ticket, Ticket), "structured output did not return a Ticket")
+
+
+def _step_llamaindex(t: Target) -> None:
+    from llama_index.core import Document, VectorStoreIndex
+
+    from llamaindex_azureinfer import AzureInference, AzureInferenceEmbedding
+
+    _say("6. LlamaIndex: a RAG query over three bundled documents")
+    llm = AzureInference(model=t.chat_model, endpoint=t.endpoint, credential=t.credential)
+    embed = AzureInferenceEmbedding(
+        model=t.embeddings_model, endpoint=t.endpoint, credential=t.credential
+    )
+    docs = [Document(text=text, metadata={"topic": topic}) for topic, text in CORPUS]
+    index = VectorStoreIndex.from_documents(docs, embed_model=embed)
+    engine = index.as_query_engine(llm=llm, similarity_top_k=1)
+    response = engine.query("How many days do I have to return an item?")
+    top = response.source_nodes[0].node.metadata["topic"]
+    print(f"retrieved: {top}\nanswer: {response}")
+    _check(top == "returns", f"retrieval ranked {top!r} first, expected 'returns'")
+
+
+def _step_compare(t: Target) -> None:
+    from langchain_azureinfer import ChatAzureInference
+
+    _say("7. Comparing two deployments with the same code")
+    question = (
+        "Context: Express shipping arrives the next business day when ordered before noon.\n"
+        "Question: When does express shipping arrive?"
+    )
+    print(f"{'deployment':<16} {'latency ms':>10} {'in':>5} {'out':>5}  answer")
+    for model in (t.chat_model, t.other_chat_model):
+        llm = ChatAzureInference(model=model, endpoint=t.endpoint, credential=t.credential)
+        start = time.perf_counter()
+        msg = llm.invoke(question)
+        ms = (time.perf_counter() - start) * 1000
+        usage: Any = msg.usage_metadata or {}
+        print(
+            f"{model:<16} {ms:>10.1f} {usage.get('input_tokens', 0):>5} "
+            f"{usage.get('output_tokens', 0):>5}  {str(msg.content)[:60]}"
+        )
+
+
+_FRAMEWORKS = ("langchain_core", "langchain", "llama_index", "pydantic")
+
+
+def run_demo(only: str | None = None) -> int:
+    """Run the tour (or one part of it) and return an exit code."""
+    steps: dict[str, list[Callable[[Target], None]]] = {
+        "sdk": [_step_sdk],
+        "langchain": [_step_langchain, _step_compare],
+        "llamaindex": [_step_llamaindex],
+    }
+    chosen = [only] if only else list(steps)
+    with _target() as target:
+        for part in chosen:
+            try:
+                for step in steps[part]:
+                    step(target)
+            except ModuleNotFoundError as exc:
+                if not (exc.name or "").startswith(_FRAMEWORKS):
+                    raise
+                extra = "langchain" if part == "langchain" else "llamaindex"
+                print(
+                    f"\n(skipping the {part} part: {exc.name or exc} is not installed; "
+                    f'pip install "azureinfer[{extra}]")'
+                )
+                if only:
+                    return 1
+    print("\nDemo finished.")
+    return 0
