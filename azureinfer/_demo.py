@@ -86,12 +86,11 @@ def _target() -> Iterator[Target]:
 def _step_sdk(t: Target) -> None:
     _say("1. One call through the azure-ai-inference SDK")
     from azure.ai.inference import ChatCompletionsClient
-    from azure.ai.inference.models import UserMessage
     from azure.core.credentials import AzureKeyCredential
 
     with ChatCompletionsClient(t.endpoint, AzureKeyCredential(t.credential)) as client:
         reply = client.complete(
-            messages=[UserMessage("In one sentence: what is an inference endpoint?")],
+            messages=[{"role": "user", "content": "In one sentence: what is an inference endpoint?"}],
             model=t.chat_model,
         )
     text = reply.choices[0].message.content
