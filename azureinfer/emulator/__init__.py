@@ -1,0 +1,1 @@
+"""Local Azure AI Model Inference API server (placeholder until the server lands)."""
