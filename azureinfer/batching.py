@@ -1,0 +1,684 @@
+"""Embedding batches: one engine behind both frameworks' embedding classes.
+
+```python
+from azureinfer.batching import BatchOptions, EmbeddingsSpec, embed_texts
+
+vectors = embed_texts(client, texts, EmbeddingsSpec(model="text-embedding-3-small",
+                                                    input_type="document"),
+                      BatchOptions(batch_size=96, max_concurrency=8))
+```
+
+What the engine guarantees:
+
+- exactly one vector (a list of floats) per input, in input order, whatever order the service
+  answers in (results are placed by the response's ``data[].index``); an empty input list gives
+  ``[]`` without a request;
+- inputs are split by count (``batch_size``) and by a size budget (``max_batch_chars``);
+- batches run with bounded concurrency: threads for the sync path, asyncio tasks for the async
+  path; the first failure stops the run (pending batches are not sent) and is re-raised with a
+  note naming the input positions of the failed batch;
+- retries are the transport's: each batch is one request that the core's retry policy retries on
+  its own, so a 429 in the middle of a run never re-sends a batch that already succeeded;
+- empty or whitespace-only strings, non-strings and inputs over ``max_input_chars`` (or alone
+  over ``max_batch_chars``) raise `EmbeddingInputError` naming their position before any request;
+- vectors in ``base64``, ``int8``, ``uint8``, ``binary`` and ``ubinary`` encodings are decoded to
+  floats (`decode_embedding`);
+- ``show_progress=True`` draws a tqdm bar (imported only then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import mimetypes
+import os
+import sys
+import threading
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from azureinfer.errors import AzureInferenceError, ConfigurationError
+
+if TYPE_CHECKING:
+    from azureinfer.request import WireRequest
+    from azureinfer.response import EmbeddingsResult
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_MAX_BATCH_CHARS",
+    "DEFAULT_MAX_CONCURRENCY",
+    "ENCODING_FORMATS",
+    "Batch",
+    "BatchOptions",
+    "EmbeddingInputError",
+    "EmbeddingsResponseError",
+    "EmbeddingsSpec",
+    "aembed_images",
+    "aembed_texts",
+    "decode_embedding",
+    "embed_images",
+    "embed_texts",
+    "image_input",
+    "plan_batches",
+    "validate_texts",
+    "vectors_from_result",
+]
+
+#: Inputs per request. 96 is the smallest per-request limit among the catalogue's models (Cohere
+#: embed v3/v4); OpenAI-style deployments accept up to 2048 and can be given a larger value.
+DEFAULT_BATCH_SIZE = 96
+#: Requests in flight at once (threads for sync calls, tasks for async calls).
+DEFAULT_MAX_CONCURRENCY = 8
+#: Characters per request, a proxy for the service's per-request token budget (~4 chars/token).
+DEFAULT_MAX_BATCH_CHARS = 1_000_000
+#: Values of ``encoding_format`` the API defines; all are returned to callers as floats.
+ENCODING_FORMATS = ("float", "base64", "int8", "uint8", "binary", "ubinary")
+
+EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
+Vector = list[float]
+
+
+class EmbeddingInputError(ConfigurationError):
+    """An input cannot be embedded (empty, not a string, too large). ``position`` is its index."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+class EmbeddingsResponseError(AzureInferenceError):
+    """The service answered, but not with exactly one embedding per input of the batch."""
+
+
+class _EmbeddingsClient(Protocol):
+    def embed(self, req: WireRequest) -> EmbeddingsResult: ...
+
+    async def aembed(self, req: WireRequest) -> EmbeddingsResult: ...
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A contiguous slice of the inputs: ``inputs`` are positions ``start`` to ``stop - 1``."""
+
+    start: int
+    inputs: list[Any]
+
+    @property
+    def stop(self) -> int:
+        """One past the position of the batch's last input."""
+        return self.start + len(self.inputs)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How to split and schedule a run. Validated on construction."""
+
+    batch_size: int = DEFAULT_BATCH_SIZE
+    """Inputs per request (at most)."""
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    """Requests in flight at once."""
+    max_batch_chars: int | None = DEFAULT_MAX_BATCH_CHARS
+    """Characters per request (at most); None for no size budget. Applies to text inputs."""
+    max_input_chars: int | None = None
+    """Characters per input (at most); None to leave the check to the service."""
+    show_progress: bool = False
+    """Draw a tqdm progress bar over the inputs."""
+    progress_desc: str = "Embedding"
+    """Label of the progress bar."""
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "max_concurrency", "max_batch_chars", "max_input_chars"):
+            value = getattr(self, name)
+            if value is None and name in ("max_batch_chars", "max_input_chars"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
+
+
+@dataclass(frozen=True)
+class EmbeddingsSpec:
+    """The request parameters shared by every batch of a run (see `build_embeddings_request`)."""
+
+    model: str | None = None
+    dimensions: int | None = None
+    encoding_format: str | None = None
+    input_type: str | None = None
+    model_extras: Mapping[str, Any] | None = None
+    extra_parameters: str = "pass-through"
+    headers: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.encoding_format is not None and self.encoding_format not in ENCODING_FORMATS:
+            raise ConfigurationError(
+                f"encoding_format must be one of {', '.join(ENCODING_FORMATS)}, "
+                f"got {self.encoding_format!r}"
+            )
+        if self.dimensions is not None and (
+            isinstance(self.dimensions, bool)
+            or not isinstance(self.dimensions, int)
+            or self.dimensions < 1
+        ):
+            raise ConfigurationError(
+                f"dimensions must be a positive integer, got {self.dimensions!r}"
+            )
+
+    def build(self, inputs: list[Any]) -> WireRequest:
+        """The wire request for one batch."""
+        from azureinfer.request import build_embeddings_request
+
+        return build_embeddings_request(
+            inputs,
+            model=self.model,
+            dimensions=self.dimensions,
+            encoding_format=self.encoding_format,
+            input_type=self.input_type,
+            model_extras=dict(self.model_extras) if self.model_extras else None,
+            extra_parameters=self.extra_parameters,  # type: ignore[arg-type]
+            headers=dict(self.headers) if self.headers else None,
+        )
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def validate_texts(texts: Sequence[Any], *, max_input_chars: int | None = None) -> list[str]:
+    """Return ``texts`` as a list, or raise `EmbeddingInputError` naming the first bad position.
+
+    A bare string is refused (it would be embedded character by character).
+    """
+    if isinstance(texts, (str, bytes)):
+        raise EmbeddingInputError(
+            "expected a list of strings, got a single string; wrap it in a list "
+            "(or use the query method)"
+        )
+    out = list(texts)
+    for i, text in enumerate(out):
+        if not isinstance(text, str):
+            raise EmbeddingInputError(
+                f"input {i} is a {type(text).__name__}, not a string", position=i
+            )
+        if not text.strip():
+            raise EmbeddingInputError(
+                f"input {i} is empty or whitespace only; the service cannot embed it "
+                "(remove it or replace it with real text)",
+                position=i,
+            )
+        if max_input_chars is not None and len(text) > max_input_chars:
+            raise EmbeddingInputError(
+                f"input {i} has {len(text)} characters, over max_input_chars="
+                f"{max_input_chars}; split it into smaller chunks",
+                position=i,
+            )
+    return out
+
+
+def plan_batches(
+    inputs: Sequence[Any],
+    *,
+    batch_size: int,
+    max_batch_chars: int | None = None,
+    size_of: Callable[[Any], int] = len,
+) -> list[Batch]:
+    """Split ``inputs`` into contiguous batches of at most ``batch_size`` inputs and at most
+    ``max_batch_chars`` total size (``size_of`` each input).
+
+    Raises `EmbeddingInputError` for an input that alone exceeds ``max_batch_chars``.
+    """
+    if batch_size < 1:
+        raise ConfigurationError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batches: list[Batch] = []
+    current: list[Any] = []
+    start = 0
+    used = 0
+    for i, item in enumerate(inputs):
+        size = size_of(item) if max_batch_chars is not None else 0
+        if max_batch_chars is not None and size > max_batch_chars:
+            raise EmbeddingInputError(
+                f"input {i} has {size} characters, more than one request may carry "
+                f"(max_batch_chars={max_batch_chars}); split it into smaller chunks",
+                position=i,
+            )
+        if current and (
+            len(current) >= batch_size
+            or (max_batch_chars is not None and used + size > max_batch_chars)
+        ):
+            batches.append(Batch(start, current))
+            current, start, used = [], i, 0
+        current.append(item)
+        used += size
+    if current:
+        batches.append(Batch(start, current))
+    return batches
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode_embedding(
+    value: Any, encoding_format: str | None = None, dimensions: int | None = None
+) -> Vector:
+    """One embedding from the wire as a list of floats.
+
+    - ``float`` (or None): the list itself;
+    - ``base64``: little-endian float32 bytes;
+    - ``int8`` / ``uint8``: the integers as floats;
+    - ``binary`` / ``ubinary``: sign bits packed 8 per byte (most significant bit first),
+      unpacked to +1.0 / -1.0 and cut to ``dimensions`` when given.
+
+    A base64 string is decoded whatever format was asked for (some services answer base64 for
+    every format); anything else unexpected raises `EmbeddingsResponseError`.
+    """
+    if isinstance(value, str):
+        return _decode_base64(value)
+    if not isinstance(value, list):
+        raise EmbeddingsResponseError(
+            f"embedding is a {type(value).__name__}, expected a list or a base64 string"
+        )
+    if encoding_format in ("binary", "ubinary"):
+        bits: list[float] = []
+        for byte in value:
+            b = int(byte) & 0xFF
+            bits.extend(1.0 if b & (0x80 >> k) else -1.0 for k in range(8))
+        return bits[:dimensions] if dimensions else bits
+    try:
+        return [float(x) for x in value]
+    except (TypeError, ValueError) as exc:
+        raise EmbeddingsResponseError(f"embedding holds a non-number: {exc}") from None
+
+
+def _decode_base64(value: str) -> Vector:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise EmbeddingsResponseError(f"embedding is not valid base64: {exc}") from None
+    if len(raw) % 4:
+        raise EmbeddingsResponseError(
+            f"base64 embedding has {len(raw)} bytes, not a whole number of float32 values"
+        )
+    floats = array("f")
+    floats.frombytes(raw)
+    if sys.byteorder != "little":  # pragma: no cover - big-endian hosts only
+        floats.byteswap()
+    return floats.tolist()
+
+
+def vectors_from_result(
+    result: EmbeddingsResult,
+    batch: Batch,
+    *,
+    encoding_format: str | None = None,
+    dimensions: int | None = None,
+) -> list[Vector]:
+    """The batch's vectors in input order, decoded to floats.
+
+    Placed by the wire ``data[].index`` when the raw answer is available (so an out-of-order
+    answer is restored), else taken in the order `EmbeddingsResult.vectors` gives. Raises
+    `EmbeddingsResponseError` unless there is exactly one embedding per input.
+    """
+    expected = len(batch.inputs)
+    where = f"inputs {batch.start}..{batch.stop - 1}"
+    raw = getattr(result, "raw", None)
+    data = raw.get("data") if isinstance(raw, Mapping) else None
+    if isinstance(data, list) and all(isinstance(d, Mapping) and "index" in d for d in data):
+        slots: list[Vector | None] = [None] * expected
+        for item in data:
+            index = item["index"]
+            if not isinstance(index, int) or not 0 <= index < expected:
+                raise EmbeddingsResponseError(
+                    f"the service returned an embedding with index {index!r} for a batch of "
+                    f"{expected} ({where})"
+                )
+            if slots[index] is not None:
+                raise EmbeddingsResponseError(
+                    f"the service returned two embeddings for input {batch.start + index}"
+                )
+            slots[index] = decode_embedding(item.get("embedding"), encoding_format, dimensions)
+        missing = [batch.start + i for i, v in enumerate(slots) if v is None]
+        if missing:
+            raise EmbeddingsResponseError(
+                f"the service returned {len(data)} embeddings for {expected} inputs ({where}); "
+                f"missing positions: {missing[:10]}"
+            )
+        return [v for v in slots if v is not None]
+    vectors = list(result.vectors)
+    if len(vectors) != expected:
+        raise EmbeddingsResponseError(
+            f"the service returned {len(vectors)} embeddings for {expected} inputs ({where})"
+        )
+    return [decode_embedding(v, encoding_format, dimensions) for v in vectors]
+
+
+# --------------------------------------------------------------------------- images
+
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+)
+
+
+def _image_format(data: bytes, hint: str | None = None) -> str:
+    for magic, fmt in _MAGIC:
+        if data.startswith(magic):
+            return fmt
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if hint:
+        guessed = mimetypes.guess_type(hint)[0]
+        if guessed and guessed.startswith("image/"):
+            return guessed.split("/", 1)[1]
+    raise EmbeddingInputError("cannot tell the image format (expected PNG, JPEG, GIF, WEBP, BMP)")
+
+
+def _data_url(data: bytes, hint: str | None = None) -> str:
+    if not data:
+        raise EmbeddingInputError("the image is empty (0 bytes)")
+    fmt = _image_format(data, hint)
+    return f"data:image/{fmt};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def image_input(
+    image: str | bytes | os.PathLike[str] | Any, text: str | None = None, *, timeout: float = 30.0
+) -> dict[str, str]:
+    """The wire input for `/images/embeddings`: ``{"image": <data URL>, "text"?: ...}``.
+
+    ``image`` may be a ``data:`` URL, an ``http(s)`` URL (fetched here, the service wants the
+    bytes), a file path, raw ``bytes`` or a binary file-like object (``BytesIO``).
+    """
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        url = _data_url(bytes(image))
+    elif hasattr(image, "read"):
+        data = image.read()
+        if not isinstance(data, bytes):
+            raise EmbeddingInputError("image file objects must be opened in binary mode")
+        url = _data_url(data)
+    elif isinstance(image, (str, os.PathLike)):
+        ref = os.fspath(image)
+        if ref.startswith("data:"):
+            if ";base64," not in ref[:100]:
+                raise EmbeddingInputError("image data URLs must be base64: data:image/...;base64,")
+            url = ref
+        elif ref.startswith(("http://", "https://")):
+            url = _data_url(_fetch(ref, timeout), ref)
+        else:
+            try:
+                with open(ref, "rb") as fh:
+                    url = _data_url(fh.read(), ref)
+            except OSError as exc:
+                raise EmbeddingInputError(f"cannot read image {ref!r}: {exc}") from None
+    else:
+        raise EmbeddingInputError(
+            f"an image must be a path, URL, data URL, bytes or file object, not "
+            f"{type(image).__name__}"
+        )
+    wire = {"image": url}
+    if text is not None:
+        wire["text"] = text
+    return wire
+
+
+def _fetch(url: str, timeout: float) -> bytes:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # only http(s) URLs get here
+            data: bytes = resp.read()
+            return data
+    except OSError as exc:
+        raise EmbeddingInputError(f"cannot download image {url!r}: {exc}") from None
+
+
+def _image_inputs(images: Sequence[Any]) -> list[dict[str, str]]:
+    if isinstance(images, (str, bytes)):
+        raise EmbeddingInputError("expected a list of images, got a single one; wrap it in a list")
+    out = []
+    for i, image in enumerate(images):
+        try:
+            if isinstance(image, Mapping):
+                if "image" not in image:
+                    raise EmbeddingInputError("an image input dict needs an 'image' key")
+                wire = image_input(image["image"], image.get("text"))
+            else:
+                wire = image_input(image)
+        except EmbeddingInputError as exc:
+            raise EmbeddingInputError(f"image {i}: {exc}", position=i) from None
+        out.append(wire)
+    return out
+
+
+# --------------------------------------------------------------------------- running
+
+
+class _Progress:
+    """A tqdm bar, or nothing. tqdm is imported only when a bar is wanted."""
+
+    def __init__(self, total: int, options: BatchOptions) -> None:
+        self._bar: Any = None
+        if options.show_progress:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError as exc:  # pragma: no cover - tqdm ships with the [all] extra
+                raise ImportError(
+                    "show_progress=True needs tqdm: pip install tqdm (or azureinfer[all])"
+                ) from exc
+            self._bar = tqdm(total=total, desc=options.progress_desc, unit="input")
+
+    def update(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _annotate(exc: BaseException, batch: Batch, total: int) -> None:
+    note = (
+        f"while embedding inputs {batch.start}..{batch.stop - 1} of {total} "
+        "(earlier batches succeeded or were not sent; nothing was returned)"
+    )
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+
+
+def _run_sync(
+    client: _EmbeddingsClient,
+    inputs: list[Any],
+    spec: EmbeddingsSpec,
+    options: BatchOptions,
+    size_of: Callable[[Any], int] | None,
+) -> list[Vector]:
+    if not inputs:
+        return []
+    batches = plan_batches(
+        inputs,
+        batch_size=options.batch_size,
+        max_batch_chars=options.max_batch_chars if size_of else None,
+        size_of=size_of or len,
+    )
+    out: list[Vector | None] = [None] * len(inputs)
+    progress = _Progress(len(inputs), options)
+
+    def run_one(batch: Batch) -> Batch:
+        result = client.embed(spec.build(batch.inputs))
+        vectors = vectors_from_result(
+            result, batch, encoding_format=spec.encoding_format, dimensions=spec.dimensions
+        )
+        out[batch.start : batch.stop] = vectors
+        return batch
+
+    try:
+        if len(batches) == 1 or options.max_concurrency == 1:
+            for batch in batches:
+                try:
+                    run_one(batch)
+                except Exception as exc:
+                    _annotate(exc, batch, len(inputs))
+                    raise
+                progress.update(len(batch.inputs))
+        else:
+            _run_threads(run_one, batches, options, progress, len(inputs))
+    finally:
+        progress.close()
+    return _complete(out)
+
+
+def _run_threads(
+    run_one: Callable[[Batch], Batch],
+    batches: list[Batch],
+    options: BatchOptions,
+    progress: _Progress,
+    total: int,
+) -> None:
+    # Workers pull from one iterator, so at most max_concurrency requests exist at a time and a
+    # failure stops the others from starting new batches.
+    stop = threading.Event()
+    lock = threading.Lock()
+    todo: Iterator[Batch] = iter(batches)
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                batch = next(todo, None)
+            if batch is None:
+                return
+            try:
+                run_one(batch)
+            except Exception as exc:
+                stop.set()
+                _annotate(exc, batch, total)
+                raise
+            with lock:
+                progress.update(len(batch.inputs))
+
+    workers = min(options.max_concurrency, len(batches))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="azureinfer-embed") as pool:
+        futures: list[Future[None]] = [pool.submit(worker) for _ in range(workers)]
+        try:
+            for fut in futures:
+                fut.exception()  # waits; a failed worker has already told the others to stop
+        except BaseException:  # KeyboardInterrupt in the caller: let the workers wind down
+            stop.set()
+            raise
+    errors = [exc for fut in futures if (exc := fut.exception()) is not None]
+    if errors:
+        raise errors[0]
+
+
+async def _run_async(
+    client: _EmbeddingsClient,
+    inputs: list[Any],
+    spec: EmbeddingsSpec,
+    options: BatchOptions,
+    size_of: Callable[[Any], int] | None,
+) -> list[Vector]:
+    if not inputs:
+        return []
+    batches = plan_batches(
+        inputs,
+        batch_size=options.batch_size,
+        max_batch_chars=options.max_batch_chars if size_of else None,
+        size_of=size_of or len,
+    )
+    out: list[Vector | None] = [None] * len(inputs)
+    progress = _Progress(len(inputs), options)
+    todo = iter(batches)
+
+    async def worker() -> None:
+        for batch in todo:  # shared iterator: each batch is taken by exactly one worker
+            try:
+                result = await client.aembed(spec.build(batch.inputs))
+                vectors = vectors_from_result(
+                    result, batch, encoding_format=spec.encoding_format, dimensions=spec.dimensions
+                )
+            except Exception as exc:
+                _annotate(exc, batch, len(inputs))
+                raise
+            out[batch.start : batch.stop] = vectors
+            progress.update(len(batch.inputs))
+
+    workers = min(options.max_concurrency, len(batches))
+    try:
+        if workers == 1:
+            await worker()
+        else:
+            tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        progress.close()
+    return _complete(out)
+
+
+def _complete(out: list[Vector | None]) -> list[Vector]:
+    vectors = [v for v in out if v is not None]
+    if len(vectors) != len(out):  # pragma: no cover - every batch either filled its slots or raised
+        raise EmbeddingsResponseError("some inputs received no embedding")
+    return vectors
+
+
+def _text_size(text: str) -> int:
+    return len(text)
+
+
+def embed_texts(
+    client: _EmbeddingsClient,
+    texts: Sequence[str],
+    spec: EmbeddingsSpec,
+    options: BatchOptions | None = None,
+) -> list[Vector]:
+    """Embed ``texts`` through ``client`` (an `EmbeddingsClient` for the ``embeddings`` route):
+    one list of floats per text, in order. Threads give the concurrency."""
+    options = options or BatchOptions()
+    checked = validate_texts(texts, max_input_chars=options.max_input_chars)
+    return _run_sync(client, checked, spec, options, _text_size)
+
+
+async def aembed_texts(
+    client: _EmbeddingsClient,
+    texts: Sequence[str],
+    spec: EmbeddingsSpec,
+    options: BatchOptions | None = None,
+) -> list[Vector]:
+    """Async `embed_texts`: asyncio tasks give the concurrency."""
+    options = options or BatchOptions()
+    checked = validate_texts(texts, max_input_chars=options.max_input_chars)
+    return await _run_async(client, checked, spec, options, _text_size)
+
+
+def embed_images(
+    client: _EmbeddingsClient,
+    images: Sequence[Any],
+    spec: EmbeddingsSpec,
+    options: BatchOptions | None = None,
+) -> list[Vector]:
+    """Embed images through ``client`` (an `EmbeddingsClient` for ``images/embeddings``).
+
+    Each image is anything `image_input` accepts, or a dict ``{"image": ..., "text": ...}``.
+    Batches are split by count only (``max_batch_chars`` applies to text).
+    """
+    options = options or BatchOptions()
+    return _run_sync(client, _image_inputs(images), spec, options, None)
+
+
+async def aembed_images(
+    client: _EmbeddingsClient,
+    images: Sequence[Any],
+    spec: EmbeddingsSpec,
+    options: BatchOptions | None = None,
+) -> list[Vector]:
+    """Async `embed_images`. Paths and URLs are read in a worker thread."""
+    options = options or BatchOptions()
+    wire = await asyncio.to_thread(_image_inputs, images)
+    return await _run_async(client, wire, spec, options, None)
