@@ -1,0 +1,475 @@
+"""The emulator's deterministic, rule-based chat behaviour (not a language model).
+
+Every rule here is documented for users in `docs/emulator.md`. The server validates the body and
+turns a `Reply` into the wire response (or a stream, via `stream_pieces`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from azureinfer.emulator._catalogue import Deployment
+from azureinfer.emulator._embedding import embed_image, embed_text, encode_embedding
+from azureinfer.emulator._schema import STOPWORDS, PromptValues, synthesise
+
+__all__ = [
+    "FILTER_OUTPUT_TRIGGER",
+    "FILTER_PROMPT_TRIGGER",
+    "Reply",
+    "chat_reply",
+    "count_tokens",
+    "embed_image",
+    "embed_text",
+    "encode_embedding",
+    "is_prompt_filtered",
+    "prompt_tokens",
+    "stream_pieces",
+]
+
+FILTER_PROMPT_TRIGGER = "EMULATOR_FILTER_PROMPT"
+FILTER_OUTPUT_TRIGGER = "EMULATOR_FILTER_OUTPUT"
+FILTER_CATEGORIES = ("hate", "sexual", "violence", "self_harm")
+
+IMAGE_TOKENS = 85
+AUDIO_TOKENS = 50
+ECHO_WORDS = 20
+
+_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+_FILTER_PROMPT_RE = re.compile(FILTER_PROMPT_TRIGGER + r"(?:_(HATE|SEXUAL|VIOLENCE|SELF_HARM))?")
+
+
+# ---------------------------------------------------------------------------- tokens
+
+
+def count_tokens(text: str) -> int:
+    """Token count rule: each run of word characters (``\\w+``) and each other non-space
+    character is one token. ``"Hello, world!"`` is 4 tokens."""
+    return len(_TOKEN_RE.findall(text))
+
+
+def _cut_tokens(text: str, limit: int) -> str:
+    """The prefix of `text` holding its first `limit` tokens (rule of `count_tokens`)."""
+    if limit <= 0:
+        return ""
+    for i, m in enumerate(_TOKEN_RE.finditer(text), start=1):
+        if i == limit:
+            return text[: m.end()]
+    return text
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for item in content:
+            if isinstance(item, dict) and item.get("type") == "text":
+                parts.append(str(item.get("text", "")))
+            elif isinstance(item, str):
+                parts.append(item)
+        return " ".join(parts)
+    return str(content)
+
+
+def _media_counts(content: Any) -> tuple[int, int]:
+    images = audio = 0
+    if isinstance(content, list):
+        for item in content:
+            if isinstance(item, dict):
+                if item.get("type") == "image_url":
+                    images += 1
+                elif item.get("type") in ("input_audio", "audio_url"):
+                    audio += 1
+    return images, audio
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """Prompt token rule: `count_tokens` of every message's text, tool-call names and arguments,
+    plus 85 per image part and 50 per audio part, plus `count_tokens(json.dumps(tools))`."""
+    total = 0
+    for msg in body.get("messages") or []:
+        if not isinstance(msg, dict):
+            continue
+        content = msg.get("content")
+        total += count_tokens(_content_text(content))
+        images, audio = _media_counts(content)
+        total += images * IMAGE_TOKENS + audio * AUDIO_TOKENS
+        for call in msg.get("tool_calls") or []:
+            fn = call.get("function", {}) if isinstance(call, dict) else {}
+            total += count_tokens(str(fn.get("name", ""))) + count_tokens(
+                str(fn.get("arguments", ""))
+            )
+    tools = body.get("tools")
+    if tools:
+        total += count_tokens(json.dumps(tools))
+    return total
+
+
+# ---------------------------------------------------------------------------- reply
+
+
+@dataclass
+class Reply:
+    """What the emulated model answers; the server wraps it in the wire envelope."""
+
+    content: str | None
+    reasoning_content: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str = "stop"
+    audio: dict[str, Any] | None = None
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    content_filter_results: dict[str, Any] | None = None
+
+
+def _body_digest(body: dict[str, Any]) -> str:
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in body.get("messages") or [] if isinstance(m, dict)]
+
+
+def _last_user(messages: list[dict[str, Any]]) -> tuple[int, dict[str, Any] | None]:
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].get("role") == "user":
+            return i, messages[i]
+    return -1, None
+
+
+def _echo(text: str) -> str:
+    words = text.split()
+    if not words:
+        return "(no text)"
+    echo = " ".join(words[:ECHO_WORDS])
+    return echo + (" ..." if len(words) > ECHO_WORDS else "")
+
+
+def _media_note(images: int, audio: int) -> str:
+    notes = []
+    if images:
+        notes.append(f"{images} image{'s' if images != 1 else ''}")
+    if audio:
+        notes.append(f"{audio} audio clip{'s' if audio != 1 else ''}")
+    return f" [received {' and '.join(notes)}]" if notes else ""
+
+
+def _tool_name(tool: Any) -> str:
+    if isinstance(tool, dict):
+        fn = tool.get("function")
+        if isinstance(fn, dict):
+            return str(fn.get("name", ""))
+    return ""
+
+
+def _tool_params(tool: dict[str, Any]) -> Any:
+    fn = tool.get("function") or {}
+    params = fn.get("parameters")
+    return params if isinstance(params, dict) else {"type": "object", "properties": {}}
+
+
+_SPLIT_NAME_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\W\d_A-Za-z]+")
+
+
+def _name_words(name: str) -> list[str]:
+    return [w.lower() for w in _SPLIT_NAME_RE.findall(name)]
+
+
+def _word_matches(tool_word: str, prompt_words: set[str]) -> bool:
+    if len(tool_word) < 4:
+        return tool_word in prompt_words
+    stem = tool_word[: max(4, len(tool_word) - 2)]
+    return any(p.startswith(stem) for p in prompt_words)
+
+
+def _mentioned(tool_name: str, text: str, prompt_words: set[str]) -> bool:
+    """A tool is mentioned when its exact name appears, or every significant word of its name
+    (split at ``_``, ``-`` and camelCase, ignoring stop-words such as get/set) appears as a
+    word starting with that word's stem (the word minus up to two trailing letters, min. 4)."""
+    lowered = text.lower()
+    if tool_name and tool_name.lower() in lowered:
+        return True
+    words = [w for w in _name_words(tool_name) if w not in STOPWORDS and not w.isdigit()]
+    return bool(words) and all(_word_matches(w, prompt_words) for w in words)
+
+
+def _tool_choice(body: dict[str, Any], tools: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """("none" | "auto" | "required" | "named", name)."""
+    choice = body.get("tool_choice")
+    if choice is None:
+        return "auto", None
+    if isinstance(choice, dict):
+        fn = choice.get("function")
+        name = fn.get("name") if isinstance(fn, dict) else None
+        return ("named", str(name)) if name else ("required", None)
+    choice = str(choice)
+    if choice in ("none", "auto", "required"):
+        return choice, None
+    if choice == "any":
+        return "required", None
+    if any(_tool_name(t) == choice for t in tools):
+        return "named", choice
+    return "auto", None
+
+
+def _select_tools(
+    body: dict[str, Any],
+    tools: list[dict[str, Any]],
+    messages: list[dict[str, Any]],
+    user_idx: int,
+    user_text: str,
+) -> list[dict[str, Any]]:
+    mode, named = _tool_choice(body, tools)
+    if mode == "none":
+        return []
+    after_results = bool(messages) and messages[-1].get("role") == "tool"
+    if mode == "named":
+        return [t for t in tools if _tool_name(t) == named][:1]
+    prompt_words = {w.lower() for w in re.findall(r"\w+", user_text)}
+    mentioned = [t for t in tools if _mentioned(_tool_name(t), user_text, prompt_words)]
+    parallel = body.get("parallel_tool_calls") is not False
+    if mode == "auto":
+        if after_results:
+            return []
+        if not mentioned and ({"tool", "tools"} & prompt_words):
+            mentioned = tools[:1]
+        return mentioned if parallel else mentioned[:1]
+    # required: never answer in text. After results, prefer tools not yet called this turn.
+    if after_results:
+        called = set()
+        for msg in messages[user_idx + 1 :]:
+            for call in msg.get("tool_calls") or []:
+                if isinstance(call, dict):
+                    called.add(str((call.get("function") or {}).get("name", "")))
+        fresh = [t for t in mentioned if _tool_name(t) not in called] or [
+            t for t in tools if _tool_name(t) not in called
+        ]
+        return (fresh or tools)[:1]
+    if mentioned:
+        return mentioned if parallel else mentioned[:1]
+    return tools[:1]
+
+
+def _tool_results(messages: list[dict[str, Any]]) -> list[str]:
+    results: list[str] = []
+    for msg in reversed(messages):
+        if msg.get("role") != "tool":
+            break
+        results.append(_content_text(msg.get("content")))
+    return list(reversed(results))
+
+
+def _json_object(values: PromptValues, echo: str) -> dict[str, Any]:
+    """json_object rule: keys are the quoted identifiers of the prompt (values synthesised as
+    strings), else ``{"reply": <echo>}``."""
+    keys = [q for q in values.quoted if re.fullmatch(r"[A-Za-z_][\w-]{0,63}", q)]
+    if not keys:
+        return {"reply": echo}
+    values.quoted = [q for q in values.quoted if q not in keys]
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(keys):
+        out[key] = values.next_string() or key
+    return out
+
+
+def _apply_stop(text: str, stop: Any) -> tuple[str, bool]:
+    stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if isinstance(s, str)]
+    cut = len(text)
+    for s in stops:
+        if s:
+            pos = text.find(s)
+            if 0 <= pos < cut:
+                cut = pos
+    return text[:cut], cut < len(text)
+
+
+def _wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
+    frames = int(seconds * rate)
+    data = b"\x00\x00" * frames
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE"
+    fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+    return header + fmt + b"data" + struct.pack("<I", len(data)) + data
+
+
+_WAV_B64 = base64.b64encode(_wav()).decode("ascii")
+
+
+def _filter_results(category: str, filtered: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for cat in FILTER_CATEGORIES:
+        hit = filtered and cat == category
+        out[cat] = {"filtered": hit, "severity": "high" if hit else "safe"}
+    return out
+
+
+def is_prompt_filtered(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Prompt filter rule: a message containing ``EMULATOR_FILTER_PROMPT`` (optionally suffixed
+    ``_HATE``, ``_SEXUAL``, ``_VIOLENCE`` or ``_SELF_HARM``; default hate) is filtered. Returns
+    the ``content_filter_result`` dict for the 400 answer, else None."""
+    for msg in _messages(body):
+        m = _FILTER_PROMPT_RE.search(_content_text(msg.get("content")))
+        if m:
+            category = (m.group(1) or "HATE").lower()
+            return _filter_results(category, True)
+    return None
+
+
+def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
+    """The deterministic reply of `dep` to a validated chat body (rules in docs/emulator.md)."""
+    messages = _messages(body)
+    user_idx, user = _last_user(messages)
+    user_content = user.get("content") if user else None
+    user_text = _content_text(user_content)
+    images, audio_in = _media_counts(user_content)
+    digest = _body_digest(body)
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)] if dep.tools else []
+
+    if tools:
+        chosen = _select_tools(body, tools, messages, user_idx, user_text)
+        if chosen:
+            pool = " ".join([user_text, *_tool_results(messages)])
+            values = PromptValues(pool)
+            calls: list[dict[str, Any]] = []
+            for i, tool in enumerate(chosen):
+                args = synthesise(_tool_params(tool), values)
+                calls.append(
+                    {
+                        "id": f"call_{digest[i * 4 : i * 4 + 24]}",
+                        "type": "function",
+                        "function": {
+                            "name": _tool_name(tool),
+                            "arguments": json.dumps(args, ensure_ascii=False),
+                        },
+                    }
+                )
+            tokens = sum(
+                count_tokens(c["function"]["name"]) + count_tokens(c["function"]["arguments"])
+                for c in calls
+            )
+            return Reply(
+                content=None, tool_calls=calls, finish_reason="tool_calls", completion_tokens=tokens
+            )
+
+    head = f"Emulated reply from {dep.name}: "
+    results = _tool_results(messages)
+    if results:
+        text = head + "tool results: " + "; ".join(results)
+    else:
+        text = head + _echo(user_text) + _media_note(images, audio_in)
+
+    fmt = body.get("response_format")
+    fmt_type = fmt.get("type") if isinstance(fmt, dict) else fmt
+    if fmt_type == "json_object":
+        text = json.dumps(_json_object(PromptValues(user_text), text), ensure_ascii=False)
+    elif fmt_type == "json_schema" and isinstance(fmt, dict):
+        spec = fmt.get("json_schema") or {}
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        instance = synthesise(
+            schema if isinstance(schema, dict) else {"type": "object"}, PromptValues(user_text)
+        )
+        text = json.dumps(instance, ensure_ascii=False)
+
+    finish = "stop"
+    filter_results = None
+    if any(FILTER_OUTPUT_TRIGGER in _content_text(m.get("content")) for m in messages):
+        text = _cut_tokens(text, max(1, count_tokens(text) // 2))
+        finish = "content_filter"
+        filter_results = _filter_results("violence", True)
+    else:
+        text, _stopped = _apply_stop(text, body.get("stop"))
+        limits = [
+            v
+            for v in (body.get("max_tokens"), body.get("max_completion_tokens"))
+            if isinstance(v, int) and not isinstance(v, bool)
+        ]
+        if limits and count_tokens(text) > min(limits):
+            text = _cut_tokens(text, min(limits))
+            finish = "length"
+
+    reasoning = None
+    reasoning_tokens = 0
+    if dep.reasoning:
+        reasoning = (
+            f"Emulated reasoning: the last user message has {count_tokens(user_text)} tokens; "
+            "the rule is to echo it."
+        )
+        reasoning_tokens = count_tokens(reasoning)
+
+    modalities = body.get("modalities") or []
+    if dep.audio_output and isinstance(modalities, list) and "audio" in modalities:
+        audio = {
+            "id": f"audio_{digest[:24]}",
+            "expires_at": int(time.time()) + 3600,
+            "data": _WAV_B64,
+            "format": "wav",
+            "transcript": text,
+        }
+        return Reply(
+            content=None,
+            audio=audio,
+            finish_reason=finish,
+            completion_tokens=count_tokens(text),
+            content_filter_results=filter_results,
+        )
+
+    return Reply(
+        content=text,
+        reasoning_content=reasoning,
+        finish_reason=finish,
+        completion_tokens=count_tokens(text) + reasoning_tokens,
+        reasoning_tokens=reasoning_tokens,
+        content_filter_results=filter_results,
+    )
+
+
+# ---------------------------------------------------------------------------- streaming
+
+_WORD_PIECE_RE = re.compile(r"\s*\S+\s*|\s+")
+
+
+def _split(text: str, chunk_size: int) -> list[str]:
+    if not text:
+        return []
+    if chunk_size <= 0:
+        return _WORD_PIECE_RE.findall(text)
+    return [text[i : i + chunk_size] for i in range(0, len(text), chunk_size)]
+
+
+def stream_pieces(reply: Reply, chunk_size: int) -> list[dict[str, Any]]:
+    """The `delta` dicts after the role chunk: reasoning_content pieces, content pieces (of
+    `chunk_size` characters, or words when `chunk_size <= 0`), audio, then tool-call fragments
+    (first: index, id, type, name, arguments ""; then the arguments in pieces)."""
+    deltas: list[dict[str, Any]] = []
+    for piece in _split(reply.reasoning_content or "", chunk_size):
+        deltas.append({"reasoning_content": piece})
+    for piece in _split(reply.content or "", chunk_size):
+        deltas.append({"content": piece})
+    if reply.audio is not None:
+        deltas.append({"audio": dict(reply.audio)})
+    for index, call in enumerate(reply.tool_calls):
+        fn = call.get("function") or {}
+        deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call.get("id"),
+                        "type": "function",
+                        "function": {"name": fn.get("name", ""), "arguments": ""},
+                    }
+                ]
+            }
+        )
+        for piece in _split(str(fn.get("arguments", "")), chunk_size if chunk_size > 0 else 16):
+            deltas.append({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+    return deltas

@@ -1,0 +1,288 @@
+"""JSON-schema instance synthesis for the emulator's tool calls and structured output.
+
+`PromptValues` pulls candidate values out of the prompt (numbers, quoted strings, capitalised
+phrases, content words) and `synthesise(schema, values)` builds an instance valid against the
+schema, consuming prompt values in order where the types fit. The rules are documented in
+`docs/emulator.md` ("Arguments and structured output").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["PromptValues", "synthesise"]
+
+_NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_QUOTED_RE = re.compile(
+    r"\"([^\"\n]{1,200})\"|\u201c([^\u201d\n]{1,200})\u201d|(?<!\w)'([^'\n]{1,200})'(?!\w)"
+)
+_WORD_RE = re.compile(r"[^\W\d_][\w'-]*")
+_PHRASE_RE = re.compile(r"[^\W\d_][\w'-]*(?:[ ]+[^\W\d_][\w'-]*)*")
+
+# Words never taken as values: question words, fillers and instructions.
+_STOPWORDS_TEXT = """a an the and or but if then else of to in on at by for with from into
+    about as is are was
+    were be been being do does did have has had what which who whom whose when where why how
+    this that these those it its i me my we our you your he she they them their please tell give
+    show use using call make let can could would should will shall may might must just also not
+    no yes hello hi hey thanks thank get set find return returns result value values tool tools
+    function nothing other than only some any all each every more most very so such there here
+    include includes including json answer reply respond"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+_FORMAT_DEFAULTS = {
+    "date-time": "2024-01-01T00:00:00Z",
+    "date": "2024-01-01",
+    "time": "00:00:00Z",
+    "email": "user@example.com",
+    "uri": "https://example.com",
+    "url": "https://example.com",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "hostname": "example.com",
+    "ipv4": "127.0.0.1",
+}
+
+_MAX_DEPTH = 8
+
+
+class PromptValues:
+    """Candidate values found in a prompt, consumed in order by `synthesise`."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lower = text.lower()
+        self.numbers = [m.group(0) for m in _NUMBER_RE.finditer(text)]
+        self.quoted = [
+            next(g for g in m.groups() if g is not None) for m in _QUOTED_RE.finditer(text)
+        ]
+        unquoted = _QUOTED_RE.sub(" , ", text)
+        self.phrases = _proper_phrases(unquoted)
+        self.words = [
+            w for w in _WORD_RE.findall(unquoted) if len(w) >= 3 and w.lower() not in STOPWORDS
+        ]
+
+    def next_number(self) -> str | None:
+        return self.numbers.pop(0) if self.numbers else None
+
+    def next_string(self) -> str | None:
+        """The next quoted string, else capitalised phrase, else content word."""
+        for pool in (self.quoted, self.phrases, self.words):
+            if pool:
+                value = pool.pop(0)
+                self._forget(value)
+                return value
+        return None
+
+    def _forget(self, value: str) -> None:
+        # A phrase taken as a value should not come back as its separate words.
+        parts = {p.lower() for p in value.split()}
+        self.words = [w for w in self.words if w.lower() not in parts]
+        self.phrases = [p for p in self.phrases if p.lower() != value.lower()]
+
+    def mentions(self, word: str) -> bool:
+        """Whether `word` occurs in the prompt as a whole word (case-insensitive)."""
+        w = str(word).lower()
+        if not w:
+            return False
+        return re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", self.lower) is not None
+
+
+def _proper_phrases(text: str) -> list[str]:
+    """Runs of capitalised words, leaving out stop-words (so "What", "Tell" are skipped)."""
+    out: list[str] = []
+    for m in _PHRASE_RE.finditer(text):
+        run: list[str] = []
+        for w in m.group(0).split():
+            if w[0].isupper() and w.lower() not in STOPWORDS:
+                run.append(w)
+            else:
+                if run:
+                    out.append(" ".join(run))
+                run = []
+        if run:
+            out.append(" ".join(run))
+    # Non-Latin scripts have no case: treat runs of letters without case as phrases too.
+    return out
+
+
+def _resolve(schema: Any, root: dict[str, Any]) -> Any:
+    seen = 0
+    while isinstance(schema, dict) and "$ref" in schema and seen < 32:
+        ref = schema["$ref"]
+        target: Any = root
+        if isinstance(ref, str) and ref.startswith("#"):
+            for part in ref[1:].split("/"):
+                if not part:
+                    continue
+                part = part.replace("~1", "/").replace("~0", "~")
+                target = target.get(part, {}) if isinstance(target, dict) else {}
+        else:
+            target = {}
+        extra = {k: v for k, v in schema.items() if k != "$ref"}
+        schema = {**target, **extra} if isinstance(target, dict) else target
+        seen += 1
+    return schema
+
+
+def synthesise(schema: Any, values: PromptValues, root: Any = None, depth: int = 0) -> Any:
+    """Return an instance of `schema`, taking numbers and strings from `values` where they fit."""
+    if root is None:
+        root = schema if isinstance(schema, dict) else {}
+    schema = _resolve(schema, root)
+    if schema is True or not isinstance(schema, dict):
+        return values.next_string() or "value"
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return _pick_enum(schema["enum"], values)
+    for key in ("anyOf", "oneOf"):
+        if isinstance(schema.get(key), list) and schema[key]:
+            branches = [_resolve(b, root) for b in schema[key]]
+            non_null = [
+                b for b in branches if not (isinstance(b, dict) and b.get("type") == "null")
+            ]
+            if depth >= _MAX_DEPTH and len(non_null) < len(branches):
+                return None
+            chosen = non_null[0] if non_null else branches[0]
+            return synthesise(chosen, values, root, depth + 1)
+    if isinstance(schema.get("allOf"), list):
+        merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+        for part in schema["allOf"]:
+            part = _resolve(part, root)
+            if isinstance(part, dict):
+                for k, v in part.items():
+                    if k in ("properties",) and isinstance(v, dict):
+                        merged["properties"] = {**merged.get("properties", {}), **v}
+                    elif k == "required" and isinstance(v, list):
+                        merged["required"] = [*merged.get("required", []), *v]
+                    else:
+                        merged.setdefault(k, v)
+        return synthesise(merged, values, root, depth + 1)
+    typ = schema.get("type")
+    if isinstance(typ, list):
+        non_null_types = [t for t in typ if t != "null"]
+        if not non_null_types or (depth >= _MAX_DEPTH and "null" in typ):
+            return None
+        typ = non_null_types[0]
+    if typ is None:
+        if "properties" in schema or "additionalProperties" in schema:
+            typ = "object"
+        elif "items" in schema:
+            typ = "array"
+        else:
+            typ = "string"
+    if typ == "object":
+        return _object(schema, values, root, depth)
+    if typ == "array":
+        return _array(schema, values, root, depth)
+    if typ == "integer":
+        return _integer(schema, values)
+    if typ == "number":
+        return _number(schema, values)
+    if typ == "boolean":
+        default = schema.get("default")
+        return default if isinstance(default, bool) else True
+    if typ == "null":
+        return None
+    return _string(schema, values)
+
+
+def _pick_enum(options: list[Any], values: PromptValues) -> Any:
+    for option in options:
+        if isinstance(option, str) and values.mentions(option):
+            return option
+    return options[0]
+
+
+def _object(schema: dict[str, Any], values: PromptValues, root: Any, depth: int) -> dict[str, Any]:
+    props = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    out: dict[str, Any] = {}
+    for name, sub in props.items():
+        if depth >= _MAX_DEPTH and name not in required:
+            continue
+        out[name] = synthesise(sub, values, root, depth + 1)
+    for name in required:
+        if name not in out:
+            out[name] = values.next_string() or name
+    return out
+
+
+def _array(schema: dict[str, Any], values: PromptValues, root: Any, depth: int) -> list[Any]:
+    items = _resolve(schema.get("items", {}), root)
+    lo = int(schema.get("minItems", 0))
+    hi = schema.get("maxItems")
+    if depth >= _MAX_DEPTH:
+        count = lo
+    else:
+        item_type = items.get("type") if isinstance(items, dict) else None
+        if item_type in ("integer", "number") and "enum" not in items:
+            count = max(len(values.numbers), 1)
+        elif item_type == "string" and "enum" not in items and len(values.quoted) > 1:
+            count = len(values.quoted)
+        else:
+            count = 1
+        count = max(count, lo)
+    if isinstance(hi, int):
+        count = min(count, hi)
+    if isinstance(schema.get("prefixItems"), list):
+        prefix = [synthesise(s, values, root, depth + 1) for s in schema["prefixItems"]]
+        return prefix
+    return [synthesise(items, values, root, depth + 1) for _ in range(count)]
+
+
+def _clamp(x: float, schema: dict[str, Any]) -> float:
+    if "minimum" in schema:
+        x = max(x, schema["minimum"])
+    if "maximum" in schema:
+        x = min(x, schema["maximum"])
+    if "exclusiveMinimum" in schema and isinstance(schema["exclusiveMinimum"], (int, float)):
+        x = max(x, schema["exclusiveMinimum"] + 1)
+    if "exclusiveMaximum" in schema and isinstance(schema["exclusiveMaximum"], (int, float)):
+        x = min(x, schema["exclusiveMaximum"] - 1)
+    return x
+
+
+def _integer(schema: dict[str, Any], values: PromptValues) -> int:
+    raw = values.next_number()
+    if raw is not None:
+        return int(_clamp(int(float(raw)), schema))
+    default = schema.get("default")
+    if isinstance(default, int) and not isinstance(default, bool):
+        return default
+    return int(_clamp(schema.get("minimum", 1), schema))
+
+
+def _number(schema: dict[str, Any], values: PromptValues) -> float | int:
+    raw = values.next_number()
+    if raw is not None:
+        x = _clamp(float(raw), schema)
+        return int(x) if x == int(x) else x
+    default = schema.get("default")
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        return default
+    return _clamp(schema.get("minimum", 1), schema)
+
+
+def _string(schema: dict[str, Any], values: PromptValues) -> str:
+    fmt = schema.get("format")
+    if isinstance(fmt, str) and fmt in _FORMAT_DEFAULTS:
+        return _FORMAT_DEFAULTS[fmt]
+    default = schema.get("default")
+    value: str | None
+    if values.quoted:
+        value = values.next_string()
+    elif isinstance(default, str):
+        value = default
+    else:
+        value = values.next_string()
+    if value is None:
+        value = str(schema.get("title") or "value")
+    lo = int(schema.get("minLength", 0))
+    hi = schema.get("maxLength")
+    if len(value) < lo:
+        value = value + "x" * (lo - len(value))
+    if isinstance(hi, int) and len(value) > hi:
+        value = value[:hi]
+    return value
