@@ -23,7 +23,9 @@ What the engine guarantees:
   over ``max_batch_chars``) raise `EmbeddingInputError` naming their position before any request;
 - vectors in ``base64``, ``int8``, ``uint8``, ``binary`` and ``ubinary`` encodings are decoded to
   floats (`decode_embedding`);
-- ``show_progress=True`` draws a tqdm bar (imported only then).
+- ``show_progress=True`` draws a tqdm bar (imported only then);
+- optionally (``on_input_type_rejected``), a model that rejects ``input_type`` is asked again
+  without it, so query/document defaults work on models without input types.
 """
 
 from __future__ import annotations
@@ -31,14 +33,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 import mimetypes
 import os
+import re
 import sys
 import threading
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from azureinfer.errors import AzureInferenceError, ConfigurationError
@@ -77,6 +81,8 @@ DEFAULT_MAX_CONCURRENCY = 8
 DEFAULT_MAX_BATCH_CHARS = 1_000_000
 #: Values of ``encoding_format`` the API defines; all are returned to callers as floats.
 ENCODING_FORMATS = ("float", "base64", "int8", "uint8", "binary", "ubinary")
+
+_log = logging.getLogger(__name__)
 
 EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 Vector = list[float]
@@ -177,7 +183,7 @@ class EmbeddingsSpec:
             encoding_format=self.encoding_format,
             input_type=self.input_type,
             model_extras=dict(self.model_extras) if self.model_extras else None,
-            extra_parameters=self.extra_parameters,  # type: ignore[arg-type]
+            extra_parameters=self.extra_parameters,
             headers=dict(self.headers) if self.headers else None,
         )
 
@@ -480,18 +486,85 @@ class _Progress:
 
 
 def _annotate(exc: BaseException, batch: Batch, total: int) -> None:
-    note = (
-        f"while embedding inputs {batch.start}..{batch.stop - 1} of {total} "
-        "(earlier batches succeeded or were not sent; nothing was returned)"
-    )
+    note = f"while embedding inputs {batch.start}..{batch.stop - 1} of {total}"
+    param = getattr(exc, "param", None)
+    match = re.match(r"input\.(\d+)", param) if isinstance(param, str) else None
+    if match and int(match.group(1)) < len(batch.inputs):
+        note += f"; the service named input {batch.start + int(match.group(1))}"
+    note += " (no result is returned; batches already finished were not sent again)"
     if hasattr(exc, "add_note"):
         exc.add_note(note)
 
 
+def _rejects_input_type(exc: BaseException) -> bool:
+    from azureinfer.errors import UnsupportedParameterError
+
+    return isinstance(exc, UnsupportedParameterError) and (
+        getattr(exc, "param", None) == "input_type" or "input_type" in str(exc)
+    )
+
+
+class _Sender:
+    """Sends one batch, dropping ``input_type`` for the rest of the run if the model rejects it
+    (when the caller allowed that by passing ``on_input_type_rejected``)."""
+
+    def __init__(
+        self,
+        client: _EmbeddingsClient,
+        spec: EmbeddingsSpec,
+        on_input_type_rejected: Callable[[], None] | None,
+    ) -> None:
+        self.client = client
+        self.spec = spec
+        self._on_rejected = on_input_type_rejected
+        self._lock = threading.Lock()
+
+    def _fallback(self, exc: Exception, spec: EmbeddingsSpec) -> EmbeddingsSpec | None:
+        if self._on_rejected is None or spec.input_type is None or not _rejects_input_type(exc):
+            return None
+        with self._lock:
+            if self.spec.input_type is not None:
+                _log.warning(
+                    "The model rejected input_type=%r; sending no input_type from now on "
+                    "(set the input types to None to skip this probe).",
+                    spec.input_type,
+                )
+                self.spec = replace(self.spec, input_type=None)
+                self._on_rejected()
+            return self.spec
+
+    def send(self, batch: Batch) -> list[Vector]:
+        spec = self.spec
+        try:
+            result = self.client.embed(spec.build(batch.inputs))
+        except Exception as exc:
+            retry_spec = self._fallback(exc, spec)
+            if retry_spec is None:
+                raise
+            spec = retry_spec
+            result = self.client.embed(spec.build(batch.inputs))
+        return vectors_from_result(
+            result, batch, encoding_format=spec.encoding_format, dimensions=spec.dimensions
+        )
+
+    async def asend(self, batch: Batch) -> list[Vector]:
+        spec = self.spec
+        try:
+            result = await self.client.aembed(spec.build(batch.inputs))
+        except Exception as exc:
+            retry_spec = self._fallback(exc, spec)
+            if retry_spec is None:
+                raise
+            spec = retry_spec
+            result = await self.client.aembed(spec.build(batch.inputs))
+        return vectors_from_result(
+            result, batch, encoding_format=spec.encoding_format, dimensions=spec.dimensions
+        )
+
+
 def _run_sync(
-    client: _EmbeddingsClient,
+    sender: _Sender,
     inputs: list[Any],
-    spec: EmbeddingsSpec,
     options: BatchOptions,
     size_of: Callable[[Any], int] | None,
 ) -> list[Vector]:
@@ -506,13 +579,8 @@ def _run_sync(
     out: list[Vector | None] = [None] * len(inputs)
     progress = _Progress(len(inputs), options)
 
-    def run_one(batch: Batch) -> Batch:
-        result = client.embed(spec.build(batch.inputs))
-        vectors = vectors_from_result(
-            result, batch, encoding_format=spec.encoding_format, dimensions=spec.dimensions
-        )
-        out[batch.start : batch.stop] = vectors
-        return batch
+    def run_one(batch: Batch) -> None:
+        out[batch.start : batch.stop] = sender.send(batch)
 
     try:
         if len(batches) == 1 or options.max_concurrency == 1:
@@ -531,7 +599,7 @@ def _run_sync(
 
 
 def _run_threads(
-    run_one: Callable[[Batch], Batch],
+    run_one: Callable[[Batch], None],
     batches: list[Batch],
     options: BatchOptions,
     progress: _Progress,
@@ -573,9 +641,8 @@ def _run_threads(
 
 
 async def _run_async(
-    client: _EmbeddingsClient,
+    sender: _Sender,
     inputs: list[Any],
-    spec: EmbeddingsSpec,
     options: BatchOptions,
     size_of: Callable[[Any], int] | None,
 ) -> list[Vector]:
@@ -594,10 +661,7 @@ async def _run_async(
     async def worker() -> None:
         for batch in todo:  # shared iterator: each batch is taken by exactly one worker
             try:
-                result = await client.aembed(spec.build(batch.inputs))
-                vectors = vectors_from_result(
-                    result, batch, encoding_format=spec.encoding_format, dimensions=spec.dimensions
-                )
+                vectors = await sender.asend(batch)
             except Exception as exc:
                 _annotate(exc, batch, len(inputs))
                 raise
@@ -637,12 +701,20 @@ def embed_texts(
     texts: Sequence[str],
     spec: EmbeddingsSpec,
     options: BatchOptions | None = None,
+    *,
+    on_input_type_rejected: Callable[[], None] | None = None,
 ) -> list[Vector]:
     """Embed ``texts`` through ``client`` (an `EmbeddingsClient` for the ``embeddings`` route):
-    one list of floats per text, in order. Threads give the concurrency."""
+    one list of floats per text, in order. Threads give the concurrency.
+
+    ``on_input_type_rejected``: when given, a model that rejects ``input_type`` (422) gets the
+    batch again without it, the rest of the run sends none, and the callback is called once so
+    the caller can remember. When None, the rejection is raised.
+    """
     options = options or BatchOptions()
     checked = validate_texts(texts, max_input_chars=options.max_input_chars)
-    return _run_sync(client, checked, spec, options, _text_size)
+    sender = _Sender(client, spec, on_input_type_rejected)
+    return _run_sync(sender, checked, options, _text_size)
 
 
 async def aembed_texts(
@@ -650,11 +722,14 @@ async def aembed_texts(
     texts: Sequence[str],
     spec: EmbeddingsSpec,
     options: BatchOptions | None = None,
+    *,
+    on_input_type_rejected: Callable[[], None] | None = None,
 ) -> list[Vector]:
     """Async `embed_texts`: asyncio tasks give the concurrency."""
     options = options or BatchOptions()
     checked = validate_texts(texts, max_input_chars=options.max_input_chars)
-    return await _run_async(client, checked, spec, options, _text_size)
+    sender = _Sender(client, spec, on_input_type_rejected)
+    return await _run_async(sender, checked, options, _text_size)
 
 
 def embed_images(
@@ -662,6 +737,8 @@ def embed_images(
     images: Sequence[Any],
     spec: EmbeddingsSpec,
     options: BatchOptions | None = None,
+    *,
+    on_input_type_rejected: Callable[[], None] | None = None,
 ) -> list[Vector]:
     """Embed images through ``client`` (an `EmbeddingsClient` for ``images/embeddings``).
 
@@ -669,7 +746,8 @@ def embed_images(
     Batches are split by count only (``max_batch_chars`` applies to text).
     """
     options = options or BatchOptions()
-    return _run_sync(client, _image_inputs(images), spec, options, None)
+    sender = _Sender(client, spec, on_input_type_rejected)
+    return _run_sync(sender, _image_inputs(images), options, None)
 
 
 async def aembed_images(
@@ -677,8 +755,11 @@ async def aembed_images(
     images: Sequence[Any],
     spec: EmbeddingsSpec,
     options: BatchOptions | None = None,
+    *,
+    on_input_type_rejected: Callable[[], None] | None = None,
 ) -> list[Vector]:
     """Async `embed_images`. Paths and URLs are read in a worker thread."""
     options = options or BatchOptions()
     wire = await asyncio.to_thread(_image_inputs, images)
-    return await _run_async(client, wire, spec, options, None)
+    sender = _Sender(client, spec, on_input_type_rejected)
+    return await _run_async(sender, wire, options, None)
