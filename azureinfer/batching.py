@@ -50,6 +50,7 @@ from azureinfer.errors import AzureInferenceError, ConfigurationError
 if TYPE_CHECKING:
     from azureinfer.request import WireRequest
     from azureinfer.response import EmbeddingsResult
+    from azureinfer.settings import ConnectionSettings
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -58,6 +59,7 @@ __all__ = [
     "ENCODING_FORMATS",
     "Batch",
     "BatchOptions",
+    "Embedder",
     "EmbeddingInputError",
     "EmbeddingsResponseError",
     "EmbeddingsSpec",
@@ -321,12 +323,21 @@ def vectors_from_result(
 ) -> list[Vector]:
     """The batch's vectors in input order, decoded to floats.
 
-    Placed by the wire ``data[].index`` when the raw answer is available (so an out-of-order
-    answer is restored), else taken in the order `EmbeddingsResult.vectors` gives. Raises
+    Uses `EmbeddingsResult.vectors` (which the core orders by index) when they are usable as
+    they are; otherwise (packed binary formats, or a result without usable vectors) places the raw
+    ``data[].index`` entries itself, so an out-of-order answer is restored either way. Raises
     `EmbeddingsResponseError` unless there is exactly one embedding per input.
     """
     expected = len(batch.inputs)
     where = f"inputs {batch.start}..{batch.stop - 1}"
+    vectors = list(result.vectors)
+    if (
+        encoding_format not in ("binary", "ubinary")
+        and len(vectors) == expected
+        and all(isinstance(v, list) for v in vectors)
+    ):
+        # The core already placed them by index and decoded float / base64.
+        return [v if all(type(x) is float for x in v[:1]) else decode_embedding(v) for v in vectors]
     raw = getattr(result, "raw", None)
     data = raw.get("data") if isinstance(raw, Mapping) else None
     if isinstance(data, list) and all(isinstance(d, Mapping) and "index" in d for d in data):
@@ -350,7 +361,6 @@ def vectors_from_result(
                 f"missing positions: {missing[:10]}"
             )
         return [v for v in slots if v is not None]
-    vectors = list(result.vectors)
     if len(vectors) != expected:
         raise EmbeddingsResponseError(
             f"the service returned {len(vectors)} embeddings for {expected} inputs ({where})"
@@ -763,3 +773,118 @@ async def aembed_images(
     wire = await asyncio.to_thread(_image_inputs, images)
     sender = _Sender(client, spec, on_input_type_rejected)
     return await _run_async(sender, wire, options, None)
+
+
+# --------------------------------------------------------------------------- the adapters' engine
+
+
+Route = Literal["embeddings", "images/embeddings"]
+
+
+class Embedder:
+    """What an embeddings adapter holds: lazy clients for both routes and the memory of models
+    that rejected ``input_type``. No I/O until the first call; picklable (clients are dropped and
+    created again on use); ``close()`` / ``aclose()`` release them.
+    """
+
+    def __init__(self, settings: ConnectionSettings, *, input_type_fallback: bool = True) -> None:
+        self.settings = settings
+        self.input_type_fallback = input_type_fallback
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._no_input_type: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"Embedder({self.settings!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings,
+            "input_type_fallback": self.input_type_fallback,
+            "_no_input_type": set(self._no_input_type),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._clients = {}
+        self._lock = threading.Lock()
+
+    def client(self, route: Route) -> Any:
+        """The `EmbeddingsClient` of ``route``, created on first use."""
+        client = self._clients.get(route)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(route)
+                if client is None:
+                    from azureinfer.transport import EmbeddingsClient
+
+                    client = EmbeddingsClient(self.settings, route=route)
+                    self._clients[route] = client
+        return client
+
+    def _prepare(
+        self, route: Route, spec: EmbeddingsSpec
+    ) -> tuple[EmbeddingsSpec, Callable[[], None] | None]:
+        if spec.input_type is not None and route in self._no_input_type:
+            spec = replace(spec, input_type=None)
+        if not self.input_type_fallback:
+            return spec, None
+        return spec, lambda: self._no_input_type.add(route)
+
+    def embed_texts(
+        self, texts: Sequence[str], spec: EmbeddingsSpec, options: BatchOptions
+    ) -> list[Vector]:
+        """`embed_texts` on the ``embeddings`` route."""
+        spec, on_rejected = self._prepare("embeddings", spec)
+        return embed_texts(
+            self.client("embeddings"), texts, spec, options, on_input_type_rejected=on_rejected
+        )
+
+    async def aembed_texts(
+        self, texts: Sequence[str], spec: EmbeddingsSpec, options: BatchOptions
+    ) -> list[Vector]:
+        """`aembed_texts` on the ``embeddings`` route."""
+        spec, on_rejected = self._prepare("embeddings", spec)
+        return await aembed_texts(
+            self.client("embeddings"), texts, spec, options, on_input_type_rejected=on_rejected
+        )
+
+    def embed_images(
+        self, images: Sequence[Any], spec: EmbeddingsSpec, options: BatchOptions
+    ) -> list[Vector]:
+        """`embed_images` on the ``images/embeddings`` route."""
+        spec, on_rejected = self._prepare("images/embeddings", spec)
+        return embed_images(
+            self.client("images/embeddings"),
+            images,
+            spec,
+            options,
+            on_input_type_rejected=on_rejected,
+        )
+
+    async def aembed_images(
+        self, images: Sequence[Any], spec: EmbeddingsSpec, options: BatchOptions
+    ) -> list[Vector]:
+        """`aembed_images` on the ``images/embeddings`` route."""
+        spec, on_rejected = self._prepare("images/embeddings", spec)
+        return await aembed_images(
+            self.client("images/embeddings"),
+            images,
+            spec,
+            options,
+            on_input_type_rejected=on_rejected,
+        )
+
+    def close(self) -> None:
+        """Close the sync clients (async ones too when no loop needs them)."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close every client, sync and async."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()

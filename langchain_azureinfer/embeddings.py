@@ -1,0 +1,278 @@
+"""LangChain embeddings for the Azure AI Model Inference API (text and image)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.load.serializable import Serializable
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+
+from azureinfer.batching import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_CHARS,
+    DEFAULT_MAX_CONCURRENCY,
+    BatchOptions,
+    Embedder,
+    EmbeddingsSpec,
+)
+from azureinfer.errors import ConfigurationError
+from azureinfer.settings import ENDPOINT_ENV_VARS, KEY_ENV_VARS, resolve_settings
+
+__all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
+
+EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
+
+
+class AzureInferenceEmbeddings(Serializable, Embeddings):
+    """Embeddings from a deployment behind the Azure AI Model Inference API.
+
+    Setup:
+        ``pip install azureinfer[langchain]`` and set ``AZURE_INFERENCE_ENDPOINT`` and
+        ``AZURE_INFERENCE_CREDENTIAL`` (or pass ``endpoint`` / ``credential``; without a key,
+        ``DefaultAzureCredential`` is used).
+
+    Key init args:
+        model: deployment name (``model_name`` also accepted).
+        dimensions: output size, for models that support it.
+        encoding_format: wire encoding (``base64``, ``int8``, ...); results are always floats.
+        query_input_type / document_input_type: ``input_type`` sent by `embed_query` and by
+            `embed_documents` (default ``"query"`` / ``"document"``; None sends none). A model
+            that rejects ``input_type`` is asked again without it, once, and remembered.
+        batch_size: inputs per request (default 96, within every catalogued model's limit).
+        max_concurrency: requests in flight (threads for sync calls, tasks for async ones).
+        show_progress: tqdm progress bar over long runs.
+        timeout / max_retries: per request; retries follow the core's policy (429 / 5xx).
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_azureinfer import AzureInferenceEmbeddings
+
+            embeddings = AzureInferenceEmbeddings(model="text-embedding-3-small")
+
+    Embed:
+        .. code-block:: python
+
+            vectors = embeddings.embed_documents(["first text", "second text"])
+            query = embeddings.embed_query("what is in the first text?")
+            images = embeddings.embed_images(["photo.png"])  # /images/embeddings deployment
+
+    Async:
+        .. code-block:: python
+
+            vectors = await embeddings.aembed_documents(texts)
+
+    No request is made when the object is built. Empty or whitespace-only texts raise
+    ``EmbeddingInputError`` naming their position; every input gets exactly one vector, in order.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        arbitrary_types_allowed=True,
+        protected_namespaces=(),
+    )
+
+    model: str | None = Field(default=None, alias="model_name")
+    """Deployment / model name sent as ``model`` (None: the endpoint's only model)."""
+    endpoint: str | None = Field(default_factory=from_env(list(ENDPOINT_ENV_VARS), default=None))
+    """Endpoint URL; defaults to ``AZURE_INFERENCE_ENDPOINT``."""
+    credential: SecretStr | Any | None = Field(
+        default_factory=secret_from_env(list(KEY_ENV_VARS), default=None)
+    )
+    """API key (kept as a secret), ``AzureKeyCredential`` or a token credential; defaults to
+    ``AZURE_INFERENCE_CREDENTIAL``, then ``DefaultAzureCredential``."""
+    api_version: str | None = None
+    """``api-version`` query parameter (None: the SDK's default)."""
+    credential_scopes: list[str] | None = None
+    """Entra ID scopes (None: chosen from the endpoint host)."""
+    dimensions: int | None = Field(default=None, gt=0)
+    """Output dimensions, for models that support a choice."""
+    encoding_format: EncodingFormat | None = None
+    """Wire encoding of the vectors; they are decoded to floats either way."""
+    query_input_type: str | None = "query"
+    """``input_type`` for `embed_query` (None: not sent)."""
+    document_input_type: str | None = "document"
+    """``input_type`` for `embed_documents` and `embed_images` (None: not sent)."""
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, gt=0)
+    """Inputs per request."""
+    max_batch_chars: int | None = Field(default=DEFAULT_MAX_BATCH_CHARS, gt=0)
+    """Characters per request (a proxy for the token budget); None for no limit."""
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, gt=0)
+    """Requests in flight at once."""
+    show_progress: bool = False
+    """Show a tqdm progress bar while embedding."""
+    timeout: float | None = Field(default=None, gt=0)
+    """Seconds per request attempt."""
+    max_retries: int | None = Field(default=None, ge=0)
+    """Retries per request on 408/429/5xx and connection errors (None: the core's default)."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra body parameters for the model (sent with ``extra-parameters: pass-through``)."""
+    headers: dict[str, str] | None = None
+    """Extra HTTP headers on every request."""
+    client_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """azure-core client options (``connection_verify``, ``logging_enable``, ...)."""
+
+    _embedder: Embedder = PrivateAttr()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrap_key(cls, values: Any) -> Any:
+        if isinstance(values, dict) and isinstance(values.get("credential"), str):
+            values = {**values, "credential": SecretStr(values["credential"])}
+        return values
+
+    @model_validator(mode="after")
+    def _build_embedder(self) -> AzureInferenceEmbeddings:
+        settings = resolve_settings(
+            self.endpoint,
+            self.credential,
+            api_version=self.api_version,
+            credential_scopes=self.credential_scopes,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            headers=self.headers,
+            client_kwargs=self.client_kwargs,
+        )
+        self._embedder = Embedder(settings)
+        return self
+
+    # ------------------------------------------------------------------ LangChain hooks
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serialisable with `dumpd` / `dumps`; the credential becomes a secret reference."""
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """``["langchain_azureinfer", "embeddings"]``."""
+        return ["langchain_azureinfer", "embeddings"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The credential is read back from ``AZURE_INFERENCE_CREDENTIAL``."""
+        return {"credential": KEY_ENV_VARS[0]}
+
+    # ------------------------------------------------------------------ translation
+
+    def _spec(self, input_type: str | None) -> EmbeddingsSpec:
+        return EmbeddingsSpec(
+            model=self.model,
+            dimensions=self.dimensions,
+            encoding_format=self.encoding_format,
+            input_type=input_type,
+            model_extras=self.model_kwargs or None,
+        )
+
+    def _options(self) -> BatchOptions:
+        return BatchOptions(
+            batch_size=self.batch_size,
+            max_concurrency=self.max_concurrency,
+            max_batch_chars=self.max_batch_chars,
+            show_progress=self.show_progress,
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """One vector per text, in order (``input_type=document_input_type``)."""
+        return self._embedder.embed_texts(
+            texts, self._spec(self.document_input_type), self._options()
+        )
+
+    def embed_query(self, text: str) -> list[float]:
+        """The vector of one query (``input_type=query_input_type``)."""
+        return self._embedder.embed_texts(
+            [text], self._spec(self.query_input_type), self._options()
+        )[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Async `embed_documents` (native async, concurrent batches)."""
+        return await self._embedder.aembed_texts(
+            texts, self._spec(self.document_input_type), self._options()
+        )
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Async `embed_query`."""
+        vectors = await self._embedder.aembed_texts(
+            [text], self._spec(self.query_input_type), self._options()
+        )
+        return vectors[0]
+
+    def embed_images(self, images: list[Any]) -> list[list[float]]:
+        """Vectors of images through ``/images/embeddings``: paths, ``http(s)`` / ``data:``
+        URLs, bytes, or ``{"image": ..., "text": ...}`` dicts."""
+        return self._embedder.embed_images(
+            images, self._spec(self.document_input_type), self._options()
+        )
+
+    async def aembed_images(self, images: list[Any]) -> list[list[float]]:
+        """Async `embed_images`."""
+        return await self._embedder.aembed_images(
+            images, self._spec(self.document_input_type), self._options()
+        )
+
+    def embed_image(self, uris: list[str]) -> list[list[float]]:
+        """`embed_images` under the name LangChain's multimodal vector stores call."""
+        return self.embed_images(uris)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the HTTP clients (they are created again if used later)."""
+        self._embedder.close()
+
+    async def aclose(self) -> None:
+        """Close every HTTP client, sync and async."""
+        await self._embedder.aclose()
+
+    def __enter__(self) -> AzureInferenceEmbeddings:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> AzureInferenceEmbeddings:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
+    """Drop-in for ``langchain_azure_ai.embeddings.AzureAIEmbeddingsModel``.
+
+    Accepts its constructor arguments (``model_name``/``model``, ``endpoint``, ``credential``,
+    ``api_version``, ``embed_batch_size``, ``dimensions``, ``model_kwargs``, ``client_kwargs``
+    with ``retry_total`` / ``read_timeout``) and behaves like `AzureInferenceEmbeddings`:
+    no ``/info`` call at construction, concurrent ordered batches, real query/document input
+    types (the deprecated class sent ``"text"`` for every non-Cohere model).
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _translate_deprecated(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        if "embed_batch_size" in values:
+            values["batch_size"] = values.pop("embed_batch_size")
+        if values.get("project_endpoint") is not None:
+            raise ConfigurationError(
+                "project_endpoint is not supported: pass the project's model inference endpoint "
+                "as endpoint= (https://<resource>.services.ai.azure.com/models)."
+            )
+        values.pop("project_endpoint", None)
+        values.pop("service", None)
+        client_kwargs = dict(values.get("client_kwargs") or {})
+        if "retry_total" in client_kwargs and "max_retries" not in values:
+            values["max_retries"] = client_kwargs.pop("retry_total")
+        if "api_version" in client_kwargs and "api_version" not in values:
+            values["api_version"] = client_kwargs.pop("api_version")
+        if "credential_scopes" in client_kwargs and "credential_scopes" not in values:
+            values["credential_scopes"] = client_kwargs.pop("credential_scopes")
+        client_kwargs.pop("user_agent", None)
+        if "client_kwargs" in values:
+            values["client_kwargs"] = client_kwargs
+        return values
