@@ -42,6 +42,7 @@ AUDIO_TOKENS = 50
 ECHO_WORDS = 20
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+_IDENT_RE = re.compile(r"[A-Za-z_][\w-]{0,63}")
 _FILTER_PROMPT_RE = re.compile(FILTER_PROMPT_TRIGGER + r"(?:_(HATE|SEXUAL|VIOLENCE|SELF_HARM))?")
 
 
@@ -196,8 +197,7 @@ def _mentioned(tool_name: str, text: str, prompt_words: set[str]) -> bool:
     """A tool is mentioned when its exact name appears, or every significant word of its name
     (split at ``_``, ``-`` and camelCase, ignoring stop-words such as get/set) appears as a
     word starting with that word's stem (the word minus up to two trailing letters, min. 4)."""
-    lowered = text.lower()
-    if tool_name and tool_name.lower() in lowered:
+    if tool_name and re.search(r"(?<!\w)" + re.escape(tool_name.lower()) + r"(?!\w)", text.lower()):
         return True
     words = [w for w in _name_words(tool_name) if w not in STOPWORDS and not w.isdigit()]
     return bool(words) and all(_word_matches(w, prompt_words) for w in words)
@@ -235,7 +235,7 @@ def _select_tools(
     after_results = bool(messages) and messages[-1].get("role") == "tool"
     if mode == "named":
         return [t for t in tools if _tool_name(t) == named][:1]
-    prompt_words = {w.lower() for w in re.findall(r"\w+", user_text)}
+    prompt_words = {w.lower() for w in re.findall(r"[^\W_]+", user_text)}
     mentioned = [t for t in tools if _mentioned(_tool_name(t), user_text, prompt_words)]
     parallel = body.get("parallel_tool_calls") is not False
     if mode == "auto":
@@ -269,10 +269,14 @@ def _tool_results(messages: list[dict[str, Any]]) -> list[str]:
     return list(reversed(results))
 
 
-def _json_object(values: PromptValues, echo: str) -> dict[str, Any]:
-    """json_object rule: keys are the quoted identifiers of the prompt (values synthesised as
-    strings), else ``{"reply": <echo>}``."""
-    keys = [q for q in values.quoted if re.fullmatch(r"[A-Za-z_][\w-]{0,63}", q)]
+def _json_object(user_text: str, instructions: str, echo: str) -> dict[str, Any]:
+    """json_object rule: the keys are the quoted identifiers of the last user message (else of
+    the system/developer messages), each valued with a string synthesised from the prompt;
+    without quoted identifiers the object is ``{"reply": <the plain text reply>}``."""
+    values = PromptValues(user_text)
+    keys = [q for q in values.quoted if _IDENT_RE.fullmatch(q)]
+    if not keys:
+        keys = [q for q in PromptValues(instructions).quoted if _IDENT_RE.fullmatch(q)]
     if not keys:
         return {"reply": echo}
     values.quoted = [q for q in values.quoted if q not in keys]
@@ -370,7 +374,12 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
     fmt = body.get("response_format")
     fmt_type = fmt.get("type") if isinstance(fmt, dict) else fmt
     if fmt_type == "json_object":
-        text = json.dumps(_json_object(PromptValues(user_text), text), ensure_ascii=False)
+        instructions = " ".join(
+            _content_text(m.get("content"))
+            for m in messages
+            if m.get("role") in ("system", "developer")
+        )
+        text = json.dumps(_json_object(user_text, instructions, text), ensure_ascii=False)
     elif fmt_type == "json_schema" and isinstance(fmt, dict):
         spec = fmt.get("json_schema") or {}
         schema = spec.get("schema") if isinstance(spec, dict) else None

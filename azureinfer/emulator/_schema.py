@@ -89,21 +89,30 @@ class PromptValues:
 
 
 def _proper_phrases(text: str) -> list[str]:
-    """Runs of capitalised words, leaving out stop-words (so "What", "Tell" are skipped)."""
-    out: list[str] = []
+    """Runs of capitalised words, leaving out stop-words (so "What", "Tell" are skipped).
+
+    A run starting a sentence ("Check the weather in Paris") comes after the other runs, as
+    its capital may only mark the sentence start."""
+    inner: list[str] = []
+    initial: list[str] = []
     for m in _PHRASE_RE.finditer(text):
+        before = text[: m.start()].rstrip()
+        at_start = not before or before[-1] in ".!?:\n"
         run: list[str] = []
-        for w in m.group(0).split():
+        starts_sentence = False
+        words = m.group(0).split()
+        for i, w in enumerate(words):
             if w[0].isupper() and w.lower() not in STOPWORDS:
+                if not run:
+                    starts_sentence = at_start and i == 0
                 run.append(w)
             else:
                 if run:
-                    out.append(" ".join(run))
+                    (initial if starts_sentence else inner).append(" ".join(run))
                 run = []
         if run:
-            out.append(" ".join(run))
-    # Non-Latin scripts have no case: treat runs of letters without case as phrases too.
-    return out
+            (initial if starts_sentence else inner).append(" ".join(run))
+    return inner + initial
 
 
 def _resolve(schema: Any, root: dict[str, Any]) -> Any:

@@ -1,0 +1,214 @@
+"""Unit tests of the emulator's JSON-schema instance synthesis (pure functions, no server)."""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any, Literal
+
+import jsonschema
+import pytest
+from pydantic import BaseModel, Field, TypeAdapter
+from typing_extensions import TypedDict
+
+from azureinfer.emulator._behaviour import chat_reply
+from azureinfer.emulator._catalogue import DEFAULT_CATALOGUE, find
+from azureinfer.emulator._schema import PromptValues, synthesise
+
+GPT4O = find(DEFAULT_CATALOGUE, "gpt-4o")
+assert GPT4O is not None
+
+
+class Colour(str, enum.Enum):
+    RED = "red"
+    GREEN = "green"
+    BLUE = "blue"
+
+
+class Address(BaseModel):
+    street: str
+    city: str
+    zip_code: str | None = None
+
+
+class Person(BaseModel):
+    """A person with nested and optional data."""
+
+    name: str = Field(description="full name")
+    age: int = Field(ge=0, le=150)
+    height: float
+    favourite: Colour
+    tags: list[str]
+    address: Address
+    previous: list[Address] = []
+    nickname: str | None = None
+    mood: Literal["happy", "sad"] = "happy"
+    active: bool = True
+    scores: dict[str, int] = {}
+
+
+class Tree(BaseModel):
+    """Recursive schema through $defs."""
+
+    label: str
+    children: list[Tree] = []
+
+
+class Movie(TypedDict):
+    title: str
+    year: int
+    rating: float
+
+
+def _strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI-style strict variant: every object closed, every property required."""
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items()}
+        if out.get("type") == "object" and "properties" in out:
+            out["additionalProperties"] = False
+            out["required"] = list(out["properties"])
+        return out
+    if isinstance(schema, list):
+        return [_strict(x) for x in schema]  # type: ignore[return-value]
+    return schema
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "person": Person.model_json_schema(),
+    "person_strict": _strict(Person.model_json_schema()),
+    "tree": Tree.model_json_schema(),
+    "typeddict": TypeAdapter(Movie).json_schema(),
+    "plain": {
+        "type": "object",
+        "properties": {
+            "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 2},
+            "when": {"type": "string", "format": "date-time"},
+            "code": {"type": "string", "minLength": 5, "maxLength": 6},
+            "kind": {"enum": ["alpha", "beta"]},
+            "fixed": {"const": 7},
+            "maybe": {"type": ["string", "null"]},
+            "ratio": {"type": "number", "minimum": 0, "maximum": 1},
+            "nested": {
+                "type": "object",
+                "properties": {
+                    "deep": {"type": "object", "properties": {"x": {"type": "integer"}}}
+                },
+                "required": ["deep"],
+                "additionalProperties": False,
+            },
+            "either": {"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}]},
+            "both": {
+                "allOf": [
+                    {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+                    {"properties": {"b": {"type": "string"}}, "required": ["b"]},
+                ]
+            },
+        },
+        "required": ["ids", "when", "code", "kind", "fixed", "nested", "either", "both"],
+        "additionalProperties": False,
+    },
+    "empty_object": {"type": "object", "properties": {}},
+    "untyped": {},
+}
+
+PROMPTS = [
+    "",
+    "Hello!",
+    "Tell me a joke about cats.",
+    "Record 'Ada Lovelace', aged 36, height 1.65 in London; tags 'math' and 'poetry'. Colour blue.",
+    "Numbers 3, 4, -7 and 2.5 please; status \u201cdone\u201d.",
+    "Create a customer named '\u4f60\u597d\u554a\u96c6\u56e2' (Hello Group)",
+]
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_synthesised_instance_is_valid(name: str, prompt: str) -> None:
+    schema = SCHEMAS[name]
+    instance = synthesise(schema, PromptValues(prompt))
+    jsonschema.validate(instance, schema)
+    json.dumps(instance)
+
+
+def test_integers_are_taken_from_the_prompt_in_order() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+    }
+    assert synthesise(schema, PromptValues("What is 3 + 4?")) == {"a": 3, "b": 4}
+
+
+def test_numeric_array_takes_all_numbers() -> None:
+    schema = {"type": "array", "items": {"type": "number"}}
+    assert synthesise(schema, PromptValues("sum 1, 2.5 and 10")) == [1, 2.5, 10]
+
+
+def test_quoted_string_wins_for_strings() -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
+    assert synthesise(schema, PromptValues('Weather in "New York" please')) == {"city": "New York"}
+
+
+def test_capitalised_phrase_is_used_without_quotes() -> None:
+    schema = {"type": "object", "properties": {"location": {"type": "string"}}}
+    values = PromptValues("What is the weather in San Francisco, CA?")
+    assert synthesise(schema, values) == {"location": "San Francisco"}
+
+
+def test_enum_value_mentioned_in_the_prompt_is_chosen() -> None:
+    schema = {"type": "string", "enum": ["celsius", "fahrenheit"]}
+    assert synthesise(schema, PromptValues("in Fahrenheit please")) == "fahrenheit"
+    assert synthesise(schema, PromptValues("no unit given")) == "celsius"
+
+
+def test_defaults_are_used_when_the_prompt_has_no_value() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "n": {"type": "integer", "default": 5},
+            "flag": {"type": "boolean", "default": False},
+        },
+    }
+    assert synthesise(schema, PromptValues("nothing numeric")) == {"n": 5, "flag": False}
+
+
+def test_pydantic_model_round_trips() -> None:
+    prompt = "Record 'Ada Lovelace', aged 36, height 1.65; colour green"
+    instance = synthesise(Person.model_json_schema(), PromptValues(prompt))
+    person = Person.model_validate(instance)
+    assert person.name == "Ada Lovelace"
+    assert person.age == 36
+    assert person.height == 1.65
+    assert person.favourite is Colour.GREEN
+
+
+def test_json_schema_response_format_reply_is_valid() -> None:
+    schema = Person.model_json_schema()
+    body = {
+        "messages": [{"role": "user", "content": "Invent a person aged 40 in Paris."}],
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "Person", "schema": schema, "strict": False},
+        },
+    }
+    reply = chat_reply(GPT4O, body)
+    assert reply.finish_reason == "stop"
+    assert reply.content is not None
+    instance = json.loads(reply.content)
+    jsonschema.validate(instance, schema)
+    assert instance["age"] == 40
+
+
+def test_structured_output_via_named_tool_is_valid() -> None:
+    schema = _strict(Tree.model_json_schema())
+    body = {
+        "messages": [{"role": "user", "content": "Make a tree rooted at 'oak'."}],
+        "tools": [{"type": "function", "function": {"name": "Tree", "parameters": schema}}],
+        "tool_choice": {"type": "function", "function": {"name": "Tree"}},
+    }
+    reply = chat_reply(GPT4O, body)
+    assert reply.finish_reason == "tool_calls"
+    (call,) = reply.tool_calls
+    args = json.loads(call["function"]["arguments"])
+    jsonschema.validate(args, schema)
+    assert args["label"] == "oak"
