@@ -61,11 +61,9 @@ def _target() -> Iterator[Target]:
     endpoint = os.environ.get("AZURE_INFERENCE_ENDPOINT")
     credential = os.environ.get("AZURE_INFERENCE_CREDENTIAL")
     models = {
-        "chat_model": os.environ.get("AZUREINFER_DEMO_CHAT_MODEL", "gpt-4o"),
-        "other_chat_model": os.environ.get("AZUREINFER_DEMO_OTHER_CHAT_MODEL", "mistral-large"),
-        "embeddings_model": os.environ.get(
-            "AZUREINFER_DEMO_EMBEDDINGS_MODEL", "text-embedding-3-small"
-        ),
+        "chat_model": os.environ.get("AZUREINFER_CHAT_MODEL", "gpt-4o"),
+        "other_chat_model": os.environ.get("AZUREINFER_OTHER_CHAT_MODEL", "mistral-large"),
+        "embeddings_model": os.environ.get("AZUREINFER_EMBEDDINGS_MODEL", "text-embedding-3-small"),
     }
     if endpoint and credential:
         print(f"Talking to YOUR endpoint {endpoint} (from AZURE_INFERENCE_ENDPOINT).")
@@ -90,7 +88,7 @@ def _step_sdk(t: Target) -> None:
 
     with ChatCompletionsClient(t.endpoint, AzureKeyCredential(t.credential)) as client:
         reply = client.complete(
-            messages=[{"role": "user", "content": "In one sentence: what is an inference endpoint?"}],
+            messages=[{"role": "user", "content": "What is an inference endpoint?"}],
             model=t.chat_model,
         )
     text = reply.choices[0].message.content
