@@ -1,0 +1,340 @@
+"""LlamaIndex embeddings (text and image) for the Azure AI Model Inference API."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+import llama_index.core.instrumentation as instrument
+from llama_index.core.base.embeddings.base import Embedding
+from llama_index.core.callbacks import CBEventType, EventPayload
+from llama_index.core.embeddings import MultiModalEmbedding
+from llama_index.core.instrumentation.events.embedding import (
+    EmbeddingEndEvent,
+    EmbeddingStartEvent,
+)
+from llama_index.core.schema import ImageType
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
+
+from azureinfer.batching import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_CHARS,
+    DEFAULT_MAX_CONCURRENCY,
+    BatchOptions,
+    Embedder,
+    EmbeddingsSpec,
+)
+from azureinfer.errors import ConfigurationError
+from azureinfer.settings import ENDPOINT_ENV_VARS, KEY_ENV_VARS, resolve_settings
+
+__all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbedding"]
+
+dispatcher = instrument.get_dispatcher(__name__)
+
+EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
+
+
+def _env(names: tuple[str, ...]) -> str | None:
+    return next((os.environ[n] for n in names if os.environ.get(n)), None)
+
+
+class AzureInferenceEmbedding(MultiModalEmbedding):
+    """Text and image embeddings from the Azure AI Model Inference API.
+
+    ```python
+    from llamaindex_azureinfer import AzureInferenceEmbedding
+
+    embed_model = AzureInferenceEmbedding(model="text-embedding-3-small")  # env: endpoint, key
+    vectors = embed_model.get_text_embedding_batch(["first", "second"])
+    query = embed_model.get_query_embedding("which one?")
+    image = embed_model.get_image_embedding("photo.png")  # an /images/embeddings deployment
+    ```
+
+    ``embed_batch_size`` is the number of inputs per request (default 96, within every
+    catalogued model's limit); batches run concurrently (``num_workers`` if set, else
+    ``max_concurrency``), in threads for sync calls and as tasks for async ones, and each input
+    gets exactly one vector, in order. Queries are sent with ``input_type="query"`` and texts
+    with ``"document"`` (set either to None to send none; a model that rejects ``input_type``
+    is asked again without it, once). Results are floats whatever ``encoding_format`` is used.
+    No request is made at construction; the object pickles (for
+    ``IngestionPipeline(num_workers=...)``) and ``to_dict()`` never contains the credential.
+    """
+
+    model_name: str | None = Field(  # type: ignore[assignment]
+        default=None, description="Deployment / model name sent as `model`."
+    )
+    embed_batch_size: int = Field(
+        default=DEFAULT_BATCH_SIZE, gt=0, le=2048, description="Inputs per request."
+    )
+    endpoint: str | None = Field(
+        default=None, description="Endpoint URL; defaults to AZURE_INFERENCE_ENDPOINT."
+    )
+    credential: SecretStr | Any | None = Field(
+        default=None,
+        exclude=True,
+        description="API key, AzureKeyCredential or token credential; defaults to "
+        "AZURE_INFERENCE_CREDENTIAL, then DefaultAzureCredential. Never serialised.",
+    )
+    api_version: str | None = Field(default=None, description="api-version query parameter.")
+    credential_scopes: list[str] | None = Field(
+        default=None, description="Entra ID scopes (default: chosen from the endpoint host)."
+    )
+    dimensions: int | None = Field(default=None, gt=0, description="Output dimensions.")
+    encoding_format: EncodingFormat | None = Field(
+        default=None, description="Wire encoding of vectors; results are always floats."
+    )
+    query_input_type: str | None = Field(
+        default="query", description="input_type sent with queries (None: not sent)."
+    )
+    document_input_type: str | None = Field(
+        default="document", description="input_type sent with texts and images (None: not sent)."
+    )
+    max_concurrency: int = Field(
+        default=DEFAULT_MAX_CONCURRENCY, gt=0, description="Requests in flight at once."
+    )
+    max_batch_chars: int | None = Field(
+        default=DEFAULT_MAX_BATCH_CHARS, gt=0, description="Characters per request (at most)."
+    )
+    show_progress: bool = Field(default=False, description="Show a tqdm progress bar.")
+    timeout: float | None = Field(default=None, gt=0, description="Seconds per attempt.")
+    max_retries: int | None = Field(
+        default=None, ge=0, description="Retries per request (None: the core's default)."
+    )
+    model_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra body parameters for the model."
+    )
+    headers: dict[str, str] | None = Field(
+        default=None, description="Extra HTTP headers.", exclude=True
+    )
+    client_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="azure-core client options.", exclude=True
+    )
+
+    _embedder: Embedder = PrivateAttr()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_model(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            values = dict(values)
+            if "model" in values:
+                model = values.pop("model")
+                if values.get("model_name") not in (None, model):
+                    raise ConfigurationError("pass model or model_name, not both")
+                values["model_name"] = model
+            if isinstance(values.get("credential"), str):
+                values["credential"] = SecretStr(values["credential"])
+        return values
+
+    @model_validator(mode="after")
+    def _build_embedder(self) -> AzureInferenceEmbedding:
+        if self.endpoint is None:
+            self.endpoint = _env(ENDPOINT_ENV_VARS)
+        if self.credential is None and _env(KEY_ENV_VARS):
+            self.credential = SecretStr(_env(KEY_ENV_VARS) or "")
+        settings = resolve_settings(
+            self.endpoint,
+            self.credential,
+            api_version=self.api_version,
+            credential_scopes=self.credential_scopes,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            headers=self.headers,
+            client_kwargs=self.client_kwargs,
+        )
+        self._embedder = Embedder(settings)
+        return self
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Name used by LlamaIndex serialisation."""
+        return "AzureInferenceEmbedding"
+
+    def to_payload(self) -> dict[str, Any]:
+        """What instrumentation sees: no credential."""
+        return {**super().to_payload(), "endpoint": self.endpoint}
+
+    # ------------------------------------------------------------------ translation
+
+    def _spec(self, input_type: str | None) -> EmbeddingsSpec:
+        return EmbeddingsSpec(
+            model=self.model_name,
+            dimensions=self.dimensions,
+            encoding_format=self.encoding_format,
+            input_type=input_type,
+            model_extras=self.model_kwargs or None,
+        )
+
+    def _options(self, show_progress: bool = False) -> BatchOptions:
+        return BatchOptions(
+            batch_size=self.embed_batch_size,
+            max_concurrency=self.num_workers or self.max_concurrency,
+            max_batch_chars=self.max_batch_chars,
+            show_progress=self.show_progress or show_progress,
+        )
+
+    def _texts(self, texts: list[str], input_type: str | None, progress: bool = False) -> Any:
+        return self._embedder.embed_texts(texts, self._spec(input_type), self._options(progress))
+
+    async def _atexts(
+        self, texts: list[str], input_type: str | None, progress: bool = False
+    ) -> list[Embedding]:
+        return await self._embedder.aembed_texts(
+            texts, self._spec(input_type), self._options(progress)
+        )
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return self._texts([query], self.query_input_type)[0]  # type: ignore[no-any-return]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return (await self._atexts([query], self.query_input_type))[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return self._texts([text], self.document_input_type)[0]  # type: ignore[no-any-return]
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return (await self._atexts([text], self.document_input_type))[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return self._texts(texts, self.document_input_type)  # type: ignore[no-any-return]
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return await self._atexts(texts, self.document_input_type)
+
+    def _get_image_embedding(self, img_file_path: ImageType) -> Embedding:
+        return self._get_image_embeddings([img_file_path])[0]
+
+    async def _aget_image_embedding(self, img_file_path: ImageType) -> Embedding:
+        return (await self._aget_image_embeddings([img_file_path]))[0]
+
+    def _get_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
+        return self._embedder.embed_images(
+            img_file_paths, self._spec(self.document_input_type), self._options()
+        )
+
+    async def _aget_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
+        return await self._embedder.aembed_images(
+            img_file_paths, self._spec(self.document_input_type), self._options()
+        )
+
+    # ------------------------------------------------------------------ whole-list batching
+
+    def _engine_handles_batches(self) -> bool:
+        # A cache or a rate limiter works per LlamaIndex batch: keep the base behaviour then.
+        return self.embeddings_cache is None and self.rate_limiter is None
+
+    @dispatcher.span
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """One vector per text, in order; all batches run concurrently (not one at a time)."""
+        if not self._engine_handles_batches():
+            return super().get_text_embedding_batch(texts, show_progress, **kwargs)
+        if not texts:
+            return []
+        model_dict = self.to_payload()
+        dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
+        ) as event:
+            embeddings = self._texts(texts, self.document_input_type, show_progress)
+            event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
+        dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
+        return embeddings  # type: ignore[no-any-return]
+
+    @dispatcher.span
+    async def aget_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """Async `get_text_embedding_batch`: batches run as concurrent tasks."""
+        if not self._engine_handles_batches():
+            return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
+        if not texts:
+            return []
+        model_dict = self.to_payload()
+        dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
+        ) as event:
+            embeddings = await self._atexts(texts, self.document_input_type, show_progress)
+            event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
+        dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
+        return embeddings
+
+    def get_image_embedding_batch(
+        self, img_file_paths: list[ImageType], show_progress: bool = False
+    ) -> list[Embedding]:
+        """One vector per image (path, URL, data URL, bytes or BytesIO), in order."""
+        if not img_file_paths:
+            return []
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
+        ) as event:
+            embeddings = self._embedder.embed_images(
+                img_file_paths, self._spec(self.document_input_type), self._options(show_progress)
+            )
+            event.on_end(
+                payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
+            )
+        return embeddings
+
+    async def aget_image_embedding_batch(
+        self, img_file_paths: list[ImageType], show_progress: bool = False
+    ) -> list[Embedding]:
+        """Async `get_image_embedding_batch`."""
+        if not img_file_paths:
+            return []
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
+        ) as event:
+            embeddings = await self._embedder.aembed_images(
+                img_file_paths, self._spec(self.document_input_type), self._options(show_progress)
+            )
+            event.on_end(
+                payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
+            )
+        return embeddings
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the HTTP clients (created again if used later)."""
+        self._embedder.close()
+
+    async def aclose(self) -> None:
+        """Close every HTTP client, sync and async."""
+        await self._embedder.aclose()
+
+
+class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
+    """Drop-in for ``llama_index.embeddings.azure_inference.AzureAIEmbeddingsModel``.
+
+    Accepts its constructor arguments (``endpoint``, ``credential``, ``model_name``,
+    ``api_version``, ``embed_batch_size``, ``callback_manager``, ``num_workers``,
+    ``client_kwargs`` incl. ``retry_total``/``api_version``, ``model_kwargs``) and behaves like
+    `AzureInferenceEmbedding`: no ``/info`` call at construction, query/document input types,
+    safe across ``asyncio.run`` calls, images supported.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _translate_deprecated(cls, values: Any) -> Any:
+        if not isinstance(values, dict) or not values.get("client_kwargs"):
+            return values
+        values = dict(values)
+        client_kwargs = dict(values["client_kwargs"])
+        for legacy, field in (
+            ("retry_total", "max_retries"),
+            ("api_version", "api_version"),
+            ("credential_scopes", "credential_scopes"),
+        ):
+            if legacy in client_kwargs and values.get(field) is None:
+                values[field] = client_kwargs.pop(legacy)
+        client_kwargs.pop("user_agent", None)
+        values["client_kwargs"] = client_kwargs
+        return values
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Name used by LlamaIndex serialisation."""
+        return "AzureAIEmbeddingsModel"
