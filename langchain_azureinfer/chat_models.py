@@ -1,0 +1,692 @@
+"""``ChatAzureInference``: a LangChain chat model over the Azure AI Model Inference API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+from azureinfer.transport import ChatClient
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.openai_tools import (
+    JsonOutputKeyToolsParser,
+    PydanticToolsParser,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from typing_extensions import Self
+
+from azureinfer.request import WireRequest, build_chat_request, build_response_format
+from azureinfer.response import ChatChunk
+from azureinfer.response import ChatResult as WireChatResult
+from azureinfer.settings import ConnectionSettings, resolve_settings
+from langchain_azureinfer._messages import (
+    MODEL_PROVIDER,
+    chunk_to_message_chunk,
+    convert_messages,
+    result_to_message,
+)
+
+__all__ = ["AzureAIChatCompletionsModel", "ChatAzureInference"]
+
+# Per-call keyword arguments with a direct counterpart in ``build_chat_request``.
+_REQUEST_KWARGS = frozenset(
+    {
+        "model",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "seed",
+        "frequency_penalty",
+        "presence_penalty",
+        "reasoning_effort",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "stream_usage",
+        "extra_parameters",
+    }
+)
+# OpenAI chat-completions parameters the API does not define: sent in the body as extra
+# parameters (governed by ``extra_parameters``), never handed to the HTTP layer.
+_OPENAI_EXTRA_KWARGS = frozenset(
+    {"logprobs", "top_logprobs", "logit_bias", "user", "modalities", "audio", "prediction"}
+)
+# Keyword arguments LangChain itself may pass down; they are not request parameters.
+_IGNORED_KWARGS = frozenset({"stream"})
+
+
+class ChatAzureInference(BaseChatModel):
+    """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub
+    Models, serverless and managed-compute deployments).
+
+    Setup:
+        Install ``azureinfer[langchain]`` and point it at an endpoint, either with arguments
+        or with the environment variables ``AZURE_INFERENCE_ENDPOINT`` and
+        ``AZURE_INFERENCE_CREDENTIAL`` (``AZURE_AI_INFERENCE_*`` also work). Without a key,
+        ``DefaultAzureCredential`` (Entra ID) is used.
+
+        .. code-block:: bash
+
+            pip install "azureinfer[langchain]"
+            export AZURE_INFERENCE_ENDPOINT="https://<resource>.services.ai.azure.com/models"
+            export AZURE_INFERENCE_CREDENTIAL="<api-key>"
+
+    Key init args — completion params:
+        model: str | None
+            Deployment / model name (alias ``model_name``). Required on multi-model endpoints.
+        temperature: float | None
+            Sampling temperature (0 is sent as 0).
+        max_tokens: int | None
+            Maximum number of tokens to generate (``max_completion_tokens`` for reasoning models).
+        stop: list[str] | None
+            Stop sequences.
+        model_kwargs: dict
+            Any other body parameter, sent as an extra parameter.
+
+    Key init args — client params:
+        endpoint: str | None
+            Endpoint URL, e.g. ``https://<resource>.services.ai.azure.com/models``.
+        credential: str | AzureKeyCredential | TokenCredential | None
+            API key (alias ``api_key``, held as a secret) or an Entra ID credential.
+        api_version: str | None
+            ``api-version`` query value; the SDK's default when unset.
+        timeout: float | None
+            Read timeout in seconds.
+        max_retries: int | None
+            Retries for 408/429/5xx and connection errors.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_azureinfer import ChatAzureInference
+
+            # endpoint and key come from AZURE_INFERENCE_ENDPOINT / AZURE_INFERENCE_CREDENTIAL;
+            # or pass endpoint="https://...", credential="<api-key>" explicitly.
+            model = ChatAzureInference(model="gpt-4o", temperature=0, max_tokens=200)
+
+    Invoke:
+        .. code-block:: python
+
+            messages = [
+                ("system", "You are a helpful translator. Translate the user sentence to French."),
+                ("human", "I love programming."),
+            ]
+            ai_msg = model.invoke(messages)
+            print(ai_msg.content)
+
+    Stream:
+        .. code-block:: python
+
+            full = None
+            for chunk in model.stream(messages):
+                print(chunk.text, end="")
+                full = chunk if full is None else full + chunk
+            assert full is not None and full.chunk_position == "last"
+
+    Async:
+        .. code-block:: python
+
+            import asyncio
+
+            async def main() -> None:
+                print((await model.ainvoke(messages)).content)
+                async for chunk in model.astream(messages):
+                    print(chunk.text, end="")
+                await model.aclose()
+
+            asyncio.run(main())
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a given location.'''
+
+                location: str = Field(..., description="The city, e.g. 'Paris'")
+
+            model_with_tools = model.bind_tools([GetWeather], tool_choice="any")
+            ai_msg = model_with_tools.invoke("What is the weather like in 'Paris'?")
+            print(ai_msg.tool_calls)  # [{'name': 'GetWeather', 'args': {...}, 'id': ...}]
+
+    Structured output:
+        .. code-block:: python
+
+            class Joke(BaseModel):
+                '''Joke to tell the user.'''
+
+                setup: str = Field(description="The setup of the joke")
+                punchline: str = Field(description="The punchline")
+
+            structured = model.with_structured_output(Joke, method="json_schema")
+            joke = structured.invoke("Tell me a joke about cats")
+            assert isinstance(joke, Joke)
+
+    Image input:
+        .. code-block:: python
+
+            from langchain_core.messages import HumanMessage
+
+            message = HumanMessage(
+                content=[
+                    {"type": "text", "text": "Describe this image."},
+                    {"type": "image", "url": "https://example.com/cat.png"},
+                ]
+            )
+            print(model.invoke([message]).content)
+
+    Token usage:
+        .. code-block:: python
+
+            ai_msg = model.invoke(messages)
+            print(ai_msg.usage_metadata)  # {'input_tokens': ..., 'output_tokens': ..., ...}
+
+    Response metadata:
+        .. code-block:: python
+
+            print(ai_msg.response_metadata)  # {'model_name': ..., 'finish_reason': 'stop', ...}
+            model.close()
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    # ---- connection -------------------------------------------------------------------
+    endpoint: str | None = None
+    """Endpoint URL (``https://<resource>.services.ai.azure.com/models``, a serverless or
+    managed-compute URL, or GitHub Models). Falls back to ``AZURE_INFERENCE_ENDPOINT``."""
+    credential: Any = Field(default=None, alias="api_key")
+    """API key (str or ``SecretStr``, kept secret), ``AzureKeyCredential`` or an Entra ID
+    (async) token credential. Falls back to ``AZURE_INFERENCE_CREDENTIAL``, then
+    ``DefaultAzureCredential``."""
+    api_version: str | None = None
+    """Value of the ``api-version`` query parameter (the SDK's default when unset)."""
+    credential_scopes: list[str] | None = None
+    """Entra ID token scopes; derived from the endpoint's host when unset."""
+    timeout: float | None = None
+    """Read timeout of one HTTP attempt, in seconds."""
+    max_retries: int | None = None
+    """Retries on 408/429/5xx and connection errors (the core's default when unset)."""
+    default_headers: dict[str, str] | None = None
+    """Headers added to every request."""
+    user_agent: str | None = None
+    """Prefix for the ``User-Agent`` header."""
+    client_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra azure-core client options (``connection_verify``, ``logging_enable``, ...)."""
+
+    # ---- request parameters -----------------------------------------------------------
+    model: str | None = Field(default=None, alias="model_name")
+    """Deployment or model name, sent as ``model`` (required on multi-model endpoints)."""
+    temperature: float | None = None
+    """Sampling temperature; 0 is a value and is sent."""
+    max_tokens: int | None = None
+    """Maximum number of tokens to generate."""
+    max_completion_tokens: int | None = None
+    """Token cap including reasoning tokens (reasoning models)."""
+    top_p: float | None = None
+    """Nucleus-sampling probability mass."""
+    seed: int | None = None
+    """Seed for best-effort deterministic sampling."""
+    stop: list[str] | None = None
+    """Stop sequences (a single string is accepted and wrapped)."""
+    frequency_penalty: float | None = None
+    """Penalty for tokens by their frequency so far."""
+    presence_penalty: float | None = None
+    """Penalty for tokens already present."""
+    reasoning_effort: str | None = None
+    """Reasoning effort for reasoning models (``low``, ``medium``, ``high``)."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Other body parameters, sent as ``model_extras`` under the ``extra_parameters`` policy."""
+    extra_parameters: Literal["pass-through", "drop", "error"] = "pass-through"
+    """What the service does with parameters it does not define (``extra-parameters`` header)."""
+    stream_usage: bool = True
+    """Ask for token usage in streams (``stream_options.include_usage``)."""
+    streaming: bool = False
+    """Stream by default in ``invoke`` (callbacks receive tokens)."""
+
+    # ---- message translation ----------------------------------------------------------
+    developer_message_role: Literal["developer", "system"] = "developer"
+    """Wire role for developer messages; ``system`` for models without the developer role."""
+    fold_system_messages: bool = False
+    """Fold system/developer text into the first user message (models rejecting system)."""
+
+    _settings: ConnectionSettings = PrivateAttr()
+    _client: ChatClient = PrivateAttr()
+
+    # ---- construction -----------------------------------------------------------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_kwargs(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        known = set(cls.model_fields)
+        known.update(f.alias for f in cls.model_fields.values() if f.alias)
+        unknown = sorted(k for k in values if k not in known)
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__} got unknown argument(s) {', '.join(map(repr, unknown))}. "
+                "Pass other request-body parameters in model_kwargs={...} and azure-core "
+                "client options in client_kwargs={...}."
+            )
+        return values
+
+    @field_validator("credential", mode="before")
+    @classmethod
+    def _secret_credential(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return SecretStr(value)
+        return value
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _resolve_connection(self) -> Self:
+        clashes = sorted(set(self.model_kwargs) & set(type(self).model_fields))
+        if clashes:
+            raise ValueError(
+                f"model_kwargs {clashes} are constructor arguments: pass them directly."
+            )
+        self._settings = resolve_settings(
+            self.endpoint,
+            self.credential,
+            api_version=self.api_version,
+            credential_scopes=self.credential_scopes,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            headers=self.default_headers,
+            user_agent=self.user_agent,
+            client_kwargs=self.client_kwargs,
+        )
+        # Record what came from the environment, so the object says what it uses.
+        if self.endpoint is None:
+            self.endpoint = self._settings.endpoint
+        if self.credential is None and hasattr(self._settings.credential, "key"):
+            self.credential = SecretStr(self._settings.credential.key)
+        self._client = ChatClient(self._settings)  # lazy: no I/O until the first call
+        return self
+
+    # ---- LangChain hooks ----------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "azure-ai-inference-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"credential": "AZURE_INFERENCE_CREDENTIAL"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_azureinfer", "chat_models"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params = {
+            "model": self.model,
+            "endpoint": self.endpoint,
+            "api_version": self.api_version,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "max_completion_tokens": self.max_completion_tokens,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "stop": self.stop,
+            "frequency_penalty": self.frequency_penalty,
+            "presence_penalty": self.presence_penalty,
+            "reasoning_effort": self.reasoning_effort,
+            "model_kwargs": self.model_kwargs or None,
+            "extra_parameters": self.extra_parameters,
+            "stream_usage": self.stream_usage,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        ls_params = LangSmithParams(ls_provider=MODEL_PROVIDER, ls_model_type="chat")
+        model = kwargs.get("model") or self.model
+        if isinstance(model, str):
+            ls_params["ls_model_name"] = model
+        temperature = kwargs.get("temperature", self.temperature)
+        if isinstance(temperature, (int, float)):
+            ls_params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is None:
+            max_tokens = kwargs.get("max_completion_tokens", self.max_completion_tokens)
+        if isinstance(max_tokens, int):
+            ls_params["ls_max_tokens"] = max_tokens
+        ls_stop = stop or kwargs.get("stop") or self.stop
+        if ls_stop:
+            ls_params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        return ls_params
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def get_model_info(self) -> Any:
+        """``GET /info`` for the endpoint (cached by the client; the only call that makes it)."""
+        return self._client.get_model_info()
+
+    async def aget_model_info(self) -> Any:
+        """Async :meth:`get_model_info`."""
+        return await self._client.aget_model_info()
+
+    def close(self) -> None:
+        """Close the HTTP clients (a later call opens new ones)."""
+        self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients, including the async ones."""
+        await self._client.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- request building ---------------------------------------------------------------
+
+    def _build_request(
+        self, messages: list[BaseMessage], stop: list[str] | None, *, stream: bool, **kwargs: Any
+    ) -> WireRequest:
+        """Translate messages and merge instance defaults with per-call overrides."""
+        unknown = sorted(
+            k
+            for k in kwargs
+            if k not in _REQUEST_KWARGS
+            and k not in _OPENAI_EXTRA_KWARGS
+            and k not in _IGNORED_KWARGS
+            and k not in ("model_extras", "model_kwargs", "headers")
+        )
+        if unknown:
+            raise TypeError(
+                f"Unknown per-call argument(s) {', '.join(map(repr, unknown))} for "
+                f"{type(self).__name__}. Pass other body parameters as "
+                "model_kwargs={...} (sent as extra parameters)."
+            )
+        extras: dict[str, Any] = dict(self.model_kwargs)
+        for key in ("model_kwargs", "model_extras"):
+            extras.update(kwargs.get(key) or {})
+        extras.update({k: kwargs[k] for k in _OPENAI_EXTRA_KWARGS if kwargs.get(k) is not None})
+        headers = kwargs.get("headers")
+
+        def pick(name: str) -> Any:
+            return kwargs[name] if kwargs.get(name) is not None else getattr(self, name)
+
+        wire_messages = convert_messages(
+            messages,
+            developer_role=self.developer_message_role,
+            fold_system_messages=self.fold_system_messages,
+        )
+        return build_chat_request(
+            wire_messages,
+            model=pick("model"),
+            temperature=pick("temperature"),
+            top_p=pick("top_p"),
+            max_tokens=pick("max_tokens"),
+            max_completion_tokens=pick("max_completion_tokens"),
+            seed=pick("seed"),
+            stop=stop if stop is not None else self.stop,
+            frequency_penalty=pick("frequency_penalty"),
+            presence_penalty=pick("presence_penalty"),
+            reasoning_effort=pick("reasoning_effort"),
+            tools=kwargs.get("tools") or None,
+            tool_choice=kwargs.get("tool_choice"),
+            parallel_tool_calls=kwargs.get("parallel_tool_calls"),
+            response_format=kwargs.get("response_format"),
+            stream=stream,
+            stream_usage=pick("stream_usage"),
+            model_extras=extras or None,
+            extra_parameters=pick("extra_parameters"),
+            headers=headers,
+        )
+
+    # ---- calls --------------------------------------------------------------------------
+
+    @staticmethod
+    def _chat_result(result: WireChatResult) -> ChatResult:
+        message = result_to_message(result)
+        generation_info: dict[str, Any] = {}
+        if result.finish_reason is not None:
+            generation_info["finish_reason"] = str(result.finish_reason)
+        llm_output: dict[str, Any] = {"model_name": result.model, "id": result.id}
+        if result.usage is not None:
+            llm_output["token_usage"] = dict(result.usage.raw or {})
+        if result.system_fingerprint:
+            llm_output["system_fingerprint"] = result.system_fingerprint
+        return ChatResult(
+            generations=[ChatGeneration(message=message, generation_info=generation_info or None)],
+            llm_output=llm_output,
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._build_request(messages, stop, stream=False, **kwargs)
+        return self._chat_result(self._client.complete(request))
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._build_request(messages, stop, stream=False, **kwargs)
+        return self._chat_result(await self._client.acomplete(request))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request = self._build_request(messages, stop, stream=True, **kwargs)
+        stream = self._client.stream(request)
+        try:
+            for chunk in stream:
+                generation = self._generation_chunk(chunk)
+                if run_manager:
+                    run_manager.on_llm_new_token(generation.text, chunk=generation)
+                yield generation
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request = self._build_request(messages, stop, stream=True, **kwargs)
+        stream = self._client.astream(request)
+        try:
+            async for chunk in stream:
+                generation = self._generation_chunk(chunk)
+                if run_manager:
+                    await run_manager.on_llm_new_token(generation.text, chunk=generation)
+                yield generation
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    @staticmethod
+    def _generation_chunk(chunk: ChatChunk) -> ChatGenerationChunk:
+        message = chunk_to_message_chunk(chunk)
+        info = {"finish_reason": chunk.finish_reason} if chunk.finish_reason else None
+        return ChatGenerationChunk(message=message, generation_info=info)
+
+    # ---- tools and structured output ------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (any form ``convert_to_openai_tool`` accepts: Pydantic classes,
+        functions, ``BaseTool``s, OpenAI or Anthropic tool dicts).
+
+        Args:
+            tools: The tools.
+            tool_choice: ``"auto"``, ``"none"``, ``"required"``/``"any"``/``True`` (call some
+                tool), a tool name, or a wire ``{"type": "function", ...}`` dict.
+            strict: Ask for schema-exact arguments (strict-compatible schemas).
+            parallel_tool_calls: Allow or forbid several calls in one turn.
+            kwargs: Other per-call parameters (e.g. ``response_format``).
+        """
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_schema", "json_mode"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Return a runnable whose output follows ``schema``.
+
+        Args:
+            schema: A Pydantic (v2 or v1) class, a TypedDict, or a JSON schema / OpenAI
+                function dict. Optional for ``json_mode``. Pydantic schemas give Pydantic
+                objects in every method; the others give dicts.
+            method: ``function_calling`` (a forced tool call; widest model support),
+                ``json_schema`` (``response_format`` json_schema) or ``json_mode``
+                (``response_format`` json_object; the prompt must describe the JSON).
+            include_raw: Return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``.
+            strict: Strict schema adherence (function_calling and json_schema).
+            kwargs: Other per-call parameters bound to the model.
+        """
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        output_parser: Runnable[Any, Any]
+        if method == "function_calling":
+            if schema is None:
+                raise ValueError("schema is required for method='function_calling'")
+            tool_name = convert_to_openai_tool(schema)["function"]["name"]
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=tool_name,
+                strict=strict,
+                ls_structured_output_format=ls_format,
+                **kwargs,
+            )
+            if is_pydantic:
+                output_parser = PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+            else:
+                output_parser = JsonOutputKeyToolsParser(key_name=tool_name, first_tool_only=True)
+        elif method == "json_schema":
+            if schema is None:
+                raise ValueError("schema is required for method='json_schema'")
+            llm = self.bind(
+                response_format=build_response_format(schema, strict=strict),
+                ls_structured_output_format=ls_format,
+                **kwargs,
+            )
+            output_parser = (
+                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+                if is_pydantic
+                else JsonOutputParser()
+            )
+        elif method == "json_mode":
+            ls_format["kwargs"] = {"method": method}
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format=ls_format,
+                **kwargs,
+            )
+            output_parser = (
+                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+                if is_pydantic
+                else JsonOutputParser()
+            )
+        else:
+            raise ValueError(
+                f"Unknown method {method!r}: use 'function_calling', 'json_schema' or 'json_mode'."
+            )
+        if not include_raw:
+            return llm | output_parser
+        parser_assign = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | output_parser, parsing_error=lambda _: None
+        )
+        parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+        with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
+        return RunnableMap(raw=llm) | with_fallback
+
+
+class AzureAIChatCompletionsModel(ChatAzureInference):
+    """Drop-in replacement for ``langchain_azure_ai``'s deprecated ``AzureAIChatCompletionsModel``.
+
+    Accepts that class's constructor arguments (``endpoint``, ``credential``,
+    ``model_name``/``model``, ``model_kwargs``, ``client_kwargs``, ``api_version``, a single
+    ``stop`` string). Options it used to read from ``client_kwargs`` that have their own
+    argument here (``api_version``, ``credential_scopes``, ``user_agent``, ``headers``,
+    ``retry_total``) are moved to that argument.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_client_kwargs(cls, values: Any) -> Any:
+        if not isinstance(values, dict) or not isinstance(values.get("client_kwargs"), Mapping):
+            return values
+        values = dict(values)
+        client_kwargs = dict(values["client_kwargs"])
+        lifted = {
+            "api_version": "api_version",
+            "credential_scopes": "credential_scopes",
+            "user_agent": "user_agent",
+            "headers": "default_headers",
+            "retry_total": "max_retries",
+        }
+        for old, new in lifted.items():
+            if old in client_kwargs:
+                value = client_kwargs.pop(old)
+                if values.get(new) is not None and values[new] != value:
+                    raise ValueError(
+                        f"client_kwargs[{old!r}]={value!r} conflicts with {new}={values[new]!r}"
+                    )
+                values[new] = value
+        values["client_kwargs"] = client_kwargs
+        return values
