@@ -15,7 +15,7 @@ from typing import Any
 
 #: A deployment that accepts ``dimensions``, so vectors stay small enough for a quick run.
 MODEL = "text-embedding-3-small"
-DIMENSIONS = 256
+DIMENSIONS = 64
 BATCH = 96
 
 

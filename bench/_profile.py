@@ -1,0 +1,119 @@
+"""Where does a client's time go? cProfile over one scenario's calls, summed per source file.
+
+``python -m bench._profile SUBJECT [invoke|stream|tools] [N]``, SUBJECT being a class name from
+``bench/_subjects.py`` (``RawSDK``, ``OurLangChain``, ``OurLlamaIndex``, ``AnchorLangChain``,
+``AnchorLlamaIndex``). Prints the self time per file (grouped into packages), then the top
+functions by self time, so a missed target can be traced to a file.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import sys
+import warnings
+from collections import defaultdict
+
+from bench import _subjects
+from bench._harness import EmulatorProcess
+
+_GROUPS = (
+    ("azureinfer/emulator", "azureinfer.emulator"),
+    ("langchain_azureinfer", "langchain_azureinfer"),
+    ("llamaindex_azureinfer", "llamaindex_azureinfer"),
+    ("azureinfer", "azureinfer (core)"),
+    ("langchain_core", "langchain_core"),
+    ("langsmith", "langsmith"),
+    ("llama_index", "llama_index"),
+    ("azure/ai/inference", "azure.ai.inference (SDK)"),
+    ("azure/core", "azure.core"),
+    ("pydantic", "pydantic"),
+    ("requests", "requests"),
+    ("urllib3", "urllib3"),
+    ("http/client", "http.client"),
+    ("json", "json"),
+)
+
+
+def _group(filename: str) -> str:
+    for marker, label in _GROUPS:
+        if marker in filename:
+            return label
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins/C"
+    return "other"
+
+
+def profile(subject: str, kind: str = "invoke", n: int = 300) -> str:
+    """Run ``n`` calls of ``kind`` under cProfile; return the report as text."""
+    warnings.simplefilter("ignore")
+    cls = getattr(_subjects, subject)
+    out: list[str] = []
+    with EmulatorProcess() as emu:
+        if kind == "stream":
+            emu.configure(chunk_size=1)
+        elif kind == "tools":
+            emu.configure(chunk_size=4)
+        s = cls(emu.endpoint, emu.key)
+
+        def one() -> None:
+            if kind == "invoke":
+                s.invoke()
+            elif kind == "stream":
+                emu.script_reply(_subjects.CHAT_MODEL, content="x" * 1000)
+                s.stream(lambda: None)
+            else:
+                emu.script_reply(
+                    _subjects.CHAT_MODEL,
+                    tool_calls=_subjects.TOOL_CALLS,
+                    finish_reason="tool_calls",
+                )
+                s.stream_tool_calls()
+
+        for _ in range(10):
+            one()
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(n):
+            one()
+        prof.disable()
+        s.close()
+
+    stats = pstats.Stats(prof)
+    per_group: dict[str, float] = defaultdict(float)
+    per_file: dict[str, float] = defaultdict(float)
+    total = 0.0
+    raw = stats.stats  # type: ignore[attr-defined]
+    for (filename, _line, _fn), (_cc, _nc, tt, _ct, _callers) in raw.items():
+        per_group[_group(filename)] += tt
+        total += tt
+        if "azureinfer" in filename:
+            per_file[filename.split("/work/main/")[-1]] += tt
+    out.append(f"{subject} {kind} x{n}: {total / n * 1e6:.0f} us profiled self time per call")
+    out.append("self time per call, by package:")
+    for label, tt in sorted(per_group.items(), key=lambda kv: -kv[1]):
+        out.append(f"  {tt / n * 1e6:8.0f} us  {label}")
+    if per_file:
+        out.append("our files (self time per call):")
+        for name, tt in sorted(per_file.items(), key=lambda kv: -kv[1]):
+            out.append(f"  {tt / n * 1e6:8.0f} us  {name}")
+    out.append("top functions by self time:")
+    ranked = sorted(raw.items(), key=lambda kv: -kv[1][2])[:25]
+    for (filename, line, fn), (_cc, nc, tt, ct, _callers) in ranked:
+        where = filename.split("site-packages/")[-1].split("/work/main/")[-1]
+        out.append(
+            f"  {tt / n * 1e6:7.1f} us self {ct / n * 1e6:8.1f} us cum "
+            f"{nc / n:6.1f} calls  {where}:{line} {fn}"
+        )
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    print(
+        profile(
+            args[0] if args else "OurLangChain",
+            args[1] if len(args) > 1 else "invoke",
+            int(args[2]) if len(args) > 2 else 300,
+        )
+    )
