@@ -1,0 +1,747 @@
+"""The aiohttp application: routing, auth, api-version, extra-parameters, faults, answers.
+
+Order of checks for an API request (each failure answers at once):
+latency -> method -> custom-header limit (431) -> auth (401) -> api-version (400) ->
+body size (413) -> JSON (400) -> deployment (404 / 400 wrong operation) -> injected fault ->
+scripted raw answer -> extra-parameters (422) -> validation (422) -> capability (422) ->
+prompt filter (400) -> rate limit (429) -> scripted or rule-based reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from azureinfer.emulator import _control, _validate
+from azureinfer.emulator._behaviour import (
+    chat_reply,
+    count_tokens,
+    is_prompt_filtered,
+    prompt_tokens,
+)
+from azureinfer.emulator._catalogue import DEFAULT_CATALOGUE, Deployment
+from azureinfer.emulator._errors import (
+    ApiError,
+    content_filter,
+    dumps,
+    invalid_input,
+    rate_limited,
+    service_error,
+    token_audience_error,
+    unsupported_api_version,
+)
+from azureinfer.emulator._replies import (
+    cached_tokens,
+    completion_body,
+    done_frame,
+    image_embeddings_body,
+    info_body,
+    scripted,
+    sse,
+    stream_events,
+    text_embeddings_body,
+    usage_of,
+)
+from azureinfer.emulator._state import (
+    REDACTED,
+    SECRET_HEADERS,
+    EmulatorState,
+    Fault,
+    RawReply,
+    RecordedRequest,
+    Settings,
+)
+
+STATE_KEY = web.AppKey("azureinfer_emulator_state", EmulatorState)
+CATALOGUE_KEY = web.AppKey("azureinfer_emulator_catalogue", tuple)
+
+PREFIXES = ("", "/models", "/api/models")
+ROUTE_PATHS = {
+    "chat": ("/chat/completions", "POST"),
+    "embeddings": ("/embeddings", "POST"),
+    "images/embeddings": ("/images/embeddings", "POST"),
+    "info": ("/info", "GET"),
+}
+OPENAI_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+# Headers that are not "custom" for the 431 limit (spec §3.1, seed 004).
+STANDARD_HEADERS = frozenset(
+    {
+        "host",
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "connection",
+        "content-length",
+        "content-type",
+        "user-agent",
+        "authorization",
+        "api-key",
+        "x-ms-client-request-id",
+        "x-ms-return-client-request-id",
+        "extra-parameters",
+        "traceparent",
+        "tracestate",
+        "transfer-encoding",
+        "keep-alive",
+        "expect",
+    }
+)
+MAX_ERROR_DETAILS = 20
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _redact(headers: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        low = name.lower()
+        if low in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} {REDACTED}" if scheme else REDACTED
+        out[low] = value
+    return out
+
+
+def _jwt_audiences(token: str) -> list[str] | None:
+    """The `aud` claim of an (unverified) JWT, or None when `token` is not a JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    aud = payload.get("aud") if isinstance(payload, dict) else None
+    if isinstance(aud, str):
+        return [aud]
+    if isinstance(aud, list):
+        return [a for a in aud if isinstance(a, str)]
+    return None
+
+
+class EmulatorApp:
+    """Request handlers bound to one `EmulatorState` and catalogue."""
+
+    def __init__(self, state: EmulatorState, catalogue: tuple[Deployment, ...]) -> None:
+        self.state = state
+        self.catalogue = catalogue
+        self.by_name = {d.name.strip().lower(): d for d in catalogue}
+
+    # ---------------------------------------------------------------- entry
+    def handler(self, route: str, azure_openai: bool) -> Handler:
+        """The aiohttp handler of one API route under one prefix family."""
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self.dispatch(request, route, azure_openai)
+
+        return handle
+
+    async def dispatch(
+        self, request: web.Request, route: str, azure_openai: bool
+    ) -> web.StreamResponse:
+        """Serve one API request, record it and its status."""
+        state = self.state
+        rec = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=_redact(request.headers),
+            body=None,
+            route=route,
+            time=time.time(),
+        )
+        state.requests.append(rec)
+        headers = {"apim-request-id": str(uuid.uuid4())}
+        client_id = request.headers.get("x-ms-client-request-id")
+        if client_id is not None:
+            headers["x-ms-client-request-id"] = client_id
+        headers["x-request-id"] = headers["apim-request-id"]
+        try:
+            resp = await self.serve(request, rec, route, azure_openai, headers)
+        except ApiError as err:
+            resp = error_response(err, headers)
+        rec.status = resp.status
+        return resp
+
+    async def serve(
+        self,
+        request: web.Request,
+        rec: RecordedRequest,
+        route: str,
+        azure_openai: bool,
+        headers: dict[str, str],
+    ) -> web.StreamResponse:
+        """The checks of the module docstring, in order."""
+        s = self.state.settings
+        if s.latency:
+            await asyncio.sleep(s.latency)
+        expected_method = ROUTE_PATHS[route][1]
+        if request.method != expected_method:
+            raise service_error(
+                405, message=f"{request.method} is not allowed here; use {expected_method}."
+            )
+        if s.custom_header_limit:
+            custom = [h for h in rec.headers if h not in STANDARD_HEADERS]
+            if len(custom) > s.custom_header_limit:
+                raise service_error(
+                    431,
+                    message=f"{len(custom)} custom headers sent; at most "
+                    f"{s.custom_header_limit} are forwarded.",
+                )
+        self.authenticate(request, s)
+        version = request.query.get("api-version")
+        if version not in s.api_versions and not (
+            azure_openai and version is not None and OPENAI_VERSION_RE.match(version)
+        ):
+            raise unsupported_api_version(version, s.api_versions)
+
+        body: dict[str, Any] = {}
+        if route != "info":
+            body = await self.read_body(request, s)
+            rec.body = body
+        dep = self.resolve(request, route, azure_openai, body, s)
+        rec.deployment = dep.name
+        stream = route == "chat" and body.get("stream") is True
+        rec.stream = stream
+
+        fault = self.state.take_fault(route, dep.name, stream)
+        if fault is not None:
+            early = await self.apply_fault(request, fault, stream, headers)
+            if early is not None:
+                return early
+            if fault.kind == "delay":
+                fault = None
+        raw = self.state.take_raw(route, dep.name)
+        if raw is not None:
+            return raw_response(raw, headers)
+        if route == "info":
+            return json_response(200, info_body(dep, s.info_model_type), headers)
+        body = self.extra_parameters(request, route, azure_openai, body, rec)
+        if route == "chat":
+            return await self.chat(request, dep, body, stream, fault, azure_openai, headers, s)
+        return self.embeddings(route, dep, body, headers, s)
+
+    # ---------------------------------------------------------------- checks
+    def authenticate(self, request: web.Request, s: Settings) -> None:
+        """api-key or `Bearer <key>`; other bearer tokens per settings (spec §2.4)."""
+        key = self.state.key
+        api_key = request.headers.get("api-key")
+        if api_key is not None and hmac.compare_digest(api_key.encode(), key.encode()):
+            return
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        if token and hmac.compare_digest(token.encode(), key.encode()):
+            return
+        if api_key is not None or not token:
+            raise service_error(401)
+        if s.token_audiences:
+            audiences = _jwt_audiences(token)
+            if not audiences or not set(audiences) & set(s.token_audiences):
+                raise token_audience_error(s.token_audiences[0])
+            return
+        if s.accept_any_bearer_token or token in s.allowed_tokens:
+            return
+        raise service_error(401)
+
+    async def read_body(self, request: web.Request, s: Settings) -> dict[str, Any]:
+        """The JSON object body (413 when too large, 400 when not a JSON object)."""
+        length = request.content_length
+        if length is not None and length > s.max_body_bytes:
+            raise service_error(
+                413, message=f"The request body ({length} bytes) exceeds {s.max_body_bytes} bytes."
+            )
+        raw = await request.read()
+        if len(raw) > s.max_body_bytes:
+            raise service_error(
+                413,
+                message=f"The request body ({len(raw)} bytes) exceeds {s.max_body_bytes} bytes.",
+            )
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise service_error(400, message=f"The request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise service_error(400, message="The request body must be a JSON object.")
+        return body
+
+    def resolve(
+        self,
+        request: web.Request,
+        route: str,
+        azure_openai: bool,
+        body: dict[str, Any],
+        s: Settings,
+    ) -> Deployment:
+        """The deployment: URL path (Azure OpenAI) or body `model` / header / default."""
+        if azure_openai:
+            if route == "info":
+                raise service_error(404)
+            dep = self.by_name.get(request.match_info.get("deployment", "").strip().lower())
+            if dep is None:
+                raise service_error(
+                    404,
+                    "DeploymentNotFound",
+                    "The API deployment for this resource does not exist. If you created the "
+                    "deployment within the last 5 minutes, please wait a moment and try again.",
+                )
+        else:
+            model = body.get("model")
+            name: str | None = model if isinstance(model, str) else None
+            if name is None:
+                name = request.headers.get("azureml-model-deployment") or request.headers.get(
+                    "x-ms-model-mesh-model-name"
+                )
+            if name is None:
+                name = {
+                    "chat": s.default_deployment,
+                    "info": s.default_deployment,
+                    "embeddings": s.default_embeddings_deployment,
+                    "images/embeddings": s.default_image_embeddings_deployment,
+                }[route]
+            if name is None:
+                raise invalid_input([_validate.detail("missing", ("model",), "Field required")])
+            dep = self.by_name.get(name.strip().lower())
+            if dep is None:
+                text = f"Unknown model: {name}"
+                raise service_error(404, "unknown_model", text, details=text)
+        wanted = {
+            "chat": ("chat",),
+            "embeddings": ("embeddings", "image_embeddings"),
+            "images/embeddings": ("image_embeddings",),
+            "info": ("chat", "embeddings", "image_embeddings"),
+        }[route]
+        if dep.kind not in wanted:
+            operation = {"chat": "chatCompletion", "embeddings": "embeddings"}.get(
+                route, "imageEmbeddings"
+            )
+            raise service_error(
+                400,
+                "OperationNotSupported",
+                f"The {operation} operation does not work with the specified model, "
+                f"{dep.model_name}. Please choose different model and try again.",
+            )
+        return dep
+
+    def extra_parameters(
+        self,
+        request: web.Request,
+        route: str,
+        azure_openai: bool,
+        body: dict[str, Any],
+        rec: RecordedRequest,
+    ) -> dict[str, Any]:
+        """Apply `extra-parameters` (spec §3.2); returns the body the model sees."""
+        known = _validate.CHAT_KEYS if route == "chat" else _validate.EMBEDDINGS_KEYS
+        mode = request.headers.get("extra-parameters")
+        if mode is not None:
+            mode = mode.strip().lower()
+            if mode not in ("pass-through", "drop", "error"):
+                raise service_error(
+                    400,
+                    message=f"Invalid extra-parameters header {mode!r}: "
+                    "expected 'pass-through', 'drop' or 'error'.",
+                )
+        extras = [k for k in body if k not in known]
+        if not extras:
+            return body
+        if azure_openai:
+            # The header has no effect there; the OpenAI backend knows its own extra keys.
+            allowed = (
+                _validate.OPENAI_EXTRA_CHAT_KEYS
+                if route == "chat"
+                else _validate.OPENAI_EXTRA_EMBEDDINGS_KEYS
+            )
+            for k in extras:
+                if k not in allowed:
+                    raise service_error(
+                        400,
+                        "BadRequest",
+                        f"Unrecognized request argument supplied: {k}",
+                        type="invalid_request_error",
+                        param=None,
+                    )
+            rec.forwarded = {k: body[k] for k in extras}
+            return body
+        if mode is None or mode == "error":
+            raise invalid_input(
+                [
+                    _validate.detail(
+                        "extra_forbidden", (k,), "Extra inputs are not permitted", body[k]
+                    )
+                    for k in extras
+                ]
+            )
+        if mode == "drop":
+            rec.dropped = extras
+            return {k: v for k, v in body.items() if k in known}
+        rec.forwarded = {k: body[k] for k in extras}
+        return body
+
+    async def apply_fault(
+        self, request: web.Request, fault: Fault, stream: bool, headers: dict[str, str]
+    ) -> web.StreamResponse | None:
+        """Answer for faults that replace the whole response; None for the others."""
+        p = fault.params
+        if fault.kind == "delay":
+            await asyncio.sleep(float(p.get("seconds", 1.0)))
+            return None
+        if fault.kind == "status":
+            return fault_status_response(p, headers)
+        if fault.kind == "reset":
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)
+        if fault.kind == "malformed_json" and not stream:
+            status = int(p.get("status", 200))
+            return web.Response(
+                status=status,
+                body=b'{"id": "chatcmpl-broken", "choices": [{"index": 0, "message": ',
+                headers={**headers, "Content-Type": "application/json"},
+            )
+        return None
+
+    # ---------------------------------------------------------------- chat
+    async def chat(
+        self,
+        request: web.Request,
+        dep: Deployment,
+        body: dict[str, Any],
+        stream: bool,
+        fault: Fault | None,
+        azure_openai: bool,
+        headers: dict[str, str],
+        s: Settings,
+    ) -> web.StreamResponse:
+        """Validate, then answer a chat request as JSON or SSE."""
+        details = _validate.validate_chat(body, s.strict)
+        if details:
+            raise invalid_input(details[:MAX_ERROR_DETAILS])
+        details = _validate.capability_chat(dep, body)
+        if details:
+            raise invalid_input(details[:MAX_ERROR_DETAILS], "parameter_not_supported")
+        filtered = is_prompt_filtered(body)
+        if filtered is not None:
+            raise content_filter(filtered)
+        prompt = prompt_tokens(body)
+        limited = bool(s.rate_limit_rpm or s.rate_limit_tpm)
+        if limited:
+            self.rate_limit(dep, prompt, s)
+        script = self.state.take_script(dep.name)
+        reply = scripted(script) if script is not None else chat_reply(dep, body)
+        cached = cached_tokens(self.state, dep, body["messages"]) if s.prompt_cache else 0
+        usage = usage_of(dep, reply, prompt, cached, script.usage if script else None)
+        if limited:
+            self.state.add_tokens(dep.name, usage["completion_tokens"])
+            headers.update(self.state.quota_headers(dep.name))
+        if not stream:
+            return json_response(200, completion_body(dep, reply, usage, azure_openai), headers)
+        options = body.get("stream_options")
+        include = options.get("include_usage") if isinstance(options, dict) else None
+        events = stream_events(
+            dep,
+            reply,
+            usage,
+            s.chunk_size,
+            azure_openai=azure_openai,
+            include_usage=include if isinstance(include, bool) else None,
+        )
+        return await self.write_stream(request, events, fault, headers, s)
+
+    def rate_limit(self, dep: Deployment, tokens: int, s: Settings) -> None:
+        """429 like the service when the per-minute windows are full."""
+        verdict = self.state.rate_check(dep.name, tokens)
+        if verdict is None:
+            return
+        wait, quota = verdict
+        limits = []
+        if s.rate_limit_rpm:
+            limits.append(f"{s.rate_limit_rpm} per 60s")
+        if s.rate_limit_tpm:
+            limits.append(f"{s.rate_limit_tpm} tokens per 60s")
+        raise rate_limited(" and ".join(limits), wait, quota)
+
+    async def write_stream(
+        self,
+        request: web.Request,
+        events: list[dict[str, Any]],
+        fault: Fault | None,
+        headers: dict[str, str],
+        s: Settings,
+    ) -> web.StreamResponse:
+        """Send SSE frames; faults cut the stream or insert an error event."""
+        frames = sse(events, crlf=s.sse_crlf, keepalive=s.sse_keepalive)
+        abort = False
+        if fault is None:
+            frames.append(done_frame(s.sse_crlf))
+        else:
+            n = int(fault.params.get("n_events", 2))
+            frames = frames[:n]
+            if fault.kind == "stream_error":
+                code = fault.params.get("code", "InternalServerError")
+                message = fault.params.get(
+                    "message", "The server had an error while processing your request."
+                )
+                frames.append(
+                    b"data: " + dumps({"error": {"code": code, "message": message}}) + b"\n\n"
+                )
+            elif fault.kind == "malformed_json":
+                frames.append(b'data: {"id": "chatcmpl-broken", "choices": [\n\n')
+            else:
+                abort = bool(fault.params.get("abort", False))
+        resp = web.StreamResponse(
+            status=200,
+            headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
+        )
+        try:
+            await resp.prepare(request)
+            if s.stream_delay:
+                for frame in frames:
+                    await resp.write(frame)
+                    await asyncio.sleep(s.stream_delay)
+            else:
+                await resp.write(b"".join(frames))
+            if abort and request.transport is not None:
+                request.transport.abort()
+            else:
+                await resp.write_eof()
+        except (ConnectionError, asyncio.CancelledError):
+            # The client went away mid-stream: nothing to do, the server carries on.
+            pass
+        return resp
+
+    # ---------------------------------------------------------------- embeddings
+    def embeddings(
+        self,
+        route: str,
+        dep: Deployment,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        s: Settings,
+    ) -> web.Response:
+        """Validate, then answer a text or image embeddings request."""
+        if route == "embeddings":
+            details = _validate.validate_embeddings(body)
+        else:
+            details = _validate.validate_image_embeddings(body)
+        if details:
+            raise invalid_input(details[:MAX_ERROR_DETAILS])
+        inputs = body["input"]
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        details = _validate.capability_embeddings(dep, body, len(inputs))
+        if route == "embeddings":
+            for i, text in enumerate(inputs):
+                n = count_tokens(text)
+                if n > dep.max_input_tokens:
+                    details.append(
+                        _validate.detail(
+                            "too_long",
+                            ("input", i),
+                            f"Input has {n} tokens; {dep.model_name!r} accepts at most "
+                            f"{dep.max_input_tokens}",
+                            n,
+                        )
+                    )
+        elif not dep.text_in_image_embeddings:
+            for i, item in enumerate(inputs):
+                if item.get("text") is not None:
+                    details.append(
+                        _validate.detail(
+                            "parameter_not_supported",
+                            ("input", i, "text"),
+                            f"The model {dep.model_name!r} does not support text with images",
+                            item["text"],
+                        )
+                    )
+        if details:
+            raise invalid_input(details[:MAX_ERROR_DETAILS], "parameter_not_supported")
+        if route == "embeddings":
+            result = text_embeddings_body(dep, body, inputs)
+        else:
+            result = image_embeddings_body(dep, body, inputs)
+        if s.rate_limit_rpm or s.rate_limit_tpm:
+            self.rate_limit(dep, result["usage"]["total_tokens"], s)
+            headers.update(self.state.quota_headers(dep.name))
+        return json_response(200, result, headers)
+
+
+# -------------------------------------------------------------------- responses
+def json_response(status: int, body: Any, headers: dict[str, str]) -> web.Response:
+    """A JSON answer."""
+    return web.Response(
+        status=status, body=dumps(body), headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+def error_response(err: ApiError, headers: dict[str, str]) -> web.Response:
+    """An error answer with `x-ms-error-code` mirroring `error.code`."""
+    out = {**headers, "Content-Type": err.content_type, **err.headers}
+    if err.code is not None:
+        out["x-ms-error-code"] = err.code
+    return web.Response(status=err.status, body=err.payload(), headers=out)
+
+
+def fault_status_response(p: dict[str, Any], headers: dict[str, str]) -> web.Response:
+    """The answer of a `status` fault (params: status, retry_after, retry_after_ms, code,
+    message, body, headers, plain_text)."""
+    status = int(p["status"])
+    extra: dict[str, str] = {}
+    if p.get("retry_after") is not None:
+        extra["Retry-After"] = str(p["retry_after"])
+    if p.get("retry_after_ms") is not None:
+        extra["retry-after-ms"] = str(p["retry_after_ms"])
+    extra.update({str(k): str(v) for k, v in (p.get("headers") or {}).items()})
+    if p.get("plain_text"):
+        text = str(p.get("message") or "Internal Server Error")
+        err = ApiError(status, text, code=None, headers=extra, content_type="text/plain")
+    elif p.get("body") is not None:
+        body = p["body"]
+        code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+        err = ApiError(status, body, code=code, headers=extra)
+    else:
+        err = service_error(status, p.get("code"), p.get("message"), headers=extra)
+    return error_response(err, headers)
+
+
+def raw_response(raw: RawReply, headers: dict[str, str]) -> web.Response:
+    """The answer of a scripted raw reply."""
+    out = dict(headers)
+    has_type = any(k.lower() == "content-type" for k in raw.headers)
+    if isinstance(raw.body, (dict, list)):
+        payload = dumps(raw.body)
+        if not has_type:
+            out["Content-Type"] = "application/json"
+        if raw.status >= 400 and isinstance(raw.body, dict):
+            err = raw.body.get("error")
+            if isinstance(err, dict) and isinstance(err.get("code"), str):
+                out["x-ms-error-code"] = err["code"]
+    else:
+        payload = raw.body if isinstance(raw.body, bytes) else str(raw.body).encode()
+        if not has_type:
+            out["Content-Type"] = "text/plain"
+    out.update(raw.headers)
+    return web.Response(status=raw.status, body=payload, headers=out)
+
+
+# -------------------------------------------------------------------- control routes
+def _control_routes(
+    app: web.Application, state: EmulatorState, catalogue: tuple[Deployment, ...]
+) -> None:
+    def ok(data: Any = None) -> web.Response:
+        return web.Response(
+            body=dumps({"ok": True} if data is None else data), content_type="application/json"
+        )
+
+    def bad(exc: Exception) -> web.Response:
+        return web.Response(
+            status=400,
+            body=dumps({"error": {"code": "BadRequest", "message": str(exc)}}),
+            content_type="application/json",
+        )
+
+    async def body_of(request: web.Request) -> dict[str, Any]:
+        raw = await request.read()
+        data = json.loads(raw) if raw else {}
+        if not isinstance(data, dict):
+            raise ValueError("the control body must be a JSON object")
+        return data
+
+    async def requests(request: web.Request) -> web.Response:
+        route = request.query.get("route")
+        return ok({"requests": [r.to_dict() for r in _control.requests_for(state.requests, route)]})
+
+    async def clear(request: web.Request) -> web.Response:
+        state.clear()
+        return ok()
+
+    async def settings(request: web.Request) -> web.Response:
+        return ok(_control.settings_dict(state))
+
+    async def configure(request: web.Request) -> web.Response:
+        try:
+            state.configure(**await body_of(request))
+        except (TypeError, ValueError) as exc:
+            return bad(exc)
+        return ok(_control.settings_dict(state))
+
+    async def script_reply(request: web.Request) -> web.Response:
+        try:
+            data = await body_of(request)
+            _control.script_reply(state, catalogue, data.pop("deployment", None), **data)
+        except (TypeError, ValueError) as exc:
+            return bad(exc)
+        return ok()
+
+    async def script_raw(request: web.Request) -> web.Response:
+        try:
+            data = await body_of(request)
+            _control.script_raw(state, catalogue, **data)
+        except (TypeError, ValueError) as exc:
+            return bad(exc)
+        return ok()
+
+    async def faults(request: web.Request) -> web.Response:
+        try:
+            data = await body_of(request)
+            _control.inject_fault(state, catalogue, **data)
+        except (TypeError, ValueError) as exc:
+            return bad(exc)
+        return ok()
+
+    async def cat(request: web.Request) -> web.Response:
+        from dataclasses import asdict
+
+        return ok({"deployments": [asdict(d) for d in catalogue]})
+
+    app.router.add_get("/_emulator/requests", requests)
+    app.router.add_post("/_emulator/clear", clear)
+    app.router.add_get("/_emulator/settings", settings)
+    app.router.add_post("/_emulator/configure", configure)
+    app.router.add_post("/_emulator/script_reply", script_reply)
+    app.router.add_post("/_emulator/script_raw", script_raw)
+    app.router.add_post("/_emulator/faults", faults)
+    app.router.add_get("/_emulator/catalogue", cat)
+
+
+async def _not_found(request: web.Request) -> web.Response:
+    return error_response(service_error(404), {"apim-request-id": str(uuid.uuid4())})
+
+
+def create_app(
+    *,
+    key: str,
+    catalogue: tuple[Deployment, ...] | list[Deployment] | None = None,
+    settings: Settings | None = None,
+    state: EmulatorState | None = None,
+) -> web.Application:
+    """The emulator as an aiohttp application (serve it with `web.run_app` or an AppRunner).
+
+    The state (recorded requests, scripts, faults, settings) is `app[STATE_KEY]`.
+    """
+    deployments = tuple(catalogue if catalogue is not None else DEFAULT_CATALOGUE)
+    if state is None:
+        state = EmulatorState(key, settings or Settings())
+    # Body size is enforced by the handlers (413 with the service's envelope).
+    app = web.Application(client_max_size=1 << 40)
+    app[STATE_KEY] = state
+    app[CATALOGUE_KEY] = deployments
+    api = EmulatorApp(state, deployments)
+    for route, (suffix, _method) in ROUTE_PATHS.items():
+        for prefix in PREFIXES:
+            app.router.add_route("*", prefix + suffix, api.handler(route, False))
+        app.router.add_route(
+            "*", "/openai/deployments/{deployment}" + suffix, api.handler(route, True)
+        )
+    _control_routes(app, state, deployments)
+    app.router.add_route("*", "/{tail:.*}", _not_found)
+    return app

@@ -1,0 +1,276 @@
+"""`Emulator`: the server on its own thread and event loop, plus the in-process control API."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from azureinfer.emulator import _control
+from azureinfer.emulator._catalogue import DEFAULT_CATALOGUE, Deployment
+from azureinfer.emulator._state import EmulatorState, RecordedRequest, Settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from azureinfer.emulator._tls import TlsFiles
+
+
+class Emulator:
+    """A local Azure AI Model Inference endpoint (aiohttp server on a background thread).
+
+    ```python
+    with Emulator() as emu:
+        client = ChatCompletionsClient(emu.endpoint, AzureKeyCredential(emu.key))
+    ```
+
+    Args:
+        key: the API key it accepts (random when None).
+        host, port: where to listen (port 0: a free port).
+        tls: serve HTTPS with a generated certificate; pass `ca_file` as `connection_verify`.
+        catalogue: the deployments (default `DEFAULT_CATALOGUE`).
+        **settings: initial values of `configure()` settings (latency, chunk_size, ...).
+
+    Also usable as ``async with Emulator() as emu`` (the server still runs on its own thread, so
+    synchronous SDK calls from async code do not deadlock).
+    """
+
+    def __init__(
+        self,
+        *,
+        key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        catalogue: Iterable[Deployment] | None = None,
+        latency: float = 0.0,
+        **settings: Any,
+    ) -> None:
+        self.key = key if key is not None else "emu-" + secrets.token_hex(12)
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.catalogue: tuple[Deployment, ...] = tuple(
+            catalogue if catalogue is not None else DEFAULT_CATALOGUE
+        )
+        self._state = EmulatorState(self.key, Settings())
+        self._state.configure(latency=latency, **settings)
+        self._state.initial_settings = self._state.settings
+        self._tls_files: TlsFiles | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._thread is not None else "not started"
+        return f"Emulator({where}, deployments={len(self.catalogue)})"
+
+    # ---------------------------------------------------------------- lifecycle
+    @property
+    def base_url(self) -> str:
+        """``http(s)://host:port`` (no path prefix)."""
+        scheme = "https" if self.tls else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """The Foundry-shaped endpoint: ``base_url + "/models"``."""
+        return self.base_url + "/models"
+
+    @property
+    def ca_file(self) -> str | None:
+        """Path of the CA certificate when serving TLS (pass as `connection_verify`)."""
+        return self._tls_files.ca_file if self._tls_files else None
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._thread is not None
+
+    def start(self) -> Emulator:
+        """Start serving (idempotent); returns self."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as exc:  # handed to the starting thread
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.close()
+
+        if self.tls:
+            from azureinfer.emulator._tls import generate
+
+            self._tls_files = generate()
+        self._loop = loop
+        thread = threading.Thread(target=run, name=f"azureinfer-emulator-{id(self):x}", daemon=True)
+        thread.start()
+        ready.wait()
+        if failure:
+            self._loop = None
+            if self._tls_files:
+                self._tls_files.cleanup()
+                self._tls_files = None
+            raise RuntimeError(f"the emulator could not start: {failure[0]}") from failure[0]
+        self._thread = thread
+        return self
+
+    async def _serve(self) -> None:
+        from aiohttp import web
+
+        from azureinfer.emulator._app import create_app
+
+        app = create_app(key=self.key, catalogue=self.catalogue, state=self._state)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        ssl_context = self._tls_files.server_context() if self._tls_files else None
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=ssl_context)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+
+    def stop(self) -> None:
+        """Stop serving and release the port (idempotent)."""
+        thread, loop, runner = self._thread, self._loop, self._runner
+        if thread is None or loop is None:
+            return
+        if runner is not None:
+            future = asyncio.run_coroutine_threadsafe(runner.cleanup(), loop)
+            future.result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        self._thread = self._loop = self._runner = None
+        if self._tls_files:
+            self._tls_files.cleanup()
+            self._tls_files = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Emulator:
+        await asyncio.to_thread(self.start)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+    # ---------------------------------------------------------------- inspection
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received since the last `clear()`, oldest first."""
+        return list(self._state.requests)
+
+    def requests_for(self, route: str) -> list[RecordedRequest]:
+        """Recorded requests of one route: "chat", "embeddings", "images/embeddings", "info"."""
+        return _control.requests_for(self._state.requests, route)
+
+    @property
+    def settings(self) -> Settings:
+        """The current settings (read-only snapshot)."""
+        return self._state.settings
+
+    # ---------------------------------------------------------------- control
+    def clear(self) -> None:
+        """Forget recorded requests, scripts and faults; reset settings to the start values."""
+        self._state.clear()
+
+    def configure(self, **settings: Any) -> Settings:
+        """Change settings: latency, stream_delay, chunk_size, rate_limit_rpm, rate_limit_tpm,
+        max_body_bytes, default_deployment, api_versions, strict, accept_any_bearer_token,
+        allowed_tokens, token_audiences, custom_header_limit, sse_crlf, sse_keepalive,
+        info_model_type, prompt_cache (see `Settings`). Unknown names raise TypeError."""
+        return self._state.configure(**settings)
+
+    def script_reply(
+        self,
+        deployment: str | None,
+        content: str | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        reasoning_content: str | None = None,
+        finish_reason: str | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue one chat reply for `deployment` (None: any), used instead of the rules.
+
+        `tool_calls` items: ``{"name": ..., "arguments": dict | str, "id"?: ...}`` or the wire
+        shape. `finish_reason` defaults to "tool_calls" with tool calls, else "stop". `usage`
+        overrides counts (e.g. ``{"prompt_tokens": 3}``). Scripted replies stream too.
+        """
+        _control.script_reply(
+            self._state,
+            self.catalogue,
+            deployment,
+            content=content,
+            tool_calls=tool_calls,
+            reasoning_content=reasoning_content,
+            finish_reason=finish_reason,
+            usage=usage,
+        )
+
+    def script_raw(
+        self,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        deployment: str | None = None,
+        route: str | None = None,
+    ) -> None:
+        """Queue an exact HTTP answer for the next matching request (any route by default)."""
+        _control.script_raw(
+            self._state, self.catalogue, status, body, headers, deployment=deployment, route=route
+        )
+
+    def inject_fault(
+        self,
+        kind: str,
+        times: int = 1,
+        deployment: str | None = None,
+        route: str | None = None,
+        **params: Any,
+    ) -> None:
+        """Fail the next `times` matching requests.
+
+        Kinds and their params:
+        - "status": status=429/500/503/..., retry_after=<seconds>, retry_after_ms=<ms>,
+          code=, message=, body= (exact JSON body), headers=, plain_text=True (text/plain body)
+        - "reset": drop the connection without an answer
+        - "delay": seconds= before answering normally
+        - "truncate": streams only; stop after n_events= events (default 2), no finish reason
+          and no [DONE]; abort=True drops the connection instead of ending the body cleanly
+        - "stream_error": streams only; a ``data: {"error": ...}`` event after n_events=
+        - "malformed_json": a 200 body (status= to change) that is not valid JSON
+        """
+        _control.inject_fault(
+            self._state, self.catalogue, kind, times, deployment=deployment, route=route, **params
+        )

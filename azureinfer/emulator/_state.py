@@ -1,0 +1,312 @@
+"""Mutable emulator state: settings, recorded requests, scripted replies, faults, rate windows.
+
+One `EmulatorState` is shared by the aiohttp handlers (running on the server's event loop) and the
+control API (`Emulator.script_reply`, `/_emulator/...`), which may run on another thread. Every
+mutation of a queue happens under `lock`; the hot path only looks at a queue when it is non-empty.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+ROUTES = ("chat", "embeddings", "images/embeddings", "info")
+FAULT_KINDS = ("status", "reset", "delay", "truncate", "stream_error", "malformed_json")
+SECRET_HEADERS = frozenset({"api-key", "authorization", "ocp-apim-subscription-key"})
+REDACTED = "***"
+
+
+@dataclass
+class RecordedRequest:
+    """One request the emulator received (secrets in `headers` are redacted)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    route: str | None
+    deployment: str | None = None
+    status: int = 0
+    stream: bool = False
+    forwarded: dict[str, Any] = field(default_factory=dict)
+    """Extra body keys passed through to the model (`extra-parameters: pass-through`)."""
+    dropped: list[str] = field(default_factory=list)
+    """Extra body keys removed because of `extra-parameters: drop`."""
+    time: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy (used by the `/_emulator/requests` route)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass
+class Settings:
+    """Tunable behaviour: `Emulator.configure(...)` changes it, `clear()` restores the start."""
+
+    latency: float = 0.0
+    """Seconds to wait before answering any API request."""
+    stream_delay: float = 0.0
+    """Seconds between two streamed events."""
+    chunk_size: int = 0
+    """Characters per streamed content delta (0: one word per delta)."""
+    rate_limit_rpm: int = 0
+    """Requests per minute per deployment before 429 (0: unlimited)."""
+    rate_limit_tpm: int = 0
+    """Tokens (prompt + completion) per minute per deployment before 429 (0: unlimited)."""
+    max_body_bytes: int = 20 * 1024 * 1024
+    """Larger request bodies get 413."""
+    default_deployment: str | None = "gpt-4o"
+    """Chat deployment used when the body names no `model` (None: 422 `model` required)."""
+    default_embeddings_deployment: str | None = "text-embedding-3-small"
+    default_image_embeddings_deployment: str | None = "embed-v-4-0"
+    api_versions: tuple[str, ...] = ("2024-05-01-preview", "2025-04-01")
+    """api-versions accepted outside `/openai/deployments/` (there: any YYYY-MM-DD[-preview])."""
+    strict: bool = False
+    """Strict validation: temperature in [0, 1], array content only on user messages."""
+    accept_any_bearer_token: bool = True
+    """Accept any `Authorization: Bearer <token>` that is not the key (token credentials)."""
+    allowed_tokens: tuple[str, ...] = ()
+    """Bearer tokens accepted besides the key when accept_any_bearer_token is False."""
+    token_audiences: tuple[str, ...] = ()
+    """When set, bearer tokens must be JWTs whose `aud` is one of these (else 401, APIM shape)."""
+    custom_header_limit: int = 0
+    """More custom request headers than this get 431 (0: off)."""
+    sse_crlf: bool = False
+    """Compatibility-bug mode: CRLF line endings in streams (the SDK raises ValueError)."""
+    sse_keepalive: bool = False
+    """Compatibility-bug mode: `: keep-alive` comment lines in streams (SDK: ValueError)."""
+    info_model_type: str | None = None
+    """Override `/info` `model_type` (e.g. a legacy spelling such as "chat_completion")."""
+    prompt_cache: bool = True
+    """Report `prompt_tokens_details.cached_tokens` for message prefixes seen before."""
+
+
+SETTING_NAMES = frozenset(f.name for f in fields(Settings))
+
+
+@dataclass
+class Fault:
+    """An injected failure, consumed by the next `times` matching requests."""
+
+    kind: str
+    times: int
+    deployment: str | None
+    route: str | None
+    params: dict[str, Any]
+
+    def matches(self, route: str, deployment: str | None, stream: bool) -> bool:
+        """Whether this fault applies to a request."""
+        if self.route is not None and self.route != route:
+            return False
+        if self.deployment is not None and self.deployment != deployment:
+            return False
+        return not (self.kind in ("truncate", "stream_error") and not stream)
+
+
+@dataclass
+class ScriptedReply:
+    """A queued chat reply (used instead of the rule-based one)."""
+
+    deployment: str | None
+    content: str | None
+    tool_calls: list[dict[str, Any]]
+    reasoning_content: str | None
+    finish_reason: str | None
+    usage: dict[str, Any] | None
+
+
+@dataclass
+class RawReply:
+    """A queued exact HTTP answer."""
+
+    status: int
+    body: Any
+    headers: dict[str, str]
+    deployment: str | None
+    route: str | None
+
+
+class EmulatorState:
+    """Everything the handlers read and the control API changes."""
+
+    def __init__(self, key: str, settings: Settings) -> None:
+        self.key = key
+        self.initial_settings = replace(settings)
+        self.settings = replace(settings)
+        self.lock = threading.Lock()
+        self.requests: list[RecordedRequest] = []
+        self.scripts: list[ScriptedReply] = []
+        self.raw: list[RawReply] = []
+        self.faults: list[Fault] = []
+        self.windows: dict[str, deque[tuple[float, int]]] = {}
+        self.seen_prefixes: dict[int, int] = {}
+
+    # -- control ------------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Forget requests, scripts, faults, rate windows and the prompt cache; reset settings."""
+        with self.lock:
+            self.requests = []
+            self.scripts = []
+            self.raw = []
+            self.faults = []
+            self.windows = {}
+            self.seen_prefixes = {}
+            self.settings = replace(self.initial_settings)
+
+    def configure(self, **changes: Any) -> Settings:
+        """Change settings; unknown names raise TypeError, bad values ValueError."""
+        unknown = sorted(set(changes) - SETTING_NAMES)
+        if unknown:
+            raise TypeError(f"unknown emulator setting(s): {', '.join(unknown)}")
+        normalised: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name in ("api_versions", "allowed_tokens", "token_audiences"):
+                if isinstance(value, str):
+                    value = (value,)
+                value = tuple(str(v) for v in value)
+            elif name in ("latency", "stream_delay"):
+                value = float(value)
+                if value < 0:
+                    raise ValueError(f"{name} must be >= 0, got {value}")
+            elif name in (
+                "chunk_size",
+                "rate_limit_rpm",
+                "rate_limit_tpm",
+                "max_body_bytes",
+                "custom_header_limit",
+            ):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+            elif name in (
+                "strict",
+                "accept_any_bearer_token",
+                "sse_crlf",
+                "sse_keepalive",
+                "prompt_cache",
+            ):
+                value = bool(value)
+            elif value is not None and not isinstance(value, str):
+                raise ValueError(f"{name} must be a string or None, got {value!r}")
+            normalised[name] = value
+        with self.lock:
+            self.settings = replace(self.settings, **normalised)
+            if "rate_limit_rpm" in changes or "rate_limit_tpm" in changes:
+                self.windows = {}
+            return self.settings
+
+    def script_reply(self, reply: ScriptedReply) -> None:
+        """Queue a chat reply."""
+        with self.lock:
+            self.scripts.append(reply)
+
+    def script_raw(self, raw: RawReply) -> None:
+        """Queue an exact HTTP answer."""
+        with self.lock:
+            self.raw.append(raw)
+
+    def inject_fault(self, fault: Fault) -> None:
+        """Queue a fault."""
+        if fault.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {fault.kind!r}; expected one of {FAULT_KINDS}")
+        if fault.route is not None and fault.route not in ROUTES:
+            raise ValueError(f"unknown route {fault.route!r}; expected one of {ROUTES}")
+        if fault.times < 1:
+            raise ValueError(f"times must be >= 1, got {fault.times}")
+        if fault.kind == "status":
+            status = fault.params.get("status")
+            if not isinstance(status, int) or not 400 <= status <= 599:
+                raise ValueError("a 'status' fault needs status=<int 400..599>")
+        with self.lock:
+            self.faults.append(fault)
+
+    # -- hot path -----------------------------------------------------------------------------
+    def take_fault(self, route: str, deployment: str | None, stream: bool) -> Fault | None:
+        """Consume one use of the first matching fault."""
+        if not self.faults:
+            return None
+        with self.lock:
+            for i, fault in enumerate(self.faults):
+                if fault.matches(route, deployment, stream):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        del self.faults[i]
+                    return fault
+        return None
+
+    def take_raw(self, route: str, deployment: str | None) -> RawReply | None:
+        """Consume the first queued raw answer for this request."""
+        if not self.raw:
+            return None
+        with self.lock:
+            for i, raw in enumerate(self.raw):
+                if (raw.route is None or raw.route == route) and (
+                    raw.deployment is None or raw.deployment == deployment
+                ):
+                    return self.raw.pop(i)
+        return None
+
+    def take_script(self, deployment: str) -> ScriptedReply | None:
+        """Consume the first queued chat reply for this deployment."""
+        if not self.scripts:
+            return None
+        with self.lock:
+            for i, script in enumerate(self.scripts):
+                if script.deployment is None or script.deployment == deployment:
+                    return self.scripts.pop(i)
+        return None
+
+    def rate_check(self, deployment: str, tokens: int) -> tuple[float, dict[str, str]] | None:
+        """Admit a request against the per-minute windows.
+
+        Returns None and the quota headers' values through `rate_headers` when admitted, or
+        `(retry_after_seconds, headers)` when the request must get 429.
+        """
+        s = self.settings
+        now = time.monotonic()
+        with self.lock:
+            window = self.windows.setdefault(deployment, deque())
+            while window and now - window[0][0] >= 60.0:
+                window.popleft()
+            used_tokens = sum(t for _, t in window)
+            over_rpm = s.rate_limit_rpm and len(window) >= s.rate_limit_rpm
+            over_tpm = s.rate_limit_tpm and used_tokens + tokens > s.rate_limit_tpm
+            if over_rpm or over_tpm:
+                wait = 60.0 - (now - window[0][0]) if window else 60.0
+                return max(wait, 0.001), self._quota_headers(window, wait)
+            window.append((now, tokens))
+            return None
+
+    def add_tokens(self, deployment: str, tokens: int) -> None:
+        """Charge completion tokens to the newest window entry of a deployment."""
+        with self.lock:
+            window = self.windows.get(deployment)
+            if window:
+                at, used = window[-1]
+                window[-1] = (at, used + tokens)
+
+    def quota_headers(self, deployment: str) -> dict[str, str]:
+        """`x-ratelimit-*` headers for a 200 answer (only when a limit is configured)."""
+        with self.lock:
+            window = self.windows.get(deployment) or deque()
+            now = time.monotonic()
+            wait = 60.0 - (now - window[0][0]) if window else 0.0
+            return self._quota_headers(window, wait)
+
+    def _quota_headers(self, window: deque[tuple[float, int]], wait: float) -> dict[str, str]:
+        s = self.settings
+        headers: dict[str, str] = {}
+        reset = f"{max(wait, 0.0):.0f}s"
+        if s.rate_limit_rpm:
+            headers["x-ratelimit-limit-requests"] = str(s.rate_limit_rpm)
+            headers["x-ratelimit-remaining-requests"] = str(max(s.rate_limit_rpm - len(window), 0))
+            headers["x-ratelimit-reset-requests"] = reset
+        if s.rate_limit_tpm:
+            used = sum(t for _, t in window)
+            headers["x-ratelimit-limit-tokens"] = str(s.rate_limit_tpm)
+            headers["x-ratelimit-remaining-tokens"] = str(max(s.rate_limit_tpm - used, 0))
+            headers["x-ratelimit-reset-tokens"] = reset
+        return headers
