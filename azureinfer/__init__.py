@@ -2,8 +2,102 @@
 
 Framework-free core: connection settings, client lifecycle, wire requests, response and stream
 parsing, typed errors and retries, embedding batching, and a local emulator of the service.
+
+Public names are imported lazily (PEP 562), so ``import azureinfer`` stays cheap; the SDK and
+azure-identity are only imported when a client first sends a request.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from azureinfer._version import __version__
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from azureinfer.errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        AzureInferenceError,
+        ConfigurationError,
+        ContentFilterError,
+        IncompleteStreamError,
+        ModelNotFoundError,
+        RateLimitError,
+        RequestTooLargeError,
+        ServiceError,
+        UnsupportedParameterError,
+    )
+    from azureinfer.request import (
+        WireRequest,
+        build_chat_request,
+        build_embeddings_request,
+        build_response_format,
+    )
+    from azureinfer.response import (
+        ChatChunk,
+        ChatResult,
+        EmbeddingsResult,
+        InvalidToolCall,
+        StreamAccumulator,
+        ToolCall,
+        ToolCallChunk,
+        Usage,
+    )
+    from azureinfer.settings import AzureInferenceWarning, ConnectionSettings, resolve_settings
+    from azureinfer.transport import ChatClient, EmbeddingsClient
+
+_EXPORTS: dict[str, str] = {
+    # settings
+    "AzureInferenceWarning": "azureinfer.settings",
+    "ConnectionSettings": "azureinfer.settings",
+    "resolve_settings": "azureinfer.settings",
+    # requests
+    "WireRequest": "azureinfer.request",
+    "build_chat_request": "azureinfer.request",
+    "build_embeddings_request": "azureinfer.request",
+    "build_response_format": "azureinfer.request",
+    # results
+    "ChatChunk": "azureinfer.response",
+    "ChatResult": "azureinfer.response",
+    "EmbeddingsResult": "azureinfer.response",
+    "InvalidToolCall": "azureinfer.response",
+    "StreamAccumulator": "azureinfer.response",
+    "ToolCall": "azureinfer.response",
+    "ToolCallChunk": "azureinfer.response",
+    "Usage": "azureinfer.response",
+    # clients
+    "ChatClient": "azureinfer.transport",
+    "EmbeddingsClient": "azureinfer.transport",
+    # errors
+    "APIConnectionError": "azureinfer.errors",
+    "APIStatusError": "azureinfer.errors",
+    "APITimeoutError": "azureinfer.errors",
+    "AuthenticationError": "azureinfer.errors",
+    "AzureInferenceError": "azureinfer.errors",
+    "ConfigurationError": "azureinfer.errors",
+    "ContentFilterError": "azureinfer.errors",
+    "IncompleteStreamError": "azureinfer.errors",
+    "ModelNotFoundError": "azureinfer.errors",
+    "RateLimitError": "azureinfer.errors",
+    "RequestTooLargeError": "azureinfer.errors",
+    "ServiceError": "azureinfer.errors",
+    "UnsupportedParameterError": "azureinfer.errors",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'azureinfer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -270,7 +270,8 @@ def _pydantic_typeddict(obj: Any) -> Any:
     hints = typing.get_type_hints(obj, include_extras=True)
     required = getattr(obj, "__required_keys__", frozenset(hints))
     fields = {k: (te.Required[t] if k in required else te.NotRequired[t]) for k, t in hints.items()}
-    rebuilt = te.TypedDict(obj.__name__, fields)  # type: ignore[operator]
+    make_typeddict: Any = te.TypedDict
+    rebuilt = make_typeddict(obj.__name__, fields)
     rebuilt.__doc__ = obj.__doc__
     return rebuilt
 

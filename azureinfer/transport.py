@@ -1,0 +1,590 @@
+"""Clients that own the SDK clients and send wire requests through their pipelines.
+
+Every request goes through the ``azure-ai-inference`` client's azure-core pipeline with
+``send_request`` (credential policy, user agent, request id, logging, tracing and our retry
+policy all apply) while the body and headers stay exactly what :mod:`azureinfer.request` built.
+The URL is built the way the SDK builds it: ``{endpoint}/{route}?{endpoint query}&api-version=``.
+
+Lifecycle: SDK clients are created lazily on first use. One sync client per instance, created
+under a lock; one async client per event loop, closed automatically when that loop shuts down
+(``asyncio.run`` calls ``loop.shutdown_asyncgens()``, which runs the ``finally`` of a small
+guard generator started per loop), so repeated ``asyncio.run(...)`` on one instance never leaks
+a session. Instances are picklable and deep-copyable: clients are rebuilt, never copied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import threading
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from azure.core.exceptions import AzureError
+
+from azureinfer._retry import InferenceAsyncRetryPolicy, InferenceRetryPolicy, retry_policy_kwargs
+from azureinfer._sse import SSEDecoder
+from azureinfer.errors import (
+    ConfigurationError,
+    IncompleteStreamError,
+    ServiceError,
+    error_from_response,
+    wrap_azure_error,
+)
+from azureinfer.request import WireRequest
+from azureinfer.response import (
+    ChatChunk,
+    ChatResult,
+    EmbeddingsResult,
+    StreamAccumulator,
+    parse_chat_completion,
+    parse_embeddings,
+)
+from azureinfer.settings import ConnectionSettings
+
+__all__ = ["DEFAULT_API_VERSION", "ChatClient", "EmbeddingsClient"]
+
+DEFAULT_API_VERSION = "2024-05-01-preview"
+
+_INFO_HINT = (
+    "This endpoint does not serve model information (GET /info): Azure OpenAI deployments, "
+    "the Foundry '.../models' endpoint and GitHub Models answer 404 there."
+)
+
+
+@dataclass
+class _LoopEntry:
+    client: Any
+    credential: Any  # an async credential we created (closed with the client), or None
+    guard: Any  # the async generator whose ``finally`` closes the client at loop shutdown
+
+
+async def _close_async(client: Any, credential: Any) -> None:
+    try:
+        await client.close()
+    finally:
+        if credential is not None and hasattr(credential, "close"):
+            await credential.close()
+
+
+async def _loop_guard(client: Any, credential: Any) -> AsyncGenerator[None, None]:
+    """Suspend forever; closed by ``loop.shutdown_asyncgens()`` or by ``aclose``."""
+    try:
+        yield
+        await asyncio.Event().wait()  # pragma: no cover - never resumed
+        yield  # pragma: no cover
+    finally:
+        await _close_async(client, credential)
+
+
+class _AsyncFromSyncCredential:
+    """Use a sync TokenCredential from the async client without blocking the event loop."""
+
+    def __init__(self, credential: Any) -> None:
+        self._credential = credential
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        if hasattr(self._credential, "get_token"):
+            return await asyncio.to_thread(self._credential.get_token, *scopes, **kwargs)
+        from azure.core.credentials import AccessToken
+
+        info = await asyncio.to_thread(self._credential.get_token_info, *scopes)
+        return AccessToken(info.token, info.expires_on)
+
+    async def close(self) -> None:
+        """Nothing to close: the user's credential is theirs."""
+
+    async def __aenter__(self) -> _AsyncFromSyncCredential:
+        return self
+
+    async def __aexit__(self, *args: Any) -> None:
+        return None
+
+
+class _BaseClient:
+    """Lazy SDK clients, per-loop async clients, sending and error mapping."""
+
+    _route: str = "chat/completions"
+    _sdk_class: str = "ChatCompletionsClient"
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        if not isinstance(settings, ConnectionSettings):
+            raise ConfigurationError(
+                f"{type(self).__name__} needs ConnectionSettings (see resolve_settings), got "
+                f"{type(settings).__name__}"
+            )
+        self.settings = settings
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
+        self._lock = threading.Lock()
+        self._sync_client: Any = None
+        self._sync_credential: Any = None  # a DefaultAzureCredential we created
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopEntry] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._model_info: dict[str, Any] | None = None
+
+    # -- pickling / copying: settings only ---------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in _RUNTIME_ATTRS}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        new = type(self).__new__(type(self))
+        new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        return new
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.settings.endpoint!r})"
+
+    # -- client construction -----------------------------------------------------------------
+    @property
+    def api_version(self) -> str:
+        """The api-version sent with every request."""
+        return self.settings.api_version or DEFAULT_API_VERSION
+
+    def _client_kwargs(self, *, is_async: bool) -> dict[str, Any]:
+        s = self.settings
+        kwargs: dict[str, Any] = dict(s.client_kwargs)
+        policy_kwargs = retry_policy_kwargs(s.max_retries, kwargs)
+        policy_cls = InferenceAsyncRetryPolicy if is_async else InferenceRetryPolicy
+        kwargs["retry_policy"] = policy_cls(**policy_kwargs)
+        if s.timeout is not None:
+            kwargs.setdefault("connection_timeout", s.timeout)
+            kwargs.setdefault("read_timeout", s.timeout)
+        kwargs["api_version"] = self.api_version
+        kwargs["credential_scopes"] = list(s.credential_scopes)
+        kwargs["headers"] = dict(s.headers)
+        kwargs["user_agent"] = s.user_agent
+        return kwargs
+
+    def _sync_credential_for_client(self) -> Any:
+        kind = self.settings.credential_kind
+        if kind == "async_token":
+            raise ConfigurationError(
+                "The credential is an AsyncTokenCredential, which only the async methods can "
+                "use. For sync calls pass a sync TokenCredential (azure.identity, not .aio)."
+            )
+        if kind == "default":
+            from azure.identity import DefaultAzureCredential
+
+            self._sync_credential = DefaultAzureCredential()
+            return self._sync_credential
+        return self.settings.credential
+
+    def _get_sync_client(self) -> Any:
+        client = self._sync_client
+        if client is not None:
+            return client
+        with self._lock:
+            if self._sync_client is None:
+                import azure.ai.inference as sdk
+
+                credential = self._sync_credential_for_client()
+                cls = getattr(sdk, self._sdk_class)
+                self._sync_client = cls(
+                    self.settings.endpoint, credential, **self._client_kwargs(is_async=False)
+                )
+            return self._sync_client
+
+    async def _get_async_client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        entry = self._loops.get(loop)
+        if entry is not None:
+            return entry.client
+        import azure.ai.inference.aio as sdk_aio
+
+        created_credential = None
+        kind = self.settings.credential_kind
+        if kind == "default":
+            from azure.identity.aio import DefaultAzureCredential
+
+            credential: Any = DefaultAzureCredential()
+            created_credential = credential
+        elif kind == "token":
+            credential = _AsyncFromSyncCredential(self.settings.credential)
+        else:
+            credential = self.settings.credential
+        cls = getattr(sdk_aio, self._sdk_class)
+        client = cls(self.settings.endpoint, credential, **self._client_kwargs(is_async=True))
+        guard = _loop_guard(client, created_credential)
+        await guard.__anext__()  # registers it with the loop's asyncgen hooks
+        with self._lock:
+            existing = self._loops.get(loop)
+            if existing is None:
+                self._loops[loop] = _LoopEntry(client, created_credential, guard)
+                return client
+        await guard.aclose()  # another task won the race
+        return existing.client
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the sync client (async clients close with their loop, or with ``aclose``)."""
+        with self._lock:
+            client, self._sync_client = self._sync_client, None
+            credential, self._sync_credential = self._sync_credential, None
+        if client is not None:
+            client.close()
+        if credential is not None and hasattr(credential, "close"):
+            credential.close()
+
+    async def aclose(self) -> None:
+        """Close this event loop's async client (and the sync client, if any)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - aclose is always awaited in a loop
+            loop = None
+        entry = self._loops.pop(loop, None) if loop is not None else None
+        if entry is not None:
+            await entry.guard.aclose()
+        self.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    # -- sending -------------------------------------------------------------------------------
+    def _call_kwargs(self) -> dict[str, Any]:
+        s = self.settings
+        if (
+            s.credential_kind in ("token", "async_token", "default")
+            and s.is_loopback
+            and s.endpoint.lower().startswith("http://")
+        ):
+            # azure-core refuses bearer tokens over http; a loopback host (the emulator) is fine.
+            return {"enforce_https": False}
+        return {}
+
+    def _http_request(self, method: str, route: str, body: Any, headers: Mapping[str, str]) -> Any:
+        from azure.core.rest import HttpRequest
+
+        all_headers = {"Accept": "application/json", **headers}
+        if body is None:
+            return HttpRequest(
+                method, f"/{route}", params={"api-version": self.api_version}, headers=all_headers
+            )
+        return HttpRequest(
+            method,
+            f"/{route}",
+            params={"api-version": self.api_version},
+            headers=all_headers,
+            json=body,
+        )
+
+    def _send_sync(
+        self,
+        method: str,
+        route: str,
+        body: Any,
+        headers: Mapping[str, str],
+        *,
+        stream: bool,
+        not_found_hint: str | None = None,
+    ) -> Any:
+        client = self._get_sync_client()
+        request = self._http_request(method, route, body, headers)
+        try:
+            response = client.send_request(request, stream=stream, **self._call_kwargs())
+        except AzureError as exc:
+            raise wrap_azure_error(exc) from exc
+        if response.status_code != 200:
+            try:
+                if stream:
+                    response.read()
+                error = error_from_response(response, not_found_hint=not_found_hint)
+            finally:
+                response.close()
+            raise error
+        return response
+
+    async def _send_async(
+        self,
+        method: str,
+        route: str,
+        body: Any,
+        headers: Mapping[str, str],
+        *,
+        stream: bool,
+        not_found_hint: str | None = None,
+    ) -> Any:
+        client = await self._get_async_client()
+        request = self._http_request(method, route, body, headers)
+        try:
+            response = await client.send_request(request, stream=stream, **self._call_kwargs())
+        except AzureError as exc:
+            raise wrap_azure_error(exc) from exc
+        if response.status_code != 200:
+            try:
+                if stream:
+                    await response.read()
+                error = error_from_response(response, not_found_hint=not_found_hint)
+            finally:
+                await response.close()
+            raise error
+        return response
+
+    # -- model info ------------------------------------------------------------------------------
+    def get_model_info(self) -> dict[str, Any]:
+        """``GET /info`` once; the answer (``model_name``, ``model_type``,
+        ``model_provider_name``) is cached on the instance."""
+        if self._model_info is None:
+            response = self._send_sync(
+                "GET", "info", None, {}, stream=False, not_found_hint=_INFO_HINT
+            )
+            self._model_info = _json_object(response.text())
+        return dict(self._model_info)
+
+    async def aget_model_info(self) -> dict[str, Any]:
+        """Async :meth:`get_model_info` (shares the cache)."""
+        if self._model_info is None:
+            response = await self._send_async(
+                "GET", "info", None, {}, stream=False, not_found_hint=_INFO_HINT
+            )
+            self._model_info = _json_object(response.text())
+        return dict(self._model_info)
+
+
+_RUNTIME_ATTRS = frozenset({"_lock", "_sync_client", "_sync_credential", "_loops", "_model_info"})
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ServiceError(
+            f"The service answered 200 with a body that is not JSON: {text[:80]!r}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ServiceError(
+            f"The service answered 200 with JSON that is not an object: {text[:80]!r}"
+        )
+    return data
+
+
+def _check_request(req: Any) -> WireRequest:
+    if not isinstance(req, WireRequest):
+        raise ConfigurationError(
+            f"Expected a WireRequest (see azureinfer.build_chat_request), got {type(req).__name__}"
+        )
+    return req
+
+
+def _for_stream(req: WireRequest, stream: bool) -> dict[str, Any]:
+    body = dict(req.body)
+    if stream:
+        body["stream"] = True
+    else:
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+    return body
+
+
+def _completion_as_event(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A whole completion (a service that ignored ``stream``) as one stream event."""
+    event = dict(data)
+    choices = []
+    for choice in data.get("choices") or []:
+        if isinstance(choice, Mapping):
+            c = dict(choice)
+            message = dict(c.pop("message", None) or {})
+            for i, tc in enumerate(message.get("tool_calls") or []):
+                if isinstance(tc, dict):
+                    tc.setdefault("index", i)
+            c["delta"] = message
+            choices.append(c)
+    event["choices"] = choices
+    return event
+
+
+class ChatClient(_BaseClient):
+    """Chat completions: ``complete``/``acomplete`` and ``stream``/``astream``.
+
+    ``think_tags=False`` keeps ``<think>...</think>`` in the content instead of splitting it into
+    ``reasoning_content``.
+    """
+
+    _route = "chat/completions"
+    _sdk_class = "ChatCompletionsClient"
+
+    def __init__(self, settings: ConnectionSettings, *, think_tags: bool = True) -> None:
+        super().__init__(settings)
+        self.think_tags = think_tags
+
+    def complete(self, req: WireRequest) -> ChatResult:
+        """Send one chat request and parse the answer.
+
+        Raises:
+            APIStatusError subclasses for error statuses, ServiceError for an unusable answer,
+            APIConnectionError / APITimeoutError after all retries.
+        """
+        req = _check_request(req)
+        response = self._send_sync(
+            "POST", self._route, _for_stream(req, False), req.headers, stream=False
+        )
+        return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
+
+    async def acomplete(self, req: WireRequest) -> ChatResult:
+        """Async :meth:`complete`."""
+        req = _check_request(req)
+        response = await self._send_async(
+            "POST", self._route, _for_stream(req, False), req.headers, stream=False
+        )
+        return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
+
+    def stream(self, req: WireRequest) -> Iterator[ChatChunk]:
+        """Send a streaming request and yield chunks as they arrive.
+
+        The last chunk carries ``finish_reason`` (and the usage, when the service sent it).
+
+        Raises:
+            IncompleteStreamError: the stream carried an error event, or ended without a finish
+            reason or ``[DONE]``; ``partial`` holds what arrived.
+        """
+        req = _check_request(req)
+        response = self._send_sync(
+            "POST", self._route, _for_stream(req, True), req.headers, stream=True
+        )
+        acc = StreamAccumulator(think_tags=self.think_tags)
+        try:
+            if _is_json(response):
+                response.read()
+                for chunk in _feed(
+                    acc, [_completion_as_event(_json_object(response.text())), "[DONE]"]
+                ):
+                    yield chunk
+            else:
+                decoder = SSEDecoder()
+                try:
+                    for data in response.iter_bytes():
+                        for chunk in _feed(acc, _decode_events(decoder.feed(data))):
+                            yield chunk
+                except (AzureError, OSError) as exc:
+                    raise _broken_stream(acc, exc) from exc
+                for chunk in _feed(acc, _decode_events(decoder.close())):
+                    yield chunk
+            last = acc.finish()
+            if last is not None:
+                yield last
+        finally:
+            response.close()
+
+    async def astream(self, req: WireRequest) -> AsyncIterator[ChatChunk]:
+        """Async :meth:`stream`."""
+        req = _check_request(req)
+        response = await self._send_async(
+            "POST", self._route, _for_stream(req, True), req.headers, stream=True
+        )
+        acc = StreamAccumulator(think_tags=self.think_tags)
+        try:
+            if _is_json(response):
+                await response.read()
+                for chunk in _feed(
+                    acc, [_completion_as_event(_json_object(response.text())), "[DONE]"]
+                ):
+                    yield chunk
+            else:
+                decoder = SSEDecoder()
+                try:
+                    async for data in response.iter_bytes():
+                        for chunk in _feed(acc, _decode_events(decoder.feed(data))):
+                            yield chunk
+                except (AzureError, OSError, asyncio.TimeoutError) as exc:
+                    raise _broken_stream(acc, exc) from exc
+                for chunk in _feed(acc, _decode_events(decoder.close())):
+                    yield chunk
+            last = acc.finish()
+            if last is not None:
+                yield last
+        finally:
+            await response.close()
+
+
+def _is_json(response: Any) -> bool:
+    ctype = (response.headers.get("content-type") or "").lower()
+    return ctype.startswith("application/json")
+
+
+def _decode_events(payloads: list[str]) -> Iterator[Any]:
+    for payload in payloads:
+        text = payload.strip()
+        if not text:
+            continue
+        if text == "[DONE]":
+            yield "[DONE]"
+            continue
+        try:
+            yield json.loads(text)
+        except ValueError as exc:
+            raise IncompleteStreamError(
+                f"The stream carried an event that is not JSON: {text[:80]!r}"
+            ) from exc
+
+
+def _feed(acc: StreamAccumulator, events: Any) -> Iterator[ChatChunk]:
+    for event in events:
+        if acc.done:
+            break  # anything after [DONE] is ignored
+        chunk = acc.add(event)
+        if chunk is not None:
+            yield chunk
+
+
+def _broken_stream(acc: StreamAccumulator, exc: BaseException) -> IncompleteStreamError:
+    return IncompleteStreamError(
+        f"The connection broke after {acc.events} stream events: {exc}",
+        partial=acc.result(),
+    )
+
+
+class EmbeddingsClient(_BaseClient):
+    """Embeddings: ``embed``/``aembed`` on ``/embeddings`` or ``/images/embeddings``."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        route: Literal["embeddings", "images/embeddings"] = "embeddings",
+    ) -> None:
+        if route not in ("embeddings", "images/embeddings"):
+            raise ConfigurationError(
+                f"route must be 'embeddings' or 'images/embeddings', got {route!r}"
+            )
+        super().__init__(settings)
+        self._route = route
+        self._sdk_class = "EmbeddingsClient" if route == "embeddings" else "ImageEmbeddingsClient"
+
+    @property
+    def route(self) -> str:
+        """``embeddings`` or ``images/embeddings``."""
+        return self._route
+
+    def embed(self, req: WireRequest) -> EmbeddingsResult:
+        """Send one embeddings request; vectors come back in input order."""
+        req = _check_request(req)
+        response = self._send_sync("POST", self._route, req.body, req.headers, stream=False)
+        return parse_embeddings(_json_object(response.text()), expected=_count(req))
+
+    async def aembed(self, req: WireRequest) -> EmbeddingsResult:
+        """Async :meth:`embed`."""
+        req = _check_request(req)
+        response = await self._send_async("POST", self._route, req.body, req.headers, stream=False)
+        return parse_embeddings(_json_object(response.text()), expected=_count(req))
+
+
+def _count(req: WireRequest) -> int | None:
+    inputs = req.body.get("input")
+    return len(inputs) if isinstance(inputs, list) else None
