@@ -36,6 +36,8 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.tools.types import ToolMetadata
 
+from azureinfer.request import make_strict_schema
+
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
@@ -86,8 +88,7 @@ def to_wire_tool(
     """Translate a LlamaIndex tool (or its metadata, or a wire dict) into a wire tool definition.
 
     With ``strict=True`` the function definition carries ``"strict": true`` and its parameters
-    schema is closed (``additionalProperties: false``, every property required), as strict
-    function calling demands.
+    schema is made strict-compatible by the core (``make_strict_schema``).
     """
     if isinstance(tool, Mapping):
         wire = json.loads(json.dumps(dict(tool)))  # deep copy of plain data
@@ -116,26 +117,8 @@ def to_wire_tool(
     if strict:
         fn["strict"] = True
         if isinstance(fn.get("parameters"), dict):
-            fn["parameters"] = _strict_schema(fn["parameters"])
+            fn["parameters"] = make_strict_schema(fn["parameters"])
     return wire
-
-
-def _strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Close every object schema: strict mode needs all properties required, no extras."""
-    out = dict(schema)
-    if out.get("type") == "object" and isinstance(out.get("properties"), dict):
-        out["properties"] = {k: _strict_schema(v) for k, v in out["properties"].items()}
-        out["required"] = list(out["properties"])
-        out["additionalProperties"] = False
-    for key in ("$defs", "definitions"):
-        if isinstance(out.get(key), dict):
-            out[key] = {k: _strict_schema(v) for k, v in out[key].items()}
-    if isinstance(out.get("items"), dict):
-        out["items"] = _strict_schema(out["items"])
-    for key in ("anyOf", "allOf", "oneOf"):
-        if isinstance(out.get(key), list):
-            out[key] = [_strict_schema(s) if isinstance(s, dict) else s for s in out[key]]
-    return out
 
 
 # --------------------------------------------------------------------------------------------

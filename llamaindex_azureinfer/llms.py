@@ -1,0 +1,792 @@
+"""``AzureInference``: a LlamaIndex ``FunctionCallingLLM`` for the Azure AI Model Inference API.
+
+The class translates between LlamaIndex objects and wire dicts and nothing else: the request
+body and its parameter policy come from :mod:`azureinfer.request`, the SDK clients, retries and
+their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulation from
+:mod:`azureinfer.response`, typed errors from :mod:`azureinfer.errors`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import llama_index.core.instrumentation as instrument
+from azureinfer.transport import ChatClient
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+from llama_index.core.program.utils import process_streaming_objects
+from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import Model
+
+from azureinfer.request import WireRequest, build_chat_request, build_response_format
+from azureinfer.settings import resolve_settings
+from llamaindex_azureinfer._messages import (
+    assistant_message,
+    sanitize_tool_name,
+    to_wire_messages,
+    to_wire_tool,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+    from azureinfer.response import ChatChunk, ChatResult, Usage
+
+__all__ = ["AzureAICompletionsModel", "AzureInference"]
+
+dispatcher = instrument.get_dispatcher(__name__)
+
+# Per-call keyword arguments that map to a first-class request parameter.
+_REQUEST_PARAMS = (
+    "model",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "seed",
+    "stop",
+    "frequency_penalty",
+    "presence_penalty",
+    "reasoning_effort",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "headers",
+)
+# Keyword arguments LlamaIndex callers pass around that are not request parameters.
+_IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
+
+
+class AzureInference(FunctionCallingLLM):
+    """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
+
+    ```python
+    from llamaindex_azureinfer import AzureInference
+
+    llm = AzureInference(endpoint="https://<resource>.services.ai.azure.com/models",
+                         credential="<key>", model="gpt-4o")
+    print(llm.complete("Say hi").text)
+    ```
+
+    The endpoint and credential may also come from ``AZURE_INFERENCE_ENDPOINT`` /
+    ``AZURE_INFERENCE_CREDENTIAL``. The credential (a key string, ``AzureKeyCredential``, or a
+    sync or async Entra ID token credential) is never serialised, logged or shown in ``repr``.
+    ``metadata`` never touches the network. Unknown constructor arguments raise ``TypeError``.
+    """
+
+    model: str | None = Field(
+        default=None, description="Deployment / model name sent as `model` (multi-model endpoints)."
+    )
+    endpoint: str | None = Field(
+        default=None, description="Endpoint URL; defaults to $AZURE_INFERENCE_ENDPOINT."
+    )
+    api_version: str | None = Field(default=None, description="`api-version` query value.")
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0, description="Sampling temperature; None leaves it unset."
+    )
+    max_tokens: int | None = Field(default=None, ge=0, description="Cap on generated tokens.")
+    max_completion_tokens: int | None = Field(
+        default=None, ge=0, description="Cap for reasoning models (sent as an extra parameter)."
+    )
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0, description="Nucleus sampling.")
+    seed: int | None = Field(default=None, description="Seed for best-effort determinism.")
+    stop: list[str] | None = Field(default=None, description="Stop sequences.")
+    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    reasoning_effort: str | None = Field(default=None, description="For reasoning models.")
+    model_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra body parameters, sent as `model_extras` under the extra-parameters "
+        "policy; request parameters named here (top_p, stop, ...) are used as such.",
+    )
+    extra_parameters: Literal["pass-through", "drop", "error"] = Field(
+        default="pass-through",
+        description="What the service does with parameters it does not define.",
+    )
+    timeout: float | None = Field(default=None, gt=0, description="Read timeout in seconds.")
+    max_retries: int | None = Field(default=None, ge=0, description="Retries on 408/429/5xx.")
+    credential_scopes: list[str] | None = Field(
+        default=None, description="Entra ID scopes; by default chosen from the endpoint host."
+    )
+    context_window: int = Field(
+        default=DEFAULT_CONTEXT_WINDOW, gt=0, description="Context window of the model, tokens."
+    )
+    num_output: int | None = Field(
+        default=None, gt=0, description="Tokens reserved for output; defaults to max_tokens."
+    )
+    is_chat_model: bool = Field(default=True, description="The endpoint takes chat messages.")
+    is_function_calling_model: bool = Field(
+        default=True, description="The model supports tool calling."
+    )
+    strict: bool = Field(default=False, description="Send tools (and schemas) in strict mode.")
+    structured_output_method: Literal["function_calling", "json_schema"] = Field(
+        default="function_calling",
+        description="How structured_predict works: a forced tool call, or native "
+        "`response_format` json_schema (strict).",
+    )
+    stream_usage: bool = Field(default=True, description="Ask for token usage in streams.")
+    headers: dict[str, str] | None = Field(
+        default=None, exclude=True, description="Extra HTTP headers (not serialised)."
+    )
+    client_kwargs: dict[str, Any] | None = Field(
+        default=None, exclude=True, description="Extra SDK client options (not serialised)."
+    )
+
+    _client: ChatClient = PrivateAttr()
+    _tool_names: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, *, credential: Any = None, **data: Any) -> None:
+        _reject_unknown(type(self), data)
+        if data.get("callback_manager") is None:
+            data.pop("callback_manager", None)
+        super().__init__(**data)
+        settings = resolve_settings(
+            self.endpoint,
+            credential,
+            api_version=self.api_version,
+            credential_scopes=self.credential_scopes,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            headers=self.headers,
+            user_agent="llamaindex-azureinfer",
+            client_kwargs=self.client_kwargs,
+        )
+        self._client = ChatClient(settings)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # BaseComponent re-runs __init__ from the fields, which would lose the credential held
+        # by the client; restore the state as pickled instead.
+        object.__setattr__(self, "__dict__", state["__dict__"])
+        object.__setattr__(self, "__pydantic_fields_set__", state["__pydantic_fields_set__"])
+        object.__setattr__(self, "__pydantic_extra__", state["__pydantic_extra__"])
+        object.__setattr__(self, "__pydantic_private__", state["__pydantic_private__"])
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "AzureInference"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Model facts from the constructor; never a network call."""
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.num_output or self.max_tokens or DEFAULT_NUM_OUTPUTS,
+            is_chat_model=self.is_chat_model,
+            is_function_calling_model=self.is_function_calling_model,
+            model_name=self.model or "azure-inference",
+            system_role=MessageRole.SYSTEM,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the sync SDK client (and async clients owned by closed loops)."""
+        self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the async SDK client of the running loop, then the sync one."""
+        await self._client.aclose()
+
+    def __enter__(self) -> AzureInference:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> AzureInference:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- request building --------------------------------------------------------------------
+
+    def _request(
+        self, messages: Sequence[ChatMessage], *, stream: bool, **kwargs: Any
+    ) -> WireRequest:
+        """Merge constructor defaults with per-call kwargs and hand them to the core builder."""
+        params: dict[str, Any] = {
+            "model": self.model,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "max_completion_tokens": self.max_completion_tokens,
+            "seed": self.seed,
+            "stop": self.stop,
+            "frequency_penalty": self.frequency_penalty,
+            "presence_penalty": self.presence_penalty,
+            "reasoning_effort": self.reasoning_effort,
+        }
+        extras: dict[str, Any] = {}
+        _split_kwargs(self.model_kwargs, params, extras)
+        _split_kwargs(kwargs, params, extras)
+        tools = params.pop("tools", None)
+        if tools:
+            tools = [to_wire_tool(t, strict=self.strict) for t in tools]
+        if "tool_choice" in params:
+            params["tool_choice"] = _sanitise_tool_choice(params["tool_choice"])
+        return build_chat_request(
+            to_wire_messages(messages),
+            tools=tools,
+            stream=stream,
+            stream_usage=self.stream_usage,
+            model_extras=extras or None,
+            extra_parameters=self.extra_parameters,
+            **params,
+        )
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def _chat_response(self, result: ChatResult) -> ChatResponse:
+        calls: list[tuple[str | None, str, dict[str, Any] | str]] = [
+            (tc.id, tc.name, tc.arguments) for tc in result.tool_calls
+        ]
+        calls += [(tc.id, tc.name or "", tc.arguments or "") for tc in result.invalid_tool_calls]
+        message = assistant_message(
+            result.content,
+            reasoning_content=result.reasoning_content,
+            tool_calls=calls,
+            tool_names=self._tool_names,
+        )
+        extra = _result_kwargs(result.finish_reason, result.usage, result.model, result.id)
+        return ChatResponse(message=message, raw=result.raw, additional_kwargs=extra)
+
+    def _chunk_response(self, acc: _StreamState, chunk: ChatChunk) -> ChatResponse:
+        message = assistant_message(
+            acc.content,
+            reasoning_content=acc.reasoning or None,
+            tool_calls=acc.tool_calls(),
+            tool_names=self._tool_names,
+        )
+        extra: dict[str, Any] = {}
+        if chunk.reasoning_content:
+            extra["thinking_delta"] = chunk.reasoning_content
+        extra.update(_result_kwargs(chunk.finish_reason, chunk.usage, chunk.model, chunk.id))
+        return ChatResponse(
+            message=message, delta=chunk.content, raw=chunk.raw, additional_kwargs=extra
+        )
+
+    # -- chat --------------------------------------------------------------------------------
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        result = self._client.complete(self._request(messages, stream=False, **kwargs))
+        return self._chat_response(result)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        result = await self._client.acomplete(self._request(messages, stream=False, **kwargs))
+        return self._chat_response(result)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        request = self._request(messages, stream=True, **kwargs)
+
+        def gen() -> ChatResponseGen:
+            state = _StreamState()
+            stream = self._client.stream(request)
+            try:
+                for chunk in stream:
+                    state.add(chunk)
+                    yield self._chunk_response(state, chunk)
+            finally:
+                _close(stream)
+
+        return gen()
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        request = self._request(messages, stream=True, **kwargs)
+
+        async def gen() -> ChatResponseAsyncGen:
+            state = _StreamState()
+            stream = self._client.astream(request)
+            try:
+                async for chunk in stream:
+                    state.add(chunk)
+                    yield self._chunk_response(state, chunk)
+            finally:
+                await _aclose(stream)
+
+        return gen()
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """One chat completion."""
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """One chat completion, natively async."""
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream a chat completion; every chunk carries the message accumulated so far."""
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Stream a chat completion, natively async."""
+        return await self._astream_chat(messages, **kwargs)
+
+    # -- complete ----------------------------------------------------------------------------
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Complete a prompt (sent as one user message)."""
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Complete a prompt, natively async."""
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Stream the completion of a prompt."""
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Stream the completion of a prompt, natively async."""
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # -- function calling --------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: Any = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Build the kwargs for ``chat`` with tools; ``chat_history`` is copied, never mutated."""
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+        elif user_msg is not None:
+            messages.append(user_msg)
+        use_strict = self.strict if strict is None else strict
+        wire_tools = [to_wire_tool(t, strict=use_strict) for t in tools]
+        for tool, wire in zip(tools, wire_tools, strict=True):
+            original = getattr(getattr(tool, "metadata", None), "name", None)
+            if original:
+                self._tool_names[wire["function"]["name"]] = original
+        if tool_choice is None and tool_required and wire_tools:
+            tool_choice = "required"
+        out: dict[str, Any] = {"messages": messages, **kwargs}
+        if wire_tools:
+            out["tools"] = wire_tools
+            if tool_choice is not None:
+                out["tool_choice"] = tool_choice
+            if not allow_parallel_tool_calls:
+                out["parallel_tool_calls"] = False
+        return out
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call when parallel calls were not allowed."""
+        if allow_parallel_tool_calls:
+            return response
+        blocks = response.message.blocks
+        calls = [b for b in blocks if isinstance(b, ToolCallBlock)]
+        if len(calls) > 1:
+            first = calls[0]
+            response.message.blocks = [
+                b for b in blocks if not isinstance(b, ToolCallBlock) or b is first
+            ]
+            wire = response.message.additional_kwargs.get("tool_calls") or []
+            response.message.additional_kwargs["tool_calls"] = wire[:1]
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """Tool calls of a (possibly partial, streamed) response.
+
+        Arguments that are empty, partial or malformed JSON become the best parse of them, or
+        ``{}``; tool names are mapped back to the caller's names.
+        """
+        blocks = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+        selections: list[ToolSelection] = []
+        if blocks:
+            for block in blocks:
+                selections.append(
+                    ToolSelection(
+                        tool_id=block.tool_call_id or "",
+                        tool_name=self._tool_names.get(block.tool_name, block.tool_name),
+                        tool_kwargs=_parse_arguments(block.tool_kwargs),
+                    )
+                )
+        else:
+            for call in response.message.additional_kwargs.get("tool_calls") or []:
+                selection = _selection_from_any(call)
+                if selection is not None:
+                    selection.tool_name = self._tool_names.get(
+                        selection.tool_name, selection.tool_name
+                    )
+                    selections.append(selection)
+        if not selections and error_on_no_tool_call:
+            raise ValueError(
+                f"Expected at least one tool call, but got 0 tool calls "
+                f"(reply: {response.message.content!r:.200})."
+            )
+        return selections
+
+    # -- structured output -------------------------------------------------------------------
+    # With structured_output_method="function_calling" (the default) LlamaIndex's own
+    # FunctionCallingProgram drives chat_with_tools; with "json_schema" the schema goes out as a
+    # strict `response_format` and the reply text is parsed.
+
+    def _schema_call(
+        self, output_cls: type[Model], llm_kwargs: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        kwargs = dict(llm_kwargs or {})
+        kwargs.setdefault("response_format", build_response_format(output_cls, strict=True))
+        return kwargs
+
+    @dispatcher.span
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Predict an instance of ``output_cls`` (a Pydantic class) from a prompt."""
+        if self.structured_output_method != "json_schema":
+            return super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        messages = self._get_messages(prompt, **prompt_args)
+        response = self.chat(messages, **self._schema_call(output_cls, llm_kwargs))
+        result = output_cls.model_validate_json(response.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    @dispatcher.span
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Async :meth:`structured_predict`."""
+        if self.structured_output_method != "json_schema":
+            return await super().astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        messages = self._get_messages(prompt, **prompt_args)
+        response = await self.achat(messages, **self._schema_call(output_cls, llm_kwargs))
+        result = output_cls.model_validate_json(response.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Any, None, None]:
+        if self.structured_output_method != "json_schema":
+            return super()._structured_stream_call(output_cls, prompt, llm_kwargs, **prompt_args)
+        messages = self._get_messages(prompt, **prompt_args)
+        stream = self.stream_chat(messages, **self._schema_call(output_cls, llm_kwargs))
+
+        def gen() -> Generator[Any, None, None]:
+            current: Any = None
+            for response in stream:
+                current = process_streaming_objects(response, output_cls, cur_objects=current)
+                yield current
+                current = [current]
+
+        return gen()
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Any, None]:
+        if self.structured_output_method != "json_schema":
+            return await super()._structured_astream_call(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+        messages = self._get_messages(prompt, **prompt_args)
+        stream = await self.astream_chat(messages, **self._schema_call(output_cls, llm_kwargs))
+
+        async def gen() -> AsyncGenerator[Any, None]:
+            current: Any = None
+            async for response in stream:
+                current = process_streaming_objects(response, output_cls, cur_objects=current)
+                yield current
+                current = [current]
+
+        return gen()
+
+
+class AzureAICompletionsModel(AzureInference):
+    """Drop-in replacement for ``llama_index.llms.azure_inference.AzureAICompletionsModel``.
+
+    Accepts the deprecated class's constructor arguments (``model_name``, ``client_kwargs``,
+    ``model_kwargs``, ``temperature`` defaulting to 0.1) and behaves as :class:`AzureInference`.
+    """
+
+    temperature: float | None = Field(default=0.1, ge=0.0, le=2.0)
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        credential: Any = None,
+        *,
+        model_name: str | None = None,
+        **data: Any,
+    ) -> None:
+        if model_name is not None:
+            if data.get("model") not in (None, model_name):
+                raise ValueError("pass either model_name or model, not both")
+            data["model"] = model_name
+        super().__init__(endpoint=endpoint, credential=credential, **data)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "AzureAICompletionsModel"
+
+    @property
+    def model_name(self) -> str | None:
+        """The deprecated class's name for :attr:`model`."""
+        return self.model
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+class _StreamState:
+    """What a stream has delivered so far.
+
+    The core parses each event into a ``ChatChunk`` whose tool-call fragments carry their
+    ``index``; this keeps the running text and the fragments joined by index, so every yielded
+    ``ChatResponse`` holds all tool calls seen so far.
+    """
+
+    def __init__(self) -> None:
+        self.content = ""
+        self.reasoning = ""
+        self.finished = False
+        self._calls: dict[int, list[Any]] = {}
+
+    def add(self, chunk: ChatChunk) -> None:
+        self.content += chunk.content or ""
+        self.reasoning += chunk.reasoning_content or ""
+        for frag in chunk.tool_call_chunks:
+            call = self._calls.setdefault(frag.index, [None, None, ""])
+            call[0] = call[0] or frag.id
+            call[1] = call[1] or frag.name
+            call[2] += frag.arguments or ""
+        if chunk.finish_reason is not None:
+            self.finished = True
+
+    def tool_calls(self) -> list[tuple[str | None, str, dict[str, Any] | str]]:
+        """Tool calls so far; arguments become a dict once the stream has finished and parse."""
+        out: list[tuple[str | None, str, dict[str, Any] | str]] = []
+        for index in sorted(self._calls):
+            call_id, name, arguments = self._calls[index]
+            args: dict[str, Any] | str = arguments
+            if self.finished:
+                try:
+                    parsed = json.loads(arguments) if arguments.strip() else {}
+                except ValueError:
+                    parsed = None
+                if isinstance(parsed, dict):
+                    args = parsed
+            out.append((call_id, name or "", args))
+        return out
+
+
+def _reject_unknown(cls: type[AzureInference], data: Mapping[str, Any]) -> None:
+    known = set(cls.model_fields)
+    for f in cls.model_fields.values():
+        if f.alias:
+            known.add(f.alias)
+    unknown = sorted(k for k in data if k not in known)
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise TypeError(
+            f"{cls.__name__} got unexpected keyword argument(s): {', '.join(hints)}. "
+            "Put extra request parameters in model_kwargs."
+        )
+
+
+def _split_kwargs(
+    source: Mapping[str, Any], params: dict[str, Any], extras: dict[str, Any]
+) -> None:
+    """Route call / model kwargs: request parameters to ``params``, the rest to ``extras``."""
+    for key, value in source.items():
+        if key in _REQUEST_PARAMS:
+            params[key] = value
+        elif key == "model_extras":
+            extras.update(value or {})
+        elif key in _IGNORED_CALL_KWARGS:
+            continue
+        else:
+            extras[key] = value
+
+
+def _sanitise_tool_choice(choice: Any) -> Any:
+    if isinstance(choice, str) and choice.lower() not in ("auto", "none", "required", "any"):
+        return sanitize_tool_name(choice)
+    if isinstance(choice, Mapping):
+        fn = choice.get("function")
+        if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
+            return {**choice, "function": {**fn, "name": sanitize_tool_name(fn["name"])}}
+    metadata = getattr(choice, "metadata", None)
+    if metadata is not None and getattr(metadata, "name", None):
+        return sanitize_tool_name(metadata.name)
+    return choice
+
+
+def _usage_dict(usage: Usage | None) -> dict[str, Any]:
+    if usage is None:
+        return {}
+    out: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.cached_tokens is not None:
+        out["cached_tokens"] = usage.cached_tokens
+    if usage.reasoning_tokens is not None:
+        out["reasoning_tokens"] = usage.reasoning_tokens
+    return out
+
+
+def _result_kwargs(
+    finish_reason: str | None, usage: Usage | None, model: str | None, rid: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if finish_reason is not None:
+        out["finish_reason"] = str(finish_reason)
+    if usage is not None:
+        counts = _usage_dict(usage)
+        out.update(counts)
+        out["usage"] = counts
+    if finish_reason is not None or usage is not None:
+        if model:
+            out["model"] = model
+        if rid:
+            out["id"] = rid
+    return out
+
+
+def _parse_arguments(arguments: Any) -> dict[str, Any]:
+    if isinstance(arguments, dict):
+        return arguments
+    if not isinstance(arguments, str) or not arguments.strip():
+        return {}
+    try:
+        parsed = parse_partial_json(arguments)
+    except (ValueError, TypeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _selection_from_any(call: Any) -> ToolSelection | None:
+    """A ToolSelection from a wire dict, an SDK tool call or a pydantic model; None if unusable."""
+    if isinstance(call, ToolSelection):
+        return call
+    data: Any = call
+    if not isinstance(call, Mapping):
+        for attr in ("as_dict", "model_dump"):
+            fn = getattr(call, attr, None)
+            if callable(fn):
+                data = fn()
+                break
+    if not isinstance(data, Mapping):
+        return None
+    fn_data = data.get("function")
+    if isinstance(fn_data, Mapping):
+        name, arguments = fn_data.get("name"), fn_data.get("arguments")
+    else:
+        name, arguments = data.get("tool_name") or data.get("name"), data.get("tool_kwargs")
+    if not name:
+        return None
+    return ToolSelection(
+        tool_id=str(data.get("id") or data.get("tool_id") or ""),
+        tool_name=str(name),
+        tool_kwargs=_parse_arguments(arguments),
+    )
+
+
+def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
+
+
+async def _aclose(stream: Any) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if callable(aclose):
+        await aclose()
