@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -34,13 +35,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if emu.ca_file:
         print(f"ca_file:  {emu.ca_file}")
     print(f"control:  {emu.base_url}/_emulator/  (Ctrl-C to stop)", flush=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(_wait_forever())
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         emu.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 async def _wait_forever() -> None:
