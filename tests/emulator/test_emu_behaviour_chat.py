@@ -9,6 +9,8 @@ import wave
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from azureinfer.emulator._behaviour import (
     Reply,
@@ -444,3 +446,33 @@ def test_stream_pieces_tool_call_fragments() -> None:
 def test_stream_pieces_audio() -> None:
     reply = chat_reply(dep("gpt-4o"), {"messages": [user("x")], "modalities": ["audio"]})
     assert stream_pieces(reply, 0) == [{"audio": reply.audio}]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    prompt=st.text(max_size=120),
+    choice=st.sampled_from([None, "auto", "none", "required"]),
+    max_tokens=st.one_of(st.none(), st.integers(0, 30)),
+    stop=st.one_of(st.none(), st.text(min_size=1, max_size=3)),
+)
+def test_any_prompt_gives_a_consistent_reply(
+    prompt: str, choice: str | None, max_tokens: int | None, stop: str | None
+) -> None:
+    body: dict[str, Any] = {"messages": [user(prompt)], "tools": [MAGIC, WEATHER, ADDER]}
+    for key, value in (("tool_choice", choice), ("max_tokens", max_tokens), ("stop", stop)):
+        if value is not None:
+            body[key] = value
+    reply = chat_reply(dep("gpt-4o"), body)
+    assert reply == chat_reply(dep("gpt-4o"), json.loads(json.dumps(body)))
+    deltas = stream_pieces(reply, 0)
+    if reply.tool_calls:
+        assert reply.finish_reason == "tool_calls" and reply.content is None
+        for _, args in args_of(reply):
+            assert isinstance(args, dict)
+    else:
+        assert reply.content is not None
+        assert "".join(d.get("content", "") for d in deltas) == reply.content
+        if max_tokens is not None:
+            assert count_tokens(reply.content) <= max_tokens
+        if stop is not None:
+            assert stop not in reply.content

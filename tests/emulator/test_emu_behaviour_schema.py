@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
@@ -212,3 +214,70 @@ def test_structured_output_via_named_tool_is_valid() -> None:
     args = json.loads(call["function"]["arguments"])
     jsonschema.validate(args, schema)
     assert args["label"] == "oak"
+
+
+# ------------------------------------------------------------------------ property-based
+
+_leaf = st.one_of(
+    st.builds(lambda: {"type": "string"}),
+    st.builds(
+        lambda lo, extra: {"type": "string", "minLength": lo, "maxLength": lo + extra},
+        st.integers(0, 5),
+        st.integers(0, 5),
+    ),
+    st.builds(
+        lambda lo, extra: {"type": "integer", "minimum": lo, "maximum": lo + extra},
+        st.integers(-50, 50),
+        st.integers(0, 20),
+    ),
+    st.builds(lambda: {"type": "number"}),
+    st.builds(lambda: {"type": "boolean"}),
+    st.builds(lambda: {"type": "null"}),
+    st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=4, unique=True).map(
+        lambda xs: {"enum": xs}
+    ),
+    st.sampled_from(["date", "date-time", "email", "uri", "uuid"]).map(
+        lambda f: {"type": "string", "format": f}
+    ),
+)
+
+
+def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    names = st.text("abcdefgh_", min_size=1, max_size=6)
+    return st.one_of(
+        st.dictionaries(names, children, max_size=4).flatmap(
+            lambda props: st.booleans().map(
+                lambda closed: {
+                    "type": "object",
+                    "properties": props,
+                    "required": sorted(props),
+                    **({"additionalProperties": False} if closed else {}),
+                }
+            )
+        ),
+        st.tuples(children, st.integers(0, 3)).map(
+            lambda t: {"type": "array", "items": t[0], "minItems": t[1]}
+        ),
+        children.map(lambda c: {"anyOf": [c, {"type": "null"}]}),
+    )
+
+
+def _with_defs(inner: dict[str, Any]) -> dict[str, Any]:
+    ref = {"$ref": "#/$defs/Inner"}
+    return {
+        "$defs": {"Inner": inner},
+        "type": "object",
+        "properties": {"x": ref, "xs": {"type": "array", "items": ref}},
+        "required": ["x", "xs"],
+    }
+
+
+_TREE = st.recursive(_leaf, _extend, max_leaves=12)
+SCHEMA_STRATEGY = st.one_of(_TREE, _TREE.map(_with_defs))
+
+
+@settings(max_examples=150, deadline=None)
+@given(schema=SCHEMA_STRATEGY, prompt=st.text(max_size=80))
+def test_any_generated_schema_gets_a_valid_instance(schema: dict[str, Any], prompt: str) -> None:
+    instance = synthesise(schema, PromptValues(prompt))
+    jsonschema.validate(instance, schema)
