@@ -273,7 +273,8 @@ def decode_embedding(
 
     - ``float`` (or None): the list itself;
     - ``base64``: little-endian float32 bytes;
-    - ``int8`` / ``uint8``: the integers as floats;
+    - ``int8``: the integers as floats; ``uint8``: the integers minus 128 (uint8 is int8 shifted
+      by 128), so the vector is centred like the others and cosine similarity stays meaningful;
     - ``binary`` / ``ubinary``: sign bits packed 8 per byte (most significant bit first),
       unpacked to +1.0 / -1.0 and cut to ``dimensions`` when given.
 
@@ -292,8 +293,9 @@ def decode_embedding(
             b = int(byte) & 0xFF
             bits.extend(1.0 if b & (0x80 >> k) else -1.0 for k in range(8))
         return bits[:dimensions] if dimensions else bits
+    offset = 128.0 if encoding_format == "uint8" else 0.0
     try:
-        return [float(x) for x in value]
+        return [float(x) - offset for x in value]
     except (TypeError, ValueError) as exc:
         raise EmbeddingsResponseError(f"embedding holds a non-number: {exc}") from None
 
@@ -323,8 +325,8 @@ def vectors_from_result(
 ) -> list[Vector]:
     """The batch's vectors in input order, decoded to floats.
 
-    Uses `EmbeddingsResult.vectors` (which the core orders by index) when they are usable as
-    they are; otherwise (packed binary formats, or a result without usable vectors) places the raw
+    Uses `EmbeddingsResult.vectors` (which the core orders by index and decodes) for float and
+    base64; otherwise (integer and packed formats, or a result without vectors) places the raw
     ``data[].index`` entries itself, so an out-of-order answer is restored either way. Raises
     `EmbeddingsResponseError` unless there is exactly one embedding per input.
     """
@@ -332,12 +334,12 @@ def vectors_from_result(
     where = f"inputs {batch.start}..{batch.stop - 1}"
     vectors = list(result.vectors)
     if (
-        encoding_format not in ("binary", "ubinary")
+        encoding_format in (None, "float", "base64")
         and len(vectors) == expected
         and all(isinstance(v, list) for v in vectors)
     ):
         # The core already placed them by index and decoded float / base64.
-        return [v if all(type(x) is float for x in v[:1]) else decode_embedding(v) for v in vectors]
+        return vectors
     raw = getattr(result, "raw", None)
     data = raw.get("data") if isinstance(raw, Mapping) else None
     if isinstance(data, list) and all(isinstance(d, Mapping) and "index" in d for d in data):

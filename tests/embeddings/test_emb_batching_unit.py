@@ -109,7 +109,7 @@ def test_decode_float_base64_int_and_binary() -> None:
     # a base64 answer is decoded even when another format was asked for
     assert decode_embedding(b64, "float") == vec
     assert decode_embedding([-128, 0, 127], "int8") == [-128.0, 0.0, 127.0]
-    assert decode_embedding([0, 255], "uint8") == [0.0, 255.0]
+    assert decode_embedding([0, 128, 255], "uint8") == [-128.0, 0.0, 127.0]
     # 0b10100000 as int8 is -96; bits MSB first -> +1 -1 +1 -1 ...
     assert decode_embedding([-96], "binary", 4) == [1.0, -1.0, 1.0, -1.0]
     assert decode_embedding([160], "ubinary") == [1.0, -1.0, 1.0] + [-1.0] * 5
