@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -471,16 +471,16 @@ def usage_to_metadata(usage: Usage) -> UsageMetadata:
     input_tokens = int(usage.prompt_tokens or 0)
     output_tokens = int(usage.completion_tokens or 0)
     total = usage.total_tokens
-    metadata = UsageMetadata(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        total_tokens=int(total) if total is not None else input_tokens + output_tokens,
-    )
+    metadata: dict[str, Any] = {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": int(total) if total is not None else input_tokens + output_tokens,
+    }
     if usage.cached_tokens is not None:
         metadata["input_token_details"] = InputTokenDetails(cache_read=int(usage.cached_tokens))
     if usage.reasoning_tokens is not None:
         metadata["output_token_details"] = OutputTokenDetails(reasoning=int(usage.reasoning_tokens))
-    return metadata
+    return cast("UsageMetadata", metadata)
 
 
 def _response_metadata(

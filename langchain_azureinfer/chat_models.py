@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from azureinfer.transport import ChatClient
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.openai_tools import (
     JsonOutputKeyToolsParser,
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
@@ -28,6 +28,7 @@ from azureinfer.request import WireRequest, build_chat_request, build_response_f
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
 from azureinfer.settings import ConnectionSettings, resolve_settings
+from azureinfer.transport import ChatClient
 from langchain_azureinfer._messages import (
     MODEL_PROVIDER,
     chunk_to_message_chunk,
@@ -602,6 +603,7 @@ class ChatAzureInference(BaseChatModel):
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
         ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
         output_parser: Runnable[Any, Any]
+        llm: Runnable[Any, Any]
         if method == "function_calling":
             if schema is None:
                 raise ValueError("schema is required for method='function_calling'")
@@ -614,7 +616,7 @@ class ChatAzureInference(BaseChatModel):
                 **kwargs,
             )
             if is_pydantic:
-                output_parser = PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+                output_parser = PydanticToolsParser(tools=[schema], first_tool_only=True)
             else:
                 output_parser = JsonOutputKeyToolsParser(key_name=tool_name, first_tool_only=True)
         elif method == "json_schema":
@@ -626,9 +628,7 @@ class ChatAzureInference(BaseChatModel):
                 **kwargs,
             )
             output_parser = (
-                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
-                if is_pydantic
-                else JsonOutputParser()
+                PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
             )
         elif method == "json_mode":
             ls_format["kwargs"] = {"method": method}
@@ -637,23 +637,53 @@ class ChatAzureInference(BaseChatModel):
                 ls_structured_output_format=ls_format,
                 **kwargs,
             )
+            if schema is not None:
+                # json_object mode constrains the syntax only; the shape must be in the prompt
+                # (and OpenAI-family models reject json_object unless the prompt says "JSON").
+                instruction = _json_mode_instruction(schema)
+                llm = (
+                    RunnableLambda(
+                        lambda value: _with_system_instruction(
+                            self._convert_input(value).to_messages(), instruction
+                        ),
+                        name="json_mode_instruction",
+                    )
+                    | llm
+                )
             output_parser = (
-                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
-                if is_pydantic
-                else JsonOutputParser()
+                PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
             )
         else:
             raise ValueError(
                 f"Unknown method {method!r}: use 'function_calling', 'json_schema' or 'json_mode'."
             )
         if not include_raw:
-            return llm | output_parser
+            return cast("Runnable[LanguageModelInput, Any]", llm | output_parser)
         parser_assign = RunnablePassthrough.assign(
             parsed=itemgetter("raw") | output_parser, parsing_error=lambda _: None
         )
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
-        return RunnableMap(raw=llm) | with_fallback
+        raw_map: Runnable[Any, Any] = RunnableMap(raw=llm)
+        return cast("Runnable[LanguageModelInput, Any]", raw_map | with_fallback)
+
+
+def _json_mode_instruction(schema: dict[str, Any] | type) -> str:
+    json_schema = convert_to_json_schema(schema)
+    keys = ", ".join(f"'{key}'" for key in json_schema.get("properties", {}))
+    return (
+        f"Respond with a JSON object only, with the keys {keys}, following this JSON schema: "
+        + json.dumps(json_schema, ensure_ascii=False)
+    )
+
+
+def _with_system_instruction(messages: list[BaseMessage], instruction: str) -> list[BaseMessage]:
+    """Add ``instruction`` to the leading system message (or put one first)."""
+    if messages and isinstance(messages[0], SystemMessage) and isinstance(messages[0].content, str):
+        first = messages[0]
+        merged = first.model_copy(update={"content": f"{first.content}\n\n{instruction}"})
+        return [merged, *messages[1:]]
+    return [SystemMessage(instruction), *messages]
 
 
 class AzureAIChatCompletionsModel(ChatAzureInference):

@@ -1,0 +1,94 @@
+"""LangChain's standard integration suite against the local emulator, once per structured-output
+method. The suite's image/audio downloads are served from memory (fixture ``local_media``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_tests.integration_tests import ChatModelIntegrationTests
+
+from azureinfer.emulator import Emulator
+from langchain_azureinfer import ChatAzureInference
+
+
+class _EmulatorChatTests(ChatModelIntegrationTests):
+    emulator: Emulator
+
+    @pytest.fixture(autouse=True)
+    def _use_emulator(self, azure_inference_emulator: Emulator, local_media: None) -> None:
+        self.emulator = azure_inference_emulator
+
+    @property
+    def chat_model_class(self) -> type[ChatAzureInference]:
+        return ChatAzureInference
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.emulator.endpoint,
+            "credential": self.emulator.key,
+            "model": "gpt-4o",
+        }
+
+    @property
+    def has_tool_calling(self) -> bool:
+        return True
+
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
+
+    @property
+    def has_structured_output(self) -> bool:
+        return True
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_urls(self) -> bool:
+        return True
+
+    @property
+    def supports_image_tool_message(self) -> bool:
+        return True
+
+    @property
+    def supports_audio_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
+    def returns_usage_metadata(self) -> bool:
+        return True
+
+    @property
+    def model_override_value(self) -> str | None:
+        return "gpt-4o-mini"
+
+
+class TestChatAzureInferenceFunctionCalling(_EmulatorChatTests):
+    @property
+    def structured_output_kwargs(self) -> dict[str, Any]:
+        return {"method": "function_calling"}
+
+
+class TestChatAzureInferenceJsonSchema(_EmulatorChatTests):
+    @property
+    def structured_output_kwargs(self) -> dict[str, Any]:
+        return {"method": "json_schema"}
+
+
+class TestChatAzureInferenceJsonMode(_EmulatorChatTests):
+    @property
+    def structured_output_kwargs(self) -> dict[str, Any]:
+        return {"method": "json_mode"}
