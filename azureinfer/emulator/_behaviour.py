@@ -269,10 +269,39 @@ def _tool_results(messages: list[dict[str, Any]]) -> list[str]:
     return list(reversed(results))
 
 
-def _json_object(user_text: str, instructions: str, echo: str) -> dict[str, Any]:
-    """json_object rule: the keys are the quoted identifiers of the last user message (else of
-    the system/developer messages), each valued with a string synthesised from the prompt;
-    without quoted identifiers the object is ``{"reply": <the plain text reply>}``."""
+_DECODER = json.JSONDecoder()
+
+
+def _embedded_schema(text: str) -> dict[str, Any] | None:
+    """The first JSON object in `text` that looks like a JSON schema (has ``properties``)."""
+    start = text.find("{")
+    attempts = 0
+    while start != -1 and attempts < 32:
+        attempts += 1
+        try:
+            obj, _end = _DECODER.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("properties"), dict):
+            return obj
+        start = text.find("{", start + 1)
+    return None
+
+
+def _json_object(user_text: str, instructions: str, echo: str) -> Any:
+    """json_object rule, first match wins:
+
+    1. a JSON schema (an object with ``properties``) written in the last user message, else in
+       the system/developer messages -> an instance of it (values from the user message);
+    2. quoted identifiers in the last user message, else in the system/developer messages ->
+       an object with those keys, string values synthesised from the user message;
+    3. ``{"reply": <the plain text reply>}``.
+    """
+    for text in (user_text, instructions):
+        schema = _embedded_schema(text) if "{" in text else None
+        if schema is not None:
+            return synthesise(schema, PromptValues(user_text))
     values = PromptValues(user_text)
     keys = [q for q in values.quoted if _IDENT_RE.fullmatch(q)]
     if not keys:

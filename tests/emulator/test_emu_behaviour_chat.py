@@ -476,3 +476,29 @@ def test_any_prompt_gives_a_consistent_reply(
             assert count_tokens(reply.content) <= max_tokens
         if stop is not None:
             assert stop not in reply.content
+
+
+def test_json_object_follows_a_schema_written_in_the_prompt() -> None:
+    schema = {
+        "title": "Joke",
+        "type": "object",
+        "properties": {
+            "setup": {"title": "Setup", "type": "string"},
+            "punchline": {"title": "Punchline", "type": "string"},
+            "rating": {"type": "integer"},
+        },
+        "required": ["setup", "punchline", "rating"],
+    }
+    system = (
+        "Respond with a JSON object only, with the keys 'setup', 'punchline', following "
+        f"this JSON schema: {json.dumps(schema)}"
+    )
+    body = {
+        "messages": [{"role": "system", "content": system}, user("A joke rated 7, please.")],
+        "response_format": {"type": "json_object"},
+    }
+    reply = chat_reply(dep("gpt-4o"), body)
+    assert reply.content is not None
+    obj = json.loads(reply.content)
+    assert set(obj) == {"setup", "punchline", "rating"}
+    assert obj["rating"] == 7
