@@ -166,6 +166,51 @@ class RawSDK(Subject):
             self._aclient = None
 
 
+class PlainHTTP(Subject):
+    """No SDK at all: one JSON POST over a kept-alive connection. Shows the server's own cost."""
+
+    name = "reference: plain HTTP POST, no SDK"
+
+    def __init__(self, endpoint: str, key: str) -> None:
+        super().__init__(endpoint, key)
+        import http.client
+        from urllib.parse import urlsplit
+
+        url = urlsplit(endpoint)
+        self._host, self._port = url.hostname or "127.0.0.1", url.port or 80
+        self._path = f"{url.path}/chat/completions?api-version=2024-05-01-preview"
+        self._body = json.dumps(
+            {"messages": [{"role": "user", "content": PROMPT}], "model": CHAT_MODEL}
+        ).encode()
+        self._headers = {"api-key": key, "Content-Type": "application/json"}
+        self._conn = http.client.HTTPConnection(self._host, self._port)
+        self._session: Any = None
+
+    def invoke(self) -> str:
+        self._conn.request("POST", self._path, self._body, self._headers)
+        resp = self._conn.getresponse()
+        data = json.loads(resp.read())
+        return str(data["choices"][0]["message"]["content"])
+
+    async def ainvoke(self) -> str:
+        if self._session is None:
+            import aiohttp
+
+            self._session = aiohttp.ClientSession()
+        url = f"http://{self._host}:{self._port}{self._path}"
+        async with self._session.post(url, data=self._body, headers=self._headers) as resp:
+            data = json.loads(await resp.read())
+        return str(data["choices"][0]["message"]["content"])
+
+    def close(self) -> None:
+        self._conn.close()
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
 # -- LangChain -------------------------------------------------------------------------------
 
 
@@ -335,6 +380,9 @@ class AnchorLlamaIndex(_LlamaIndexSubject):
 
         self.llm = AzureAICompletionsModel(endpoint=endpoint, credential=key, model_name=CHAT_MODEL)
 
+
+#: For scenarios 1 and 4: the server's own cost without any SDK, shown for reference.
+REFERENCE_SUBJECTS: list[type[Subject]] = [PlainHTTP]
 
 #: In table order: the floor first, then ours, then the existing integrations.
 CHAT_SUBJECTS: list[type[Subject]] = [

@@ -45,6 +45,7 @@ from bench._subjects import (
     CHAT_MODEL,
     CHAT_SUBJECTS,
     EXPECTED_TOOL_CALLS,
+    REFERENCE_SUBJECTS,
     TOOL_CALLS,
     RawSDK,
     Subject,
@@ -125,7 +126,8 @@ def _is_ours(name: str) -> bool:
 def scenario_overhead(emu: EmulatorProcess, cfg: Config) -> Table:
     """Sequential short chat calls at zero server latency."""
     emu.clear()
-    subjects, missing = _build(CHAT_SUBJECTS, emu)
+    classes = [*REFERENCE_SUBJECTS, *CHAT_SUBJECTS]
+    subjects, missing = _build(classes, emu)
     per_round = max(1, cfg.overhead_calls // cfg.overhead_rounds)
     times: dict[str, list[float]] = {s.name: [] for s in subjects}
     errors: dict[str, str] = dict(missing)
@@ -153,7 +155,7 @@ def scenario_overhead(emu: EmulatorProcess, cfg: Config) -> Table:
         ["client", "median per call", "mean per call", "added vs SDK", "ratio to SDK", "target"],
     )
     base = median(times.get(RawSDK.name, []))
-    for cls in CHAT_SUBJECTS:
+    for cls in classes:
         name = cls.name
         if name in errors:
             table.add(name, errors[name])
@@ -161,7 +163,7 @@ def scenario_overhead(emu: EmulatorProcess, cfg: Config) -> Table:
         med = median(times[name])
         mean = sum(times[name]) / len(times[name])
         ratio = med / base if base == base and base else float("nan")
-        added = fmt_seconds(med - base) if name != RawSDK.name else ""
+        added = fmt_seconds(med - base) if cls in CHAT_SUBJECTS[1:] else ""
         target = _target(ratio, 1.10) if _is_ours(name) else ""
         table.add(name, fmt_seconds(med), fmt_seconds(mean), added, fmt_ratio(med, base), target)
     table.notes.append(
@@ -320,9 +322,10 @@ def scenario_async(emu: EmulatorProcess, cfg: Config) -> Table:
     emu.clear()
     emu.configure(latency=cfg.async_latency)
     errors: dict[str, str] = {}
-    walls: dict[str, list[float]] = {cls.name: [] for cls in CHAT_SUBJECTS}
+    classes = [*REFERENCE_SUBJECTS, *CHAT_SUBJECTS]
+    walls: dict[str, list[float]] = {cls.name: [] for cls in classes}
     for _ in range(cfg.async_reps):
-        for cls in CHAT_SUBJECTS:
+        for cls in classes:
             if cls.name in errors:
                 continue
             try:
@@ -343,19 +346,29 @@ def scenario_async(emu: EmulatorProcess, cfg: Config) -> Table:
     table = Table(
         f"4. Async concurrency: {cfg.async_calls} calls, {cfg.async_latency * 1000:.0f} ms server "
         f"latency, concurrency {cfg.async_concurrency} (ideal {fmt_seconds(ideal)})",
-        ["client", "wall time (median)", "ratio to ideal", "ratio to SDK", "target"],
-    )
+        ["client", "wall time (median)", "ratio to ideal", "ratio to plain HTTP", "ratio to SDK",
+         "target (vs ideal)"],
+    )  # fmt: skip
     base = median(walls[RawSDK.name])
-    for cls in CHAT_SUBJECTS:
+    floor = median(walls[REFERENCE_SUBJECTS[0].name])
+    for cls in classes:
         name = cls.name
         if name in errors:
             table.add(name, errors[name])
             continue
         med = median(walls[name])
         target = _target(med / ideal, 1.2) if _is_ours(name) else ""
-        table.add(name, fmt_seconds(med), fmt_ratio(med, ideal), fmt_ratio(med, base), target)
+        table.add(
+            name,
+            fmt_seconds(med),
+            fmt_ratio(med, ideal),
+            fmt_ratio(med, floor),
+            fmt_ratio(med, base),
+            target,
+        )
     table.notes.append(
-        "Ideal = ceil(calls / concurrency) x latency: the server's sleeps alone, zero client CPU."
+        "Ideal = ceil(calls / concurrency) x latency: the server's sleeps alone, no CPU anywhere. "
+        "The plain-HTTP row (aiohttp, no SDK) is the floor this machine and server allow."
     )
     return table
 
