@@ -34,6 +34,7 @@ from typing import Any
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
     ResourceNotFoundError,
     ServiceRequestError,
@@ -138,6 +139,11 @@ class APIStatusError(AzureInferenceError, HttpResponseError):
         self.param = param
         self.value = value
         self.details = details
+
+    def __str__(self) -> str:
+        # azure-core appends the raw body ("Content: ...") when it found no OData error; our
+        # message already carries the parsed code and message.
+        return self.message
 
     def __reduce__(self) -> Any:
         # The live response cannot be pickled; keep what can.
@@ -424,7 +430,14 @@ def wrap_azure_error(exc: BaseException, *, not_found_hint: str | None = None) -
     """Convert an azure-core exception into ours; return other exceptions unchanged."""
     if isinstance(exc, AzureInferenceError):
         return exc
-    if isinstance(exc, HttpResponseError) and getattr(exc, "response", None) is not None:
+    response = getattr(exc, "response", None)
+    if isinstance(exc, DecodeError) and response is not None and response.status_code < 400:
+        return ServiceError(
+            f"The service answered {response.status_code} with a body that is not valid JSON: "
+            f"{_decode_body(response)!r:.120}",
+            response=response,
+        )
+    if isinstance(exc, HttpResponseError) and response is not None:
         try:
             return error_from_response(exc.response, not_found_hint=not_found_hint)
         except Exception:  # pragma: no cover - never hide the original on a parsing bug

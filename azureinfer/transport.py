@@ -104,6 +104,27 @@ class _AsyncFromSyncCredential:
         return None
 
 
+@dataclass
+class _PendingAuth:
+    """A bearer-token policy waiting for the credential of the client being built."""
+
+    is_async: bool
+    scopes: tuple[str, ...]
+
+    def build(self, credential: Any) -> Any:
+        from azure.core.pipeline.policies import (
+            AsyncBearerTokenCredentialPolicy,
+            BearerTokenCredentialPolicy,
+        )
+
+        cls = AsyncBearerTokenCredentialPolicy if self.is_async else BearerTokenCredentialPolicy
+        return cls(credential, *self.scopes)
+
+
+def _auth_policy(is_async: bool, scopes: tuple[str, ...]) -> _PendingAuth:
+    return _PendingAuth(is_async, tuple(scopes))
+
+
 class _BaseClient:
     """Lazy SDK clients, per-loop async clients, sending and error mapping."""
 
@@ -161,9 +182,18 @@ class _BaseClient:
             kwargs.setdefault("read_timeout", s.timeout)
         kwargs["api_version"] = self.api_version
         kwargs["credential_scopes"] = list(s.credential_scopes)
+        if s.credential_kind != "key" and "authentication_policy" not in kwargs:
+            # Build it ourselves: the SDK only accepts credentials with ``get_token``, while
+            # azure-core's policies also take ``get_token_info`` (AccessTokenInfo) ones.
+            kwargs["authentication_policy"] = _auth_policy(is_async, s.credential_scopes)
         kwargs["headers"] = dict(s.headers)
         kwargs["user_agent"] = s.user_agent
         return kwargs
+
+    def _finish_auth(self, kwargs: dict[str, Any], credential: Any) -> None:
+        policy = kwargs.get("authentication_policy")
+        if isinstance(policy, _PendingAuth):
+            kwargs["authentication_policy"] = policy.build(credential)
 
     def _sync_credential_for_client(self) -> Any:
         kind = self.settings.credential_kind
@@ -189,9 +219,9 @@ class _BaseClient:
 
                 credential = self._sync_credential_for_client()
                 cls = getattr(sdk, self._sdk_class)
-                self._sync_client = cls(
-                    self.settings.endpoint, credential, **self._client_kwargs(is_async=False)
-                )
+                kwargs = self._client_kwargs(is_async=False)
+                self._finish_auth(kwargs, credential)
+                self._sync_client = cls(self.settings.endpoint, credential, **kwargs)
             return self._sync_client
 
     async def _get_async_client(self) -> Any:
@@ -213,7 +243,9 @@ class _BaseClient:
         else:
             credential = self.settings.credential
         cls = getattr(sdk_aio, self._sdk_class)
-        client = cls(self.settings.endpoint, credential, **self._client_kwargs(is_async=True))
+        kwargs = self._client_kwargs(is_async=True)
+        self._finish_auth(kwargs, credential)
+        client = cls(self.settings.endpoint, credential, **kwargs)
         guard = _loop_guard(client, created_credential)
         await guard.__anext__()  # registers it with the loop's asyncgen hooks
         with self._lock:
@@ -473,6 +505,8 @@ class ChatClient(_BaseClient):
                     for data in response.iter_bytes():
                         for chunk in _feed(acc, _decode_events(decoder.feed(data))):
                             yield chunk
+                except IncompleteStreamError:
+                    raise
                 except (AzureError, OSError) as exc:
                     raise _broken_stream(acc, exc) from exc
                 for chunk in _feed(acc, _decode_events(decoder.close())):
@@ -503,6 +537,8 @@ class ChatClient(_BaseClient):
                     async for data in response.iter_bytes():
                         for chunk in _feed(acc, _decode_events(decoder.feed(data))):
                             yield chunk
+                except IncompleteStreamError:
+                    raise
                 except (AzureError, OSError, asyncio.TimeoutError) as exc:
                     raise _broken_stream(acc, exc) from exc
                 for chunk in _feed(acc, _decode_events(decoder.close())):
