@@ -87,7 +87,39 @@ _EXPORTS: dict[str, str] = {
     "UnsupportedParameterError": "azureinfer.errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "AzureInferenceError",
+    "AzureInferenceWarning",
+    "ChatChunk",
+    "ChatClient",
+    "ChatResult",
+    "ConfigurationError",
+    "ConnectionSettings",
+    "ContentFilterError",
+    "EmbeddingsClient",
+    "EmbeddingsResult",
+    "IncompleteStreamError",
+    "InvalidToolCall",
+    "ModelNotFoundError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "ServiceError",
+    "StreamAccumulator",
+    "ToolCall",
+    "ToolCallChunk",
+    "UnsupportedParameterError",
+    "Usage",
+    "WireRequest",
+    "__version__",
+    "build_chat_request",
+    "build_embeddings_request",
+    "build_response_format",
+    "resolve_settings",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -215,9 +215,12 @@ def test_embeddings_text_and_images(azure_inference_emulator: Emulator) -> None:
                 encoding_format="base64",
             )
         )
-        for got, want in zip(b64.vectors, r.vectors):
+        for got, want in zip(b64.vectors, r.vectors, strict=True):
             assert got == pytest.approx(want, abs=1e-6)
-    png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    png = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD"
+        "hgGAWjR9awAAAABJRU5ErkJggg=="
+    )
     with EmbeddingsClient(settings, route="images/embeddings") as client:
         r = client.embed(build_embeddings_request([{"image": png}], model="embed-v-4-0"))
         assert len(r.vectors) == 1
