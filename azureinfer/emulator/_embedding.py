@@ -54,29 +54,37 @@ def _word_features(word: str, dimensions: int) -> tuple[tuple[int, float], ...]:
     return tuple(feats)
 
 
+@lru_cache(maxsize=65536)
+def _bigram_feature(a: str, b: str, dimensions: int) -> tuple[int, float]:
+    idx, sign = _bucket(f"b:{a} {b}", dimensions)
+    return idx, sign * _BIGRAM_WEIGHT
+
+
 def _sparse_text(text: str, dimensions: int) -> dict[int, float]:
     acc: dict[int, float] = {}
+    get = acc.get
     words = _WORD_RE.findall(text.lower())
     for word in words:
         for idx, val in _word_features(word, dimensions):
-            acc[idx] = acc.get(idx, 0.0) + val
+            acc[idx] = get(idx, 0.0) + val
     for a, b in pairwise(words):
         if a in _STOP or b in _STOP:
             continue
-        idx, sign = _bucket(f"b:{a} {b}", dimensions)
-        acc[idx] = acc.get(idx, 0.0) + sign * _BIGRAM_WEIGHT
+        idx, val = _bigram_feature(a, b, dimensions)
+        acc[idx] = get(idx, 0.0) + val
     return acc
 
 
 def _dense_unit(acc: dict[int, float], dimensions: int) -> list[float]:
     vec = [0.0] * dimensions
-    norm = math.sqrt(sum(v * v for v in acc.values()))
+    norm = math.hypot(*acc.values())
     if norm == 0.0:
         # Empty text: a fixed unit vector rather than zeros (cosine stays defined).
         vec[0] = 1.0
         return vec
+    inv = 1.0 / norm
     for idx, val in acc.items():
-        vec[idx] = val / norm
+        vec[idx] = val * inv
     return vec
 
 
@@ -86,7 +94,7 @@ def embed_text(text: str, dimensions: int, input_type: str | None) -> list[float
         raise ValueError(f"dimensions must be positive, got {dimensions}")
     acc = _sparse_text(text, dimensions)
     if input_type in ("query", "document") and acc:
-        norm = math.sqrt(sum(v * v for v in acc.values()))
+        norm = math.hypot(*acc.values())
         idx, sign = _bucket("t:" + input_type, dimensions)
         acc[idx] = acc.get(idx, 0.0) + sign * _INPUT_TYPE_WEIGHT * norm
     return _dense_unit(acc, dimensions)
