@@ -13,8 +13,9 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-#: A deployment that accepts ``dimensions``, so vectors stay small enough for a quick run.
-MODEL = "text-embedding-3-small"
+#: A deployment that accepts ``dimensions`` and ``input_type`` (langchain-azure-ai always sends it),
+#: so vectors stay small enough for a run of minutes.
+MODEL = "embed-v-4-0"
 DIMENSIONS = 64
 BATCH = 96
 
@@ -45,7 +46,7 @@ def _anchor_langchain(endpoint: str, key: str) -> Callable[[list[str]], list[lis
     emb = AzureAIEmbeddingsModel(
         endpoint=endpoint,
         credential=key,
-        model_name=MODEL,
+        model=MODEL,  # its `model_name=` is silently ignored (langchain-azure-ai issue #138)
         dimensions=DIMENSIONS,
         embed_batch_size=BATCH,
     )

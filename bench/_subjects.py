@@ -280,8 +280,9 @@ class AnchorLangChain(_LangChainSubject):
                 AzureAIChatCompletionsModel,
             )
 
+            # `model=`, not `model_name=`: the latter is silently ignored (their issue #138).
             self.llm = AzureAIChatCompletionsModel(
-                endpoint=endpoint, credential=key, model_name=CHAT_MODEL
+                endpoint=endpoint, credential=key, model=CHAT_MODEL
             )
 
 
