@@ -14,7 +14,6 @@ from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import llama_index.core.instrumentation as instrument
-from azureinfer.transport import ChatClient
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
     astream_chat_to_completion_decorator,
@@ -49,6 +48,7 @@ from llama_index.core.types import Model
 
 from azureinfer.request import WireRequest, build_chat_request, build_response_format
 from azureinfer.settings import resolve_settings
+from azureinfer.transport import ChatClient
 from llamaindex_azureinfer._messages import (
     assistant_message,
     sanitize_tool_name,
@@ -252,7 +252,12 @@ class AzureInference(FunctionCallingLLM):
         _split_kwargs(kwargs, params, extras)
         tools = params.pop("tools", None)
         if tools:
-            tools = [to_wire_tool(t, strict=self.strict) for t in tools]
+            # Dicts are wire tools already (from _prepare_chat_with_tools, or the caller's own):
+            # only their names are sanitised. Tool objects are translated here.
+            tools = [
+                to_wire_tool(t, strict=False if isinstance(t, Mapping) else self.strict)
+                for t in tools
+            ]
         if "tool_choice" in params:
             params["tool_choice"] = _sanitise_tool_choice(params["tool_choice"])
         return build_chat_request(
