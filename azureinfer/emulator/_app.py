@@ -97,6 +97,10 @@ STANDARD_HEADERS = frozenset(
     }
 )
 MAX_ERROR_DETAILS = 20
+RATE_LIMIT_FAULT_HEADERS = {
+    "x-ratelimit-remaining-requests": "0",
+    "x-ratelimit-remaining-tokens": "0",
+}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -600,6 +604,8 @@ def fault_status_response(p: dict[str, Any], headers: dict[str, str]) -> web.Res
         extra["Retry-After"] = str(p["retry_after"])
     if p.get("retry_after_ms") is not None:
         extra["retry-after-ms"] = str(p["retry_after_ms"])
+    if status == 429:
+        extra.update(RATE_LIMIT_FAULT_HEADERS)
     extra.update({str(k): str(v) for k, v in (p.get("headers") or {}).items()})
     if p.get("plain_text"):
         text = str(p.get("message") or "Internal Server Error")
