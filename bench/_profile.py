@@ -1,13 +1,14 @@
 """Where does a client's time go? cProfile over one scenario's calls, summed per source file.
 
-``python -m bench._profile SUBJECT [invoke|stream|tools] [N]``, SUBJECT being a class name from
-``bench/_subjects.py`` (``RawSDK``, ``OurLangChain``, ``OurLlamaIndex``, ``AnchorLangChain``,
-``AnchorLlamaIndex``). Prints the self time per file (grouped into packages), then the top
-functions by self time, so a missed target can be traced to a file.
+``python -m bench._profile SUBJECT [invoke|stream|tools|ainvoke] [N]``, SUBJECT being a class
+name from ``bench/_subjects.py``: ``RawSDK``, ``OurLangChain``, ``OurLlamaIndex``,
+``AnchorLangChain``, ``AnchorLlamaIndex``. Prints the self time per package, per file of ours,
+then the top functions by self time, so a missed target can be traced to a file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import cProfile
 import pstats
 import sys
@@ -31,6 +32,8 @@ _GROUPS = (
     ("requests", "requests"),
     ("urllib3", "urllib3"),
     ("http/client", "http.client"),
+    ("aiohttp", "aiohttp"),
+    ("asyncio", "asyncio"),
     ("json", "json"),
 )
 
@@ -54,7 +57,27 @@ def profile(subject: str, kind: str = "invoke", n: int = 300) -> str:
             emu.configure(chunk_size=1)
         elif kind == "tools":
             emu.configure(chunk_size=4)
+        elif kind == "ainvoke":
+            emu.configure(latency=0.02)
         s = cls(emu.endpoint, emu.key)
+
+        async def many(count: int) -> None:
+            sem = asyncio.Semaphore(50)
+
+            async def call() -> None:
+                async with sem:
+                    await s.ainvoke()
+
+            await asyncio.gather(*(call() for _ in range(count)))
+
+        async def async_run() -> cProfile.Profile:
+            await many(50)
+            prof = cProfile.Profile()
+            prof.enable()
+            await many(n)
+            prof.disable()
+            await s.aclose()
+            return prof
 
         def one() -> None:
             if kind == "invoke":
@@ -70,13 +93,16 @@ def profile(subject: str, kind: str = "invoke", n: int = 300) -> str:
                 )
                 s.stream_tool_calls()
 
-        for _ in range(10):
-            one()
-        prof = cProfile.Profile()
-        prof.enable()
-        for _ in range(n):
-            one()
-        prof.disable()
+        if kind == "ainvoke":
+            prof = asyncio.run(async_run())
+        else:
+            for _ in range(10):
+                one()
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(n):
+                one()
+            prof.disable()
         s.close()
 
     stats = pstats.Stats(prof)
