@@ -289,25 +289,26 @@ def _embedded_schema(text: str) -> dict[str, Any] | None:
     return None
 
 
-def _json_object(user_text: str, instructions: str, echo: str) -> Any:
+def _json_object(user_text: str, instructions: str, value_text: str, echo: str) -> Any:
     """json_object rule, first match wins:
 
     1. a JSON schema (an object with ``properties``) written in the last user message, else in
-       the system/developer messages -> an instance of it (values from the user message);
+       the system/developer messages -> an instance of it (values from `value_text`: the user
+       message and the tool results after it);
     2. quoted identifiers in the last user message, else in the system/developer messages ->
-       an object with those keys, string values synthesised from the user message;
+       an object with those keys, string values synthesised from `value_text`;
     3. ``{"reply": <the plain text reply>}``.
     """
     for text in (user_text, instructions):
         schema = _embedded_schema(text) if "{" in text else None
         if schema is not None:
-            return synthesise(schema, PromptValues(user_text))
-    values = PromptValues(user_text)
-    keys = [q for q in values.quoted if _IDENT_RE.fullmatch(q)]
+            return synthesise(schema, PromptValues(value_text))
+    keys = [q for q in PromptValues(user_text).quoted if _IDENT_RE.fullmatch(q)]
     if not keys:
         keys = [q for q in PromptValues(instructions).quoted if _IDENT_RE.fullmatch(q)]
     if not keys:
         return {"reply": echo}
+    values = PromptValues(value_text)
     values.quoted = [q for q in values.quoted if q not in keys]
     out: dict[str, Any] = {}
     for key in dict.fromkeys(keys):
@@ -374,6 +375,8 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
             values = PromptValues(pool)
             calls: list[dict[str, Any]] = []
             for i, tool in enumerate(chosen):
+                # Numbers are shared out across parallel calls, strings start over per call.
+                values.restart_strings()
                 args = synthesise(_tool_params(tool), values)
                 calls.append(
                     {
@@ -395,6 +398,8 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
 
     head = f"Emulated reply from {dep.name}: "
     results = _tool_results(messages)
+    # Structured values come from the last user message and the tool results after it.
+    value_text = " ".join([user_text, *results])
     if results:
         text = head + "tool results: " + "; ".join(results)
     else:
@@ -408,12 +413,14 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
             for m in messages
             if m.get("role") in ("system", "developer")
         )
-        text = json.dumps(_json_object(user_text, instructions, text), ensure_ascii=False)
+        text = json.dumps(
+            _json_object(user_text, instructions, value_text, text), ensure_ascii=False
+        )
     elif fmt_type == "json_schema" and isinstance(fmt, dict):
         spec = fmt.get("json_schema") or {}
         schema = spec.get("schema") if isinstance(spec, dict) else None
         instance = synthesise(
-            schema if isinstance(schema, dict) else {"type": "object"}, PromptValues(user_text)
+            schema if isinstance(schema, dict) else {"type": "object"}, PromptValues(value_text)
         )
         text = json.dumps(instance, ensure_ascii=False)
 

@@ -61,6 +61,11 @@ class PromptValues:
         self.words = [
             w for w in _WORD_RE.findall(unquoted) if len(w) >= 3 and w.lower() not in STOPWORDS
         ]
+        self._strings = (list(self.quoted), list(self.phrases), list(self.words))
+
+    def restart_strings(self) -> None:
+        """Make every string of the prompt available again (numbers stay consumed)."""
+        self.quoted, self.phrases, self.words = (list(pool) for pool in self._strings)
 
     def next_number(self) -> str | None:
         return self.numbers.pop(0) if self.numbers else None

@@ -502,3 +502,42 @@ def test_json_object_follows_a_schema_written_in_the_prompt() -> None:
     obj = json.loads(reply.content)
     assert set(obj) == {"setup", "punchline", "rating"}
     assert obj["rating"] == 7
+
+
+def test_parallel_calls_share_numbers_but_not_strings() -> None:
+    population = tool("get_population", {"city": {"type": "string"}})
+    body = {
+        "messages": [user("What are the weather and the population in Paris?")],
+        "tools": [WEATHER, population],
+    }
+    assert args_of(chat_reply(dep("gpt-4o"), body)) == [
+        ("get_weather", {"location": "Paris"}),
+        ("get_population", {"city": "Paris"}),
+    ]
+    multiply = tool("multiply", {"a": {"type": "integer"}, "b": {"type": "integer"}})
+    add = tool("add", {"a": {"type": "integer"}, "b": {"type": "integer"}})
+    body = {
+        "messages": [user("Please add 2 and 3, and multiply 4 and 5.")],
+        "tools": [add, multiply],
+    }
+    assert args_of(chat_reply(dep("gpt-4o"), body)) == [
+        ("add", {"a": 2, "b": 3}),
+        ("multiply", {"a": 4, "b": 5}),
+    ]
+
+
+def test_structured_reply_after_tool_results_takes_values_from_them() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "temperature": {"type": "integer"}},
+        "required": ["city", "temperature"],
+    }
+    body = _after_tool_result(None)
+    body["messages"][-1]["content"] = "Sunny, 21 degrees"
+    body["response_format"] = {
+        "type": "json_schema",
+        "json_schema": {"name": "Report", "schema": schema},
+    }
+    reply = chat_reply(dep("gpt-4o"), body)
+    assert reply.content is not None
+    assert json.loads(reply.content) == {"city": "Paris", "temperature": 21}
