@@ -416,8 +416,9 @@ print(json.dumps(out))
 
 #: (group, label, statements measured cumulatively in one fresh process)
 IMPORTS: list[tuple[str, str, list[str]]] = [
-    ("langchain", "bare framework: import langchain_core.language_models", [
+    ("langchain", "bare framework: from langchain_core.language_models import BaseChatModel", [
         "import langchain_core.language_models",
+        "from langchain_core.language_models import BaseChatModel",
     ]),
     ("langchain", "ours: import langchain_azureinfer; from ... import ChatAzureInference", [
         "import langchain_azureinfer",
@@ -427,8 +428,9 @@ IMPORTS: list[tuple[str, str, list[str]]] = [
      "AzureAIChatCompletionsModel", [
         "from langchain_azure_ai.chat_models.inference import AzureAIChatCompletionsModel",
     ]),
-    ("llamaindex", "bare framework: import llama_index.core.llms", [
+    ("llamaindex", "bare framework: from llama_index.core.llms import LLM", [
         "import llama_index.core.llms",
+        "from llama_index.core.llms import LLM",
     ]),
     ("llamaindex", "ours: import llamaindex_azureinfer; from ... import AzureInference", [
         "import llamaindex_azureinfer",
@@ -482,7 +484,7 @@ def scenario_import(emu: EmulatorProcess | None, cfg: Config) -> Table:
         total = meds[-1]
         if label.startswith("bare"):
             bare[group] = total
-            table.add(label, "", fmt_seconds(total), "", "")
+            table.add(label, fmt_seconds(meds[0]), fmt_seconds(total), "", "")
             continue
         added = total - bare.get(group, float("nan"))
         target = ""
