@@ -68,137 +68,161 @@ _IGNORED_KWARGS = frozenset({"stream"})
 
 
 class ChatAzureInference(BaseChatModel):
-    """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub
-    Models, serverless and managed-compute deployments).
+    """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub Models,
+    serverless and managed-compute deployments).
 
-    Setup:
-        Install ``azureinfer[langchain]`` and point it at an endpoint, either with arguments
-        or with the environment variables ``AZURE_INFERENCE_ENDPOINT`` and
-        ``AZURE_INFERENCE_CREDENTIAL`` (``AZURE_AI_INFERENCE_*`` also work). Without a key,
-        ``DefaultAzureCredential`` (Entra ID) is used.
+    ???+ info "Setup"
 
-        .. code-block:: bash
+        Install `azureinfer[langchain]` and point it at an endpoint, with arguments or with
+        the environment variables `AZURE_INFERENCE_ENDPOINT` and `AZURE_INFERENCE_CREDENTIAL`
+        (`AZURE_AI_INFERENCE_*` also work). Without a key, `DefaultAzureCredential` (Entra ID)
+        is used, with the token scope derived from the endpoint's host.
 
-            pip install "azureinfer[langchain]"
-            export AZURE_INFERENCE_ENDPOINT="https://<resource>.services.ai.azure.com/models"
-            export AZURE_INFERENCE_CREDENTIAL="<api-key>"
+        ```bash
+        pip install "azureinfer[langchain]"
+        export AZURE_INFERENCE_ENDPOINT="https://<resource>.services.ai.azure.com/models"
+        export AZURE_INFERENCE_CREDENTIAL="<api-key>"
+        ```
 
-    Key init args — completion params:
-        model: str | None
-            Deployment / model name (alias ``model_name``). Required on multi-model endpoints.
-        temperature: float | None
-            Sampling temperature (0 is sent as 0).
-        max_tokens: int | None
-            Maximum number of tokens to generate (``max_completion_tokens`` for reasoning models).
-        stop: list[str] | None
-            Stop sequences.
-        model_kwargs: dict
-            Any other body parameter, sent as an extra parameter.
+    ??? info "Key init args — completion params"
 
-    Key init args — client params:
-        endpoint: str | None
-            Endpoint URL, e.g. ``https://<resource>.services.ai.azure.com/models``.
-        credential: str | AzureKeyCredential | TokenCredential | None
-            API key (alias ``api_key``, held as a secret) or an Entra ID credential.
-        api_version: str | None
-            ``api-version`` query value; the SDK's default when unset.
-        timeout: float | None
-            Read timeout in seconds.
-        max_retries: int | None
-            Retries for 408/429/5xx and connection errors.
+        | Param | Type | Description |
+        | --- | --- | --- |
+        | `model` | `str | None` | Deployment / model name (alias `model_name`). |
+        | `temperature` | `float | None` | Sampling temperature (0 is sent as 0). |
+        | `max_tokens` | `int | None` | Cap on generated tokens. |
+        | `max_completion_tokens` | `int | None` | Cap including reasoning tokens. |
+        | `stop` | `list[str] | None` | Stop sequences. |
+        | `model_kwargs` | `dict` | Other body parameters, sent as extra parameters. |
+        | `stream_usage` | `bool` | Token usage in streams (default on). |
 
-    Instantiate:
-        .. code-block:: python
+    ??? info "Key init args — client params"
 
-            from langchain_azureinfer import ChatAzureInference
+        | Param | Type | Description |
+        | --- | --- | --- |
+        | `endpoint` | `str | None` | Endpoint URL. |
+        | `credential` | `str | TokenCredential | None` | API key (alias `api_key`) or Entra ID. |
+        | `api_version` | `str | None` | `api-version` query value. |
+        | `timeout` | `float | None` | Read timeout per attempt, seconds. |
+        | `max_retries` | `int | None` | Retries on 408/429/5xx and connection errors. |
+        | `client_kwargs` | `dict` | Other azure-core options (`connection_verify`, ...). |
 
-            # endpoint and key come from AZURE_INFERENCE_ENDPOINT / AZURE_INFERENCE_CREDENTIAL;
-            # or pass endpoint="https://...", credential="<api-key>" explicitly.
-            model = ChatAzureInference(model="gpt-4o", temperature=0, max_tokens=200)
+    ??? info "Instantiate"
 
-    Invoke:
-        .. code-block:: python
+        ```python
+        from langchain_azureinfer import ChatAzureInference
 
-            messages = [
-                ("system", "You are a helpful translator. Translate the user sentence to French."),
-                ("human", "I love programming."),
-            ]
-            ai_msg = model.invoke(messages)
-            print(ai_msg.content)
+        # endpoint and key from AZURE_INFERENCE_ENDPOINT / AZURE_INFERENCE_CREDENTIAL, or
+        # pass endpoint="https://...", credential="<api-key>" explicitly.
+        model = ChatAzureInference(model="gpt-4o", temperature=0, max_tokens=200)
+        ```
 
-    Stream:
-        .. code-block:: python
+    ??? info "Invoke"
 
-            full = None
-            for chunk in model.stream(messages):
+        ```python
+        messages = [
+            ("system", "Translate the user sentence to French."),
+            ("human", "I love programming."),
+        ]
+        ai_msg = model.invoke(messages)
+        print(ai_msg.text)
+        ```
+
+    ??? info "Stream"
+
+        ```python
+        full = None
+        for chunk in model.stream(messages):
+            print(chunk.text, end="")
+            full = chunk if full is None else full + chunk
+        assert full is not None and full.chunk_position == "last"
+        ```
+
+    ??? info "Async"
+
+        ```python
+        import asyncio
+
+
+        async def main() -> None:
+            print((await model.ainvoke(messages)).text)
+            async for chunk in model.astream(messages):
                 print(chunk.text, end="")
-                full = chunk if full is None else full + chunk
-            assert full is not None and full.chunk_position == "last"
+            await model.aclose()
 
-    Async:
-        .. code-block:: python
 
-            import asyncio
+        asyncio.run(main())
+        ```
 
-            async def main() -> None:
-                print((await model.ainvoke(messages)).content)
-                async for chunk in model.astream(messages):
-                    print(chunk.text, end="")
-                await model.aclose()
+    ??? info "Tool calling"
 
-            asyncio.run(main())
+        ```python
+        from pydantic import BaseModel, Field
 
-    Tool calling:
-        .. code-block:: python
 
-            from pydantic import BaseModel, Field
+        class GetWeather(BaseModel):
+            '''Get the current weather in a given location.'''
 
-            class GetWeather(BaseModel):
-                '''Get the current weather in a given location.'''
+            location: str = Field(..., description="The city, e.g. 'Paris'")
 
-                location: str = Field(..., description="The city, e.g. 'Paris'")
 
-            model_with_tools = model.bind_tools([GetWeather], tool_choice="any")
-            ai_msg = model_with_tools.invoke("What is the weather like in 'Paris'?")
-            print(ai_msg.tool_calls)  # [{'name': 'GetWeather', 'args': {...}, 'id': ...}]
+        model_with_tools = model.bind_tools([GetWeather], tool_choice="any")
+        ai_msg = model_with_tools.invoke("What is the weather like in 'Paris'?")
+        print(ai_msg.tool_calls)  # [{'name': 'GetWeather', 'args': {...}, 'id': ...}]
+        ```
 
-    Structured output:
-        .. code-block:: python
+        `tool_choice` takes `"auto"`, `"none"`, `"required"`/`"any"`/`True`, a tool name
+        or a wire dict; `strict=True` and `parallel_tool_calls=False` are passed on.
 
-            class Joke(BaseModel):
-                '''Joke to tell the user.'''
+    ??? info "Structured output"
 
-                setup: str = Field(description="The setup of the joke")
-                punchline: str = Field(description="The punchline")
+        ```python
+        class Joke(BaseModel):
+            '''Joke to tell the user.'''
 
-            structured = model.with_structured_output(Joke, method="json_schema")
-            joke = structured.invoke("Tell me a joke about cats")
-            assert isinstance(joke, Joke)
+            setup: str = Field(description="The setup of the joke")
+            punchline: str = Field(description="The punchline")
 
-    Image input:
-        .. code-block:: python
 
-            from langchain_core.messages import HumanMessage
+        structured = model.with_structured_output(Joke, method="json_schema")
+        joke = structured.invoke("Tell me a joke about cats")
+        assert isinstance(joke, Joke)
+        ```
 
-            message = HumanMessage(
-                content=[
-                    {"type": "text", "text": "Describe this image."},
-                    {"type": "image", "url": "https://example.com/cat.png"},
-                ]
-            )
-            print(model.invoke([message]).content)
+        Methods: `function_calling` (default; widest model support), `json_schema` and
+        `json_mode`. Pydantic v2/v1 classes, TypedDicts and JSON-schema dicts are accepted.
 
-    Token usage:
-        .. code-block:: python
+    ??? info "Image input"
 
-            ai_msg = model.invoke(messages)
-            print(ai_msg.usage_metadata)  # {'input_tokens': ..., 'output_tokens': ..., ...}
+        ```python
+        from langchain_core.messages import HumanMessage
 
-    Response metadata:
-        .. code-block:: python
+        message = HumanMessage(
+            content=[
+                {"type": "text", "text": "Describe this image."},
+                {"type": "image", "url": "https://example.com/cat.png"},
+            ]
+        )
+        print(model.invoke([message]).text)
+        ```
 
-            print(ai_msg.response_metadata)  # {'model_name': ..., 'finish_reason': 'stop', ...}
-            model.close()
+        OpenAI `image_url` parts, LangChain `image` blocks (url or base64), the older
+        `source_type` blocks and Anthropic `source` blocks all work; audio goes as
+        `input_audio`.
+
+    ??? info "Token usage"
+
+        ```python
+        ai_msg = model.invoke(messages)
+        print(ai_msg.usage_metadata)  # {'input_tokens': ..., 'output_tokens': ..., ...}
+        ```
+
+    ??? info "Response metadata"
+
+        ```python
+        print(ai_msg.response_metadata)  # {'model_name': ..., 'finish_reason': 'stop', ...}
+        model.close()
+        ```
     """
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
