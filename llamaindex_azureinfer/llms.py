@@ -319,6 +319,8 @@ class AzureInference(FunctionCallingLLM):
             stream = self._client.stream(request)
             try:
                 for chunk in stream:
+                    if _is_empty(chunk):
+                        continue
                     state.add(chunk)
                     yield self._chunk_response(state, chunk)
             finally:
@@ -336,6 +338,8 @@ class AzureInference(FunctionCallingLLM):
             stream = self._client.astream(request)
             try:
                 async for chunk in stream:
+                    if _is_empty(chunk):
+                        continue
                     state.add(chunk)
                     yield self._chunk_response(state, chunk)
             finally:
@@ -782,6 +786,17 @@ def _selection_from_any(call: Any) -> ToolSelection | None:
         tool_id=str(data.get("id") or data.get("tool_id") or ""),
         tool_name=str(name),
         tool_kwargs=_parse_arguments(arguments),
+    )
+
+
+def _is_empty(chunk: ChatChunk) -> bool:
+    """A chunk with nothing for the caller (the role-only first event, for one)."""
+    return not (
+        chunk.content
+        or chunk.reasoning_content
+        or chunk.tool_call_chunks
+        or chunk.finish_reason
+        or chunk.usage
     )
 
 
