@@ -97,6 +97,12 @@ STANDARD_HEADERS = frozenset(
     }
 )
 MAX_ERROR_DETAILS = 20
+
+
+class _Dropped(web.Response):
+    """Returned after a `reset` fault aborted the connection (never reaches the client)."""
+
+
 RATE_LIMIT_FAULT_HEADERS = {
     "x-ratelimit-remaining-requests": "0",
     "x-ratelimit-remaining-tokens": "0",
@@ -174,7 +180,8 @@ class EmulatorApp:
             resp = await self.serve(request, rec, route, azure_openai, headers)
         except ApiError as err:
             resp = error_response(err, headers)
-        rec.status = resp.status
+        # 0: the connection was dropped (reset fault) before any answer.
+        rec.status = 0 if isinstance(resp, _Dropped) else resp.status
         return resp
 
     async def serve(
@@ -404,7 +411,7 @@ class EmulatorApp:
         if fault.kind == "reset":
             if request.transport is not None:
                 request.transport.abort()
-            return web.Response(status=500)
+            return _Dropped(status=500)
         if fault.kind == "malformed_json" and not stream:
             status = int(p.get("status", 200))
             return web.Response(

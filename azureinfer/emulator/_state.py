@@ -31,6 +31,7 @@ class RecordedRequest:
     route: str | None
     deployment: str | None = None
     status: int = 0
+    """Status answered (0: the connection was dropped by a `reset` fault)."""
     stream: bool = False
     forwarded: dict[str, Any] = field(default_factory=dict)
     """Extra body keys passed through to the model (`extra-parameters: pass-through`)."""

@@ -269,11 +269,13 @@ def test_fault_targeting_by_deployment_and_route(azure_inference_emulator: Emula
 def test_fault_reset_drops_connection(azure_inference_emulator: Emulator) -> None:
     """A `reset` fault drops the connection: a transport error, then the server works."""
     emu = azure_inference_emulator
-    emu.inject_fault("reset")
+    emu.inject_fault("reset", times=2)
     with _chat(emu) as client:
-        with pytest.raises((ServiceResponseError, ServiceRequestError)):
-            client.complete(messages=MSG)
+        for _ in range(2):
+            with pytest.raises((ServiceResponseError, ServiceRequestError)):
+                client.complete(messages=MSG)
         assert client.complete(messages=MSG).choices
+    assert [r.status for r in emu.requests] == [0, 0, 200]
 
 
 def test_fault_delay(azure_inference_emulator: Emulator) -> None:
