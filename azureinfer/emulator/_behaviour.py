@@ -17,6 +17,7 @@ from typing import Any
 
 from azureinfer.emulator._catalogue import Deployment
 from azureinfer.emulator._embedding import embed_image, embed_text, encode_embedding
+from azureinfer.emulator._react import react_reply, uses_react
 from azureinfer.emulator._schema import STOPWORDS, PromptValues, synthesise
 
 __all__ = [
@@ -201,6 +202,10 @@ def _mentioned(tool_name: str, text: str, prompt_words: set[str]) -> bool:
         return True
     words = [w for w in _name_words(tool_name) if w not in STOPWORDS and not w.isdigit()]
     return bool(words) and all(_word_matches(w, prompt_words) for w in words)
+
+
+def _mentioned_in(tool_name: str, text: str) -> bool:
+    return _mentioned(tool_name, text, {w.lower() for w in re.findall(r"[^\W_]+", text)})
 
 
 def _tool_choice(body: dict[str, Any], tools: list[dict[str, Any]]) -> tuple[str, str | None]:
@@ -404,15 +409,22 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
         text = head + "tool results: " + "; ".join(results)
     else:
         text = head + _echo(user_text) + _media_note(images, audio_in)
+    instructions = " ".join(
+        _content_text(m.get("content"))
+        for m in messages
+        if m.get("role") in ("system", "developer")
+    )
+    if not results and (uses_react(instructions) or uses_react(user_text)):
+        turns = [
+            (str(m.get("role")), _content_text(m.get("content")))
+            for m in messages
+            if m.get("role") not in ("system", "developer")
+        ]
+        text = react_reply(instructions, turns, head, _mentioned_in)
 
     fmt = body.get("response_format")
     fmt_type = fmt.get("type") if isinstance(fmt, dict) else fmt
     if fmt_type == "json_object":
-        instructions = " ".join(
-            _content_text(m.get("content"))
-            for m in messages
-            if m.get("role") in ("system", "developer")
-        )
         text = json.dumps(
             _json_object(user_text, instructions, value_text, text), ensure_ascii=False
         )
