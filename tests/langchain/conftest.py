@@ -62,6 +62,14 @@ def _local_get(url: str, *args: Any, **kwargs: Any) -> _Response:
     raise AssertionError(f"unexpected download in a test: {url}")
 
 
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """Cassettes as gzipped YAML with safe loading (langchain-tests' serializer/persister)."""
+    from langchain_tests.conftest import CustomPersister, CustomSerializer
+
+    vcr.register_persister(CustomPersister())
+    vcr.register_serializer("yaml.gz", CustomSerializer())
+
+
 @pytest.fixture
 def local_media(monkeypatch: pytest.MonkeyPatch) -> None:
     """Serve the standard suites' image/audio downloads from memory (no internet)."""

@@ -3,6 +3,7 @@ method. The suite's image/audio downloads are served from memory (fixture ``loca
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,24 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from azureinfer.emulator import Emulator
 from langchain_azureinfer import ChatAzureInference
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    """Cassettes for ``test_stream_time`` (recorded from the emulator; keys filtered out). Matched
+    on method and path only: the emulator's port changes between runs, and the benchmark is
+    about parsing a recorded stream, not about the request's exact bytes."""
+    from langchain_tests.conftest import base_vcr_config
+    from vcr import VCR
+
+    config = base_vcr_config()
+    config.update(
+        match_on=["method", "path"],
+        cassette_library_dir=str(Path(__file__).parent / "cassettes"),
+        serializer="yaml.gz",
+        path_transformer=VCR.ensure_suffix(".yaml.gz"),
+    )
+    return config
 
 
 class _EmulatorChatTests(ChatModelIntegrationTests):
@@ -74,6 +93,10 @@ class _EmulatorChatTests(ChatModelIntegrationTests):
     @property
     def model_override_value(self) -> str | None:
         return "gpt-4o-mini"
+
+    @property
+    def enable_vcr_tests(self) -> bool:
+        return True
 
 
 class TestChatAzureInferenceFunctionCalling(_EmulatorChatTests):
