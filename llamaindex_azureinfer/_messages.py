@@ -324,8 +324,8 @@ def assistant_message(
     """Build the assistant ``ChatMessage`` for a reply, with JSON-safe tool calls.
 
     ``tool_calls`` holds ``(id, name, arguments)`` triples; ``arguments`` is the parsed dict, or
-    the raw string when the model sent invalid JSON. ``tool_names`` maps sanitised wire names
-    back to the caller's tool names.
+    the raw string when the model sent invalid JSON; a missing id becomes ``call_<position>``.
+    ``tool_names`` maps sanitised wire names back to the caller's tool names.
     """
     names = tool_names or {}
     blocks: list[Any] = []
@@ -333,7 +333,9 @@ def assistant_message(
         blocks.append(ThinkingBlock(content=reasoning_content))
     blocks.append(TextBlock(text=content or ""))
     wire_calls: list[dict[str, Any]] = []
-    for call_id, name, arguments in tool_calls:
+    for position, (given_id, name, arguments) in enumerate(tool_calls):
+        # Some deployments omit tool-call ids; the API needs one to match the tool results.
+        call_id = given_id or f"call_{position}"
         original = names.get(name, name)
         blocks.append(
             ToolCallBlock(tool_call_id=call_id, tool_name=original, tool_kwargs=arguments)

@@ -255,7 +255,7 @@ class AzureInference(FunctionCallingLLM):
             # Dicts are wire tools already (from _prepare_chat_with_tools, or the caller's own):
             # only their names are sanitised. Tool objects are translated here.
             tools = [
-                to_wire_tool(t, strict=False if isinstance(t, Mapping) else self.strict)
+                self._wire_tool(t, strict=False if isinstance(t, Mapping) else self.strict)
                 for t in tools
             ]
         if "tool_choice" in params:
@@ -269,6 +269,14 @@ class AzureInference(FunctionCallingLLM):
             extra_parameters=self.extra_parameters,
             **params,
         )
+
+    def _wire_tool(self, tool: Any, *, strict: bool) -> dict[str, Any]:
+        """Wire definition of a tool; remembers its sanitised name -> the caller's name."""
+        wire = to_wire_tool(tool, strict=strict)
+        original = getattr(getattr(tool, "metadata", None), "name", None)
+        if original:
+            self._tool_names[wire["function"]["name"]] = original
+        return wire
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -418,11 +426,7 @@ class AzureInference(FunctionCallingLLM):
         elif user_msg is not None:
             messages.append(user_msg)
         use_strict = self.strict if strict is None else strict
-        wire_tools = [to_wire_tool(t, strict=use_strict) for t in tools]
-        for tool, wire in zip(tools, wire_tools, strict=True):
-            original = getattr(getattr(tool, "metadata", None), "name", None)
-            if original:
-                self._tool_names[wire["function"]["name"]] = original
+        wire_tools = [self._wire_tool(t, strict=use_strict) for t in tools]
         if tool_choice is None and tool_required and wire_tools:
             tool_choice = "required"
         out: dict[str, Any] = {"messages": messages, **kwargs}

@@ -273,3 +273,38 @@ def test_settings_llm_accepts_instance_and_callback_manager(llm: Any) -> None:
     finally:
         Settings._llm = old
     assert llm.metadata.system_role == MessageRole.SYSTEM
+
+
+async def test_astream_structured_predict(allm: Any, emu: Any) -> None:
+    parts = [p async for p in await allm.astream_structured_predict(Song, PROMPT, topic="rain")]
+    assert isinstance(Song.model_validate(parts[-1].model_dump()), Song)
+    assert _bodies(emu)[0]["stream"] is True
+
+
+async def test_react_agent_streams_text_without_tool_api(
+    allm: Any, emu: Any, memories: Any
+) -> None:
+    emu.script_reply("gpt-4o", content="Thought: I can answer without any tool.\nAnswer: 42")
+    agent = ReActAgent(tools=[add], llm=allm)
+    result = await agent.run(user_msg="What is six times seven?", memory=memories())
+    assert "42" in str(result)
+    (body,) = _bodies(emu)
+    assert body["stream"] is True and "tools" not in body
+
+
+def test_query_engine_tree_summarize(llm: Any, emu: Any, index: VectorStoreIndex) -> None:
+    engine = index.as_query_engine(llm=llm, response_mode="tree_summarize")
+    resp = engine.query("What is the capital of Atlantis?")
+    assert "capital of Atlantis" in str(resp)
+    assert "Poseidonia" in json.dumps(_bodies(emu)[0]["messages"])
+
+
+async def test_chat_engine_async(allm: Any, emu: Any, index: VectorStoreIndex) -> None:
+    engine = index.as_chat_engine(llm=allm, memory=ChatMemoryBuffer.from_defaults(token_limit=8000))
+    first = await engine.achat("What is the capital of Atlantis?")
+    assert str(first)
+    streamed = await engine.astream_chat("And who lives there?")
+    text = "".join([t async for t in streamed.async_response_gen()])
+    assert text
+    bodies = _bodies(emu)
+    assert bodies[-1]["stream"] is True

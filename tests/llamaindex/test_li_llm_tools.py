@@ -228,3 +228,48 @@ def test_get_tool_calls_accepts_sdk_objects_and_blocks(llm: Any) -> None:
         llm.get_tool_calls_from_response(
             ChatResponse(message=ChatMessage(role="assistant", content="hi"))
         )
+
+
+def test_tool_calls_without_ids_get_stable_ids_that_round_trip(llm: Any, emu: Any) -> None:
+    emu.script_raw(
+        200,
+        {
+            "id": "x1",
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": "gpt-4o",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {"type": "function", "function": {"name": "add", "arguments": "{}"}}
+                        ],
+                    },
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        },
+        route="chat",
+    )
+    resp = llm.chat_with_tools([ADD], user_msg="add")
+    (call,) = llm.get_tool_calls_from_response(resp)
+    assert call.tool_id == "call_0"
+    tool_msg = ChatMessage(
+        role="tool", content="0", additional_kwargs={"tool_call_id": call.tool_id}
+    )
+    llm.chat([ChatMessage(role="user", content="add"), resp.message, tool_msg])
+    sent = _bodies(emu)[-1]["messages"]
+    assert sent[1]["tool_calls"][0]["id"] == sent[2]["tool_call_id"] == "call_0"
+
+
+def test_tools_passed_straight_to_chat_are_translated_and_mapped_back(llm: Any, emu: Any) -> None:
+    odd = FunctionTool.from_defaults(multiply, name="times (x)")
+    resp = llm.chat([ChatMessage(role="user", content="x")], tools=[odd], tool_choice="times (x)")
+    (call,) = llm.get_tool_calls_from_response(resp)
+    assert call.tool_name == "times (x)"
+    (body,) = _bodies(emu)
+    assert body["tools"][0]["function"]["name"] == "times__x_"
