@@ -2,6 +2,9 @@
 
 Starts ``python -m azureinfer.emulator --port N`` in a subprocess, then fires small non-streaming
 chat requests with aiohttp over several keep-alive connections and prints requests per second.
+It also prints the server's CPU time per request (read from /proc, Linux), which gives its
+capacity on one core independently of what else runs on the machine (the client competes for
+the same cores).
 
     python bench/emulator_throughput.py [--seconds 5] [--connections 8] [--stream]
 """
@@ -41,7 +44,19 @@ async def _worker(
     return ok, failed
 
 
-async def _run(base: str, key: str, seconds: float, connections: int, stream: bool) -> None:
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process (Linux /proc), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _run(
+    base: str, key: str, seconds: float, connections: int, stream: bool, pid: int
+) -> None:
     url = f"{base}/models/chat/completions?api-version=2024-05-01-preview"
     body = {"messages": [{"role": "user", "content": "Hi"}], "model": "gpt-4o", "max_tokens": 8}
     if stream:
@@ -51,12 +66,14 @@ async def _run(base: str, key: str, seconds: float, connections: int, stream: bo
     connector = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(connector=connector) as session:
         await _worker(session, url, payload, headers, time.perf_counter() + 0.5)  # warm-up
+        cpu_before = _cpu_seconds(pid)
         start = time.perf_counter()
         until = start + seconds
         results = await asyncio.gather(
             *(_worker(session, url, payload, headers, until) for _ in range(connections))
         )
         elapsed = time.perf_counter() - start
+        cpu_after = _cpu_seconds(pid)
     ok = sum(r[0] for r in results)
     failed = sum(r[1] for r in results)
     kind = "streamed" if stream else "small"
@@ -64,6 +81,12 @@ async def _run(base: str, key: str, seconds: float, connections: int, stream: bo
         f"{ok / elapsed:,.0f} {kind} chat requests/s "
         f"({ok} ok, {failed} failed, {connections} connections, {elapsed:.1f} s)"
     )
+    if cpu_before is not None and cpu_after is not None and ok:
+        per_request = (cpu_after - cpu_before) / (ok + failed)
+        print(
+            f"server CPU: {per_request * 1e6:,.0f} us per request "
+            f"(capacity about {1 / per_request:,.0f} requests/s on one core)"
+        )
 
 
 def main() -> int:
@@ -88,7 +111,9 @@ def main() -> int:
         if not match:
             print(f"emulator did not start: {line!r}", file=sys.stderr)
             return 1
-        asyncio.run(_run(match.group(1), key, args.seconds, args.connections, args.stream))
+        asyncio.run(
+            _run(match.group(1), key, args.seconds, args.connections, args.stream, proc.pid)
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -16,7 +16,6 @@ import hmac
 import json
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,6 +34,7 @@ from azureinfer.emulator._errors import (
     content_filter,
     dumps,
     invalid_input,
+    loads,
     rate_limited,
     service_error,
     token_audience_error,
@@ -46,6 +46,7 @@ from azureinfer.emulator._replies import (
     done_frame,
     image_embeddings_body,
     info_body,
+    request_id,
     scripted,
     sse,
     stream_events,
@@ -171,7 +172,7 @@ class EmulatorApp:
             time=time.time(),
         )
         state.requests.append(rec)
-        headers = {"apim-request-id": str(uuid.uuid4())}
+        headers = {"apim-request-id": request_id()}
         client_id = request.headers.get("x-ms-client-request-id")
         if client_id is not None:
             headers["x-ms-client-request-id"] = client_id
@@ -278,7 +279,7 @@ class EmulatorApp:
                 message=f"The request body ({len(raw)} bytes) exceeds {s.max_body_bytes} bytes.",
             )
         try:
-            body = json.loads(raw)
+            body = loads(raw)
         except ValueError as exc:
             raise service_error(400, message=f"The request body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
@@ -727,7 +728,7 @@ def _control_routes(
 
 
 async def _not_found(request: web.Request) -> web.Response:
-    return error_response(service_error(404), {"apim-request-id": str(uuid.uuid4())})
+    return error_response(service_error(404), {"apim-request-id": request_id()})
 
 
 def create_app(

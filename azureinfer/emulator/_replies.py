@@ -31,12 +31,19 @@ PROMPT_FILTER_RESULTS = [{"prompt_index": 0, "content_filter_results": _SAFE}]
 SYSTEM_FINGERPRINT = "fp_emulator"
 
 _PREFIX = secrets.token_hex(4)
+_SUFFIX = secrets.token_hex(4)
 _COUNTER = itertools.count(1)
 
 
 def new_id(kind: str) -> str:
     """A unique response id such as ``chatcmpl-1a2b3c4d00000001``."""
     return f"{kind}-{_PREFIX}{next(_COUNTER):016x}"
+
+
+def request_id() -> str:
+    """A unique UUID-shaped server request id (cheaper than uuid4 on the hot path)."""
+    n = next(_COUNTER)
+    return f"{_PREFIX}-{_SUFFIX[:4]}-4{_SUFFIX[4:7]}-8000-{n:012x}"
 
 
 def scripted(script: ScriptedReply) -> Reply:
