@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from azureinfer.emulator import Emulator
@@ -97,6 +98,34 @@ class _EmulatorChatTests(ChatModelIntegrationTests):
     @property
     def enable_vcr_tests(self) -> bool:
         return True
+
+    @property
+    def supported_usage_metadata_details(self) -> dict[Any, list[Any]]:
+        details = ["reasoning_output", "cache_read_input"]
+        return {"invoke": details, "stream": details}
+
+    def _run(self, model: ChatAzureInference, prompt: Any, *, stream: bool) -> AIMessage:
+        if not stream:
+            return model.invoke(prompt)
+        full: Any = None
+        for chunk in model.stream(prompt):
+            full = chunk if full is None else full + chunk
+        return full  # type: ignore[no-any-return]
+
+    def invoke_with_reasoning_output(self, *, stream: bool = False) -> AIMessage:
+        model = ChatAzureInference(**{**self.chat_model_params, "model": "deepseek-r1"})
+        return self._run(model, "Why is the sky blue? Think it through.", stream=stream)
+
+    def invoke_with_cache_read_input(self, *, stream: bool = False) -> AIMessage:
+        # The emulator reports a repeated message prefix (here the long system message) as
+        # cached, like the service's prompt caching.
+        model = ChatAzureInference(**self.chat_model_params)
+        system = ("system", "You summarise documents. " + "Shared preamble text. " * 60)
+        self._run(model, [system, ("human", "first question")], stream=stream)
+        message = self._run(model, [system, ("human", "second question")], stream=stream)
+        assert message.usage_metadata is not None
+        assert message.usage_metadata["input_token_details"]["cache_read"] > 0
+        return message
 
 
 class TestChatAzureInferenceFunctionCalling(_EmulatorChatTests):
