@@ -90,18 +90,62 @@ _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call
 class AzureInference(FunctionCallingLLM):
     """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
 
+    Setup: ``pip install "azureinfer[llamaindex]"``. The endpoint and key come from the
+    arguments or from ``AZURE_INFERENCE_ENDPOINT`` / ``AZURE_INFERENCE_CREDENTIAL``; the
+    credential may be a key string, an ``AzureKeyCredential`` or an Entra ID token credential
+    (sync for sync calls, ``azure.identity.aio`` for async ones). It is never serialised, logged
+    or shown in ``repr``. Unknown constructor arguments raise ``TypeError``; extra body
+    parameters go in ``model_kwargs`` (sent as ``model_extras``). ``metadata`` never touches
+    the network: set ``context_window`` (and ``max_tokens`` / ``num_output``) for your model.
+
+    Instantiate, chat, stream (every example below is run by the test suite):
+
     ```python
+    from llama_index.core.llms import ChatMessage
     from llamaindex_azureinfer import AzureInference
 
-    llm = AzureInference(endpoint="https://<resource>.services.ai.azure.com/models",
-                         credential="<key>", model="gpt-4o")
-    print(llm.complete("Say hi").text)
+    llm = AzureInference(model="gpt-4o", temperature=0.2, context_window=128000)
+    reply = llm.chat([ChatMessage(role="user", content="Say hi")])
+    print(reply.message.content, reply.additional_kwargs["total_tokens"])
+    for chunk in llm.stream_complete("Count to three"):
+        print(chunk.delta, end="")
+    print()
     ```
 
-    The endpoint and credential may also come from ``AZURE_INFERENCE_ENDPOINT`` /
-    ``AZURE_INFERENCE_CREDENTIAL``. The credential (a key string, ``AzureKeyCredential``, or a
-    sync or async Entra ID token credential) is never serialised, logged or shown in ``repr``.
-    ``metadata`` never touches the network. Unknown constructor arguments raise ``TypeError``.
+    Tool calling: a ``FunctionCallingLLM`` (``is_function_calling_model=True``), so
+    ``FunctionAgent`` / ``AgentWorkflow`` use the tool API, streaming or not.
+
+    ```python
+    from llama_index.core.tools import FunctionTool
+
+    def add(a: int, b: int) -> int:
+        '''Add two integers.'''
+        return a + b
+
+    answer = llm.predict_and_call([FunctionTool.from_defaults(add)], user_msg="add 2 and 3")
+    print(answer.response)
+    ```
+
+    Structured output: a forced tool call by default; ``structured_output_method="json_schema"``
+    sends a strict ``response_format`` instead.
+
+    ```python
+    from pydantic import BaseModel
+    from llama_index.core.prompts import PromptTemplate
+
+    class Song(BaseModel):
+        title: str
+        year: int
+
+    song = llm.structured_predict(Song, PromptTemplate("A song about {topic}"), topic="rain")
+    print(song.year)
+    ```
+
+    Replies carry ``finish_reason`` and token counts in ``additional_kwargs`` (the last chunk of
+    a stream), reasoning as a ``ThinkingBlock`` (``thinking_delta`` while streaming), tool calls
+    as ``ToolCallBlock`` s plus wire dicts in ``additional_kwargs["tool_calls"]``, and the wire
+    response as a plain dict in ``raw``. Close with ``close()`` / ``await aclose()`` or use the
+    instance as a (async) context manager.
     """
 
     model: str | None = Field(
