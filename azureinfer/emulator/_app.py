@@ -14,6 +14,7 @@ import base64
 import binascii
 import hmac
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -62,6 +63,8 @@ from azureinfer.emulator._state import (
     RecordedRequest,
     Settings,
 )
+
+logger = logging.getLogger("azureinfer.emulator")
 
 STATE_KEY = web.AppKey("azureinfer_emulator_state", EmulatorState)
 CATALOGUE_KEY = web.AppKey("azureinfer_emulator_catalogue", tuple)
@@ -181,6 +184,12 @@ class EmulatorApp:
             resp = await self.serve(request, rec, route, azure_openai, headers)
         except ApiError as err:
             resp = error_response(err, headers)
+        except Exception as exc:  # a bug in the emulator: still answer like the service
+            logger.exception("emulator error while serving %s %s", request.method, request.path)
+            resp = error_response(
+                service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}"),
+                headers,
+            )
         # 0: the connection was dropped (reset fault) before any answer.
         rec.status = 0 if isinstance(resp, _Dropped) else resp.status
         return resp

@@ -309,3 +309,21 @@ def test_script_raw_exact_answer(azure_inference_emulator: Emulator) -> None:
     emu.script_raw(200, {"id": "x", "choices": [], "created": 1, "model": "m"}, route="chat")
     with _chat(emu) as client:
         assert client.complete(messages=MSG).choices == []
+
+
+def test_emulator_bug_still_answers_json(
+    azure_inference_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception inside the emulator becomes a JSON 500 envelope, not a text page."""
+    from azureinfer.emulator import _app
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_app, "chat_reply", broken)
+    emu = azure_inference_emulator
+    with _chat(emu, retry_total=0) as client, pytest.raises(HttpResponseError) as info:
+        client.complete(messages=MSG)
+    assert info.value.status_code == 500
+    assert info.value.error is not None
+    assert "RuntimeError: boom" in info.value.error.message
