@@ -44,7 +44,9 @@ ECHO_WORDS = 20
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 _IDENT_RE = re.compile(r"[A-Za-z_][\w-]{0,63}")
-_FILTER_PROMPT_RE = re.compile(FILTER_PROMPT_TRIGGER + r"(?:_(HATE|SEXUAL|VIOLENCE|SELF_HARM))?")
+_FILTER_PROMPT_RE = re.compile(
+    FILTER_PROMPT_TRIGGER + r"(?:_(HATE|SEXUAL|VIOLENCE|SELF_HARM|JAILBREAK))?"
+)
 
 
 # ---------------------------------------------------------------------------- tokens
@@ -343,23 +345,28 @@ def _wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
 _WAV_B64 = base64.b64encode(_wav()).decode("ascii")
 
 
-def _filter_results(category: str, filtered: bool) -> dict[str, Any]:
+def _filter_results(category: str, prompt: bool) -> dict[str, Any]:
+    """Azure's per-category results with `category` filtered (prompts also report jailbreak)."""
     out: dict[str, Any] = {}
     for cat in FILTER_CATEGORIES:
-        hit = filtered and cat == category
+        hit = cat == category
         out[cat] = {"filtered": hit, "severity": "high" if hit else "safe"}
+    if prompt:
+        hit = category == "jailbreak"
+        out["jailbreak"] = {"filtered": hit, "detected": hit}
     return out
 
 
 def is_prompt_filtered(body: dict[str, Any]) -> dict[str, Any] | None:
     """Prompt filter rule: a message containing ``EMULATOR_FILTER_PROMPT`` (optionally suffixed
-    ``_HATE``, ``_SEXUAL``, ``_VIOLENCE`` or ``_SELF_HARM``; default hate) is filtered. Returns
+    ``_HATE``, ``_SEXUAL``, ``_VIOLENCE``, ``_SELF_HARM`` or ``_JAILBREAK``; default hate) is
+    filtered. Returns
     the ``content_filter_result`` dict for the 400 answer, else None."""
     for msg in _messages(body):
         m = _FILTER_PROMPT_RE.search(_content_text(msg.get("content")))
         if m:
             category = (m.group(1) or "HATE").lower()
-            return _filter_results(category, True)
+            return _filter_results(category, prompt=True)
     return None
 
 
@@ -441,7 +448,7 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
     if any(FILTER_OUTPUT_TRIGGER in _content_text(m.get("content")) for m in messages):
         text = _cut_tokens(text, max(1, count_tokens(text) // 2))
         finish = "content_filter"
-        filter_results = _filter_results("violence", True)
+        filter_results = _filter_results("violence", prompt=False)
     else:
         text, _stopped = _apply_stop(text, body.get("stop"))
         limits = [

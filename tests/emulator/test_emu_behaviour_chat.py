@@ -378,6 +378,11 @@ def test_prompt_filter_trigger() -> None:
         {"messages": [{"role": "system", "content": "EMULATOR_FILTER_PROMPT_VIOLENCE"}]}
     )
     assert violent is not None and violent["violence"]["filtered"] is True
+    assert violent["jailbreak"] == {"filtered": False, "detected": False}
+    jailbreak = is_prompt_filtered({"messages": [user("EMULATOR_FILTER_PROMPT_JAILBREAK")]})
+    assert jailbreak is not None
+    assert jailbreak["jailbreak"] == {"filtered": True, "detected": True}
+    assert not any(jailbreak[c]["filtered"] for c in ("hate", "sexual", "violence", "self_harm"))
     listed = is_prompt_filtered(
         {"messages": [user([{"type": "text", "text": "EMULATOR_FILTER_PROMPT"}])]}
     )
