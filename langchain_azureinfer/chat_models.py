@@ -10,7 +10,8 @@ from typing import Any, Literal, cast
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.openai_tools import (
     JsonOutputKeyToolsParser,
@@ -402,13 +403,38 @@ class ChatAzureInference(BaseChatModel):
             ls_params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
         return ls_params
 
+    # ---- token counting -------------------------------------------------------------------
+
+    def get_num_tokens(self, text: str) -> int:
+        """Approximate token count of ``text`` (about 4 characters per token).
+
+        Deployments behind this API use different tokenizers (GPT, Llama, Mistral, Phi...), so
+        no single local tokenizer is exact; the service's ``usage`` is. Set
+        ``custom_get_token_ids`` for an exact local count.
+        """
+        if self.custom_get_token_ids is not None:
+            return super().get_num_tokens(text)
+        return count_tokens_approximately([HumanMessage(text)], extra_tokens_per_message=0)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Approximate token count of a conversation (and tool schemas); see
+        :meth:`get_num_tokens`."""
+        if self.custom_get_token_ids is not None:
+            return super().get_num_tokens_from_messages(messages, tools)
+        return count_tokens_approximately(messages, tools=list(tools) if tools else None)
+
     # ---- lifecycle ----------------------------------------------------------------------
 
-    def get_model_info(self) -> Any:
-        """``GET /info`` for the endpoint (cached by the client; the only call that makes it)."""
+    def get_model_info(self) -> dict[str, Any]:
+        """``GET /info``: the endpoint's model name, type and provider.
+
+        Only this method (and :meth:`aget_model_info`) calls ``/info``; the answer is cached.
+        """
         return self._client.get_model_info()
 
-    async def aget_model_info(self) -> Any:
+    async def aget_model_info(self) -> dict[str, Any]:
         """Async :meth:`get_model_info`."""
         return await self._client.aget_model_info()
 

@@ -162,3 +162,17 @@ def test_constructor_makes_no_network_call_without_a_model() -> None:
     # Anchor bug: construction without a model did a blocking GET /info. Sockets are disabled.
     model = ChatAzureInference(endpoint=ENDPOINT, credential=KEY)
     assert model.model is None
+
+
+def test_token_counting_works_without_transformers() -> None:
+    # Anchor bug: get_num_tokens fell back to the GPT-2 tokenizer (ImportError without
+    # transformers). Counts are approximate by design (deployments use different tokenizers).
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    model = make()
+    assert model.get_num_tokens("hello world, how are you today?") > 0
+    messages = [HumanMessage("hello"), AIMessage("hi there")]
+    assert model.get_num_tokens_from_messages(messages) > model.get_num_tokens("hello")
+    assert model.get_num_tokens_from_messages([]) == 0
+    exact = make(custom_get_token_ids=lambda text: list(range(len(text.split()))))
+    assert exact.get_num_tokens("one two three") == 3

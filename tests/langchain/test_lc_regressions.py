@@ -479,3 +479,52 @@ def test_drop_in_alias_calls_the_service(emu: Emulator) -> None:
     request = emu.requests_for("chat")[-1]
     assert request.query["api-version"] == "2024-05-01-preview"
     assert request.body["user"] == "u"
+
+
+def test_non_standard_fields_reach_response_metadata(emu: Emulator) -> None:
+    # Anchor gap: no system_fingerprint, logprobs or content-filter results.
+    logprobs = {"content": [{"token": "Hi", "logprob": -0.1, "top_logprobs": []}]}
+    emu.script_raw(
+        200,
+        {
+            "id": "cmpl-raw",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt-4o-2024-11-20",
+            "system_fingerprint": "fp_abc",
+            "prompt_filter_results": [
+                {"prompt_index": 0, "content_filter_results": {"hate": {"filtered": False}}}
+            ],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "Hi"},
+                    "finish_reason": "stop",
+                    "logprobs": logprobs,
+                    "content_filter_results": {"hate": {"filtered": False, "severity": "safe"}},
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        },
+    )
+    reply = make(emu).invoke("x", logprobs=True)
+    meta = reply.response_metadata
+    assert meta["system_fingerprint"] == "fp_abc"
+    assert meta["logprobs"] == logprobs
+    assert meta["content_filter_results"]["hate"]["severity"] == "safe"
+    assert meta["prompt_filter_results"][0]["prompt_index"] == 0
+    assert reply.id == "cmpl-raw"
+
+
+def test_streaming_field_makes_invoke_stream_tokens_to_callbacks(emu: Emulator) -> None:
+    tokens: list[str] = []
+
+    class Tokens(BaseCallbackHandler):
+        def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+            tokens.append(token)
+
+    reply = make(emu, streaming=True).invoke("hello tokens", config={"callbacks": [Tokens()]})
+    assert last_body(emu)["stream"] is True
+    assert "".join(tokens) == reply.text
+    assert reply.usage_metadata is not None
+    assert reply.response_metadata["model_name"].startswith("gpt-4o")
