@@ -349,9 +349,12 @@ class AzureInference(FunctionCallingLLM):
         if chunk.reasoning_content:
             extra["thinking_delta"] = chunk.reasoning_content
         extra.update(_result_kwargs(chunk.finish_reason, chunk.usage, chunk.model, chunk.id))
-        return ChatResponse(
-            message=message, delta=chunk.content, raw=chunk.raw, additional_kwargs=extra
-        )
+        raw = chunk.raw
+        if chunk.usage is not None and not raw.get("usage"):
+            # OpenAI-style streams send usage in a separate, choice-less event that the core
+            # folds into the finishing chunk; LlamaIndex's token counter reads raw["usage"].
+            raw = {**raw, "usage": chunk.usage.raw}
+        return ChatResponse(message=message, delta=chunk.content, raw=raw, additional_kwargs=extra)
 
     # -- chat --------------------------------------------------------------------------------
 

@@ -234,3 +234,25 @@ def test_callbacks_and_instrumentation_events_fire(emu: Any) -> None:
     assert cb.ends == [CBEventType.LLM] * 3
     # and the payload never needed the network: only chat requests, no GET /info
     assert [r.route for r in emu.requests] == ["chat"] * 3
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "mistral-large"])
+def test_token_counting_handler_sees_usage_for_chat_and_stream(emu: Any, model: str) -> None:
+    from llama_index.core.callbacks import TokenCountingHandler
+
+    counter = TokenCountingHandler()
+    llm = AzureInference(
+        endpoint=emu.endpoint,
+        credential=emu.key,
+        model=model,
+        callback_manager=CallbackManager([counter]),
+    )
+    with llm:
+        resp = llm.chat([ChatMessage(role="user", content="count my tokens")])
+        chunks = list(llm.stream_chat([ChatMessage(role="user", content="count my tokens")]))
+    usage = resp.additional_kwargs["usage"]
+    assert [e.completion_token_count for e in counter.llm_token_counts] == [
+        usage["completion_tokens"],
+        chunks[-1].additional_kwargs["completion_tokens"],
+    ]
+    assert counter.llm_token_counts[0].prompt_token_count == usage["prompt_tokens"]
