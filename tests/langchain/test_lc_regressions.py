@@ -528,3 +528,10 @@ def test_streaming_field_makes_invoke_stream_tokens_to_callbacks(emu: Emulator) 
     assert "".join(tokens) == reply.text
     assert reply.usage_metadata is not None
     assert reply.response_metadata["model_name"].startswith("gpt-4o")
+
+
+def test_reasoning_is_a_v1_content_block_with_output_version_v1(emu: Emulator) -> None:
+    reply = make(emu, model="deepseek-r1", output_version="v1").invoke("why?")
+    assert isinstance(reply.content, list)
+    assert reply.content[0]["type"] == "reasoning"
+    assert reply.content[-1]["type"] == "text"
