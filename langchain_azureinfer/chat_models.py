@@ -504,7 +504,8 @@ class ChatAzureInference(BaseChatModel):
             frequency_penalty=pick("frequency_penalty"),
             presence_penalty=pick("presence_penalty"),
             reasoning_effort=pick("reasoning_effort"),
-            tools=kwargs.get("tools") or None,
+            # bind_tools already converted; tools passed per call may be any tool form.
+            tools=[convert_to_openai_tool(t) for t in kwargs.get("tools") or []] or None,
             tool_choice=kwargs.get("tool_choice"),
             parallel_tool_calls=kwargs.get("parallel_tool_calls"),
             response_format=kwargs.get("response_format"),

@@ -535,3 +535,10 @@ def test_reasoning_is_a_v1_content_block_with_output_version_v1(emu: Emulator) -
     assert isinstance(reply.content, list)
     assert reply.content[0]["type"] == "reasoning"
     assert reply.content[-1]["type"] == "text"
+
+
+def test_per_call_tools_in_any_form(emu: Emulator) -> None:
+    make(emu).invoke("weather in 'Rome'", tools=[get_weather], tool_choice="get_weather")
+    body = last_body(emu)
+    assert body["tools"][0]["function"]["name"] == "get_weather"
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
