@@ -83,6 +83,13 @@ _REQUEST_PARAMS = (
     "response_format",
     "headers",
 )
+# client_kwargs keys of the deprecated AzureAICompletionsModel that are fields here.
+_LEGACY_CLIENT_KWARGS = {
+    "api_version": "api_version",
+    "credential_scopes": "credential_scopes",
+    "retry_total": "max_retries",
+    "headers": "headers",
+}
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
@@ -665,7 +672,17 @@ class AzureAICompletionsModel(AzureInference):
             if data.get("model") not in (None, model_name):
                 raise ValueError("pass either model_name or model, not both")
             data["model"] = model_name
-        super().__init__(endpoint=endpoint, credential=credential, **data)
+        client_kwargs = dict(data.pop("client_kwargs", None) or {})
+        # The deprecated class took these through client_kwargs; they are fields here.
+        for old, new in _LEGACY_CLIENT_KWARGS.items():
+            if old in client_kwargs:
+                value = client_kwargs.pop(old)
+                if data.get(new) is not None and data[new] != value:
+                    raise ValueError(f"client_kwargs[{old!r}] conflicts with {new}={data[new]!r}")
+                data[new] = list(value) if new == "credential_scopes" else value
+        super().__init__(
+            endpoint=endpoint, credential=credential, client_kwargs=client_kwargs or None, **data
+        )
 
     @classmethod
     def class_name(cls) -> str:

@@ -13,6 +13,7 @@ from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.prompts import PromptTemplate
 
 from llamaindex_azureinfer import AzureInference
 
@@ -256,3 +257,24 @@ def test_token_counting_handler_sees_usage_for_chat_and_stream(emu: Any, model: 
         chunks[-1].additional_kwargs["completion_tokens"],
     ]
     assert counter.llm_token_counts[0].prompt_token_count == usage["prompt_tokens"]
+
+
+def test_drop_in_alias_end_to_end(emu: Any) -> None:
+    from llamaindex_azureinfer import AzureAICompletionsModel
+
+    llm = AzureAICompletionsModel(
+        emu.endpoint,
+        emu.key,
+        model_name="mistral-large",
+        system_prompt="Be brief.",
+        model_kwargs={"top_p": 0.9, "safe_prompt": True},
+        client_kwargs={"retry_total": 0},
+    )
+    with llm:
+        answer = llm.complete("hello alias")
+        predicted = llm.predict(PromptTemplate("say {x}"), x="hi")
+    assert "hello alias" in answer.text and "say hi" in predicted
+    b1, b2 = (r.body for r in emu.requests_for("chat"))
+    assert b1["model"] == "mistral-large" and b1["temperature"] == 0.1
+    assert b1["top_p"] == 0.9 and b1["safe_prompt"] is True
+    assert b2["messages"][0] == {"role": "system", "content": "Be brief."}

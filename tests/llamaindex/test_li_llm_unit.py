@@ -112,3 +112,24 @@ def test_drop_in_alias_accepts_deprecated_arguments() -> None:
 
 def test_class_name() -> None:
     assert AzureInference.class_name() == "AzureInference"
+
+
+def test_drop_in_alias_maps_legacy_client_kwargs_to_fields() -> None:
+    llm = AzureAICompletionsModel(
+        endpoint=ENDPOINT,
+        credential=SECRET,
+        client_kwargs={
+            "credential_scopes": ["https://cognitiveservices.azure.com/.default"],
+            "retry_total": 0,
+            "api_version": "2025-04-01",
+            "read_timeout": 5,
+        },
+    )
+    assert llm.credential_scopes == ["https://cognitiveservices.azure.com/.default"]
+    assert llm.max_retries == 0
+    assert llm.api_version == "2025-04-01"
+    assert llm.client_kwargs == {"read_timeout": 5}
+    with pytest.raises(ValueError, match="conflicts"):
+        AzureAICompletionsModel(
+            endpoint=ENDPOINT, credential=SECRET, max_retries=2, client_kwargs={"retry_total": 0}
+        )
