@@ -13,6 +13,7 @@ import re
 import struct
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from azureinfer.emulator._catalogue import Deployment
@@ -114,8 +115,22 @@ def prompt_tokens(body: dict[str, Any]) -> int:
             )
     tools = body.get("tools")
     if tools:
-        total += count_tokens(json.dumps(tools))
+        total += _tools_tokens(tools)
     return total
+
+
+_TOOLS_TOKENS: dict[str, int] = {}
+
+
+def _tools_tokens(tools: Any) -> int:
+    """`count_tokens(json.dumps(tools))`, memoised: agents resend the same tools every turn."""
+    key = repr(tools)
+    n = _TOOLS_TOKENS.get(key)
+    if n is None:
+        if len(_TOOLS_TOKENS) > 1024:
+            _TOOLS_TOKENS.clear()
+        n = _TOOLS_TOKENS[key] = count_tokens(json.dumps(tools))
+    return n
 
 
 # ---------------------------------------------------------------------------- reply
@@ -136,8 +151,15 @@ class Reply:
 
 
 def _body_digest(body: dict[str, Any]) -> str:
-    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    """Hash of what makes a conversation turn: the messages and the seed (ids derive from it).
+
+    repr is deterministic for JSON values and much cheaper than a canonical json.dumps."""
+    key = repr((body.get("messages"), body.get("seed"), body.get("model")))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _call_id(digest: str, index: int) -> str:
+    return "call_" + hashlib.sha256(f"{digest}:{index}".encode()).hexdigest()[:24]
 
 
 def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -185,25 +207,32 @@ def _tool_params(tool: dict[str, Any]) -> Any:
 _SPLIT_NAME_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\W\d_A-Za-z]+")
 
 
-def _name_words(name: str) -> list[str]:
-    return [w.lower() for w in _SPLIT_NAME_RE.findall(name)]
-
-
-def _word_matches(tool_word: str, prompt_words: set[str]) -> bool:
-    if len(tool_word) < 4:
-        return tool_word in prompt_words
-    stem = tool_word[: max(4, len(tool_word) - 2)]
-    return any(p.startswith(stem) for p in prompt_words)
+@lru_cache(maxsize=4096)
+def _name_rule(tool_name: str) -> tuple[re.Pattern[str] | None, tuple[tuple[str, bool], ...]]:
+    """(whole-name pattern, significant name words as (stem, exact)) for the mention rule."""
+    pattern = (
+        re.compile(r"(?<!\w)" + re.escape(tool_name.lower()) + r"(?!\w)") if tool_name else None
+    )
+    words = [w.lower() for w in _SPLIT_NAME_RE.findall(tool_name)]
+    stems = tuple(
+        (w, True) if len(w) < 4 else (w[: max(4, len(w) - 2)], False)
+        for w in words
+        if w not in STOPWORDS and not w.isdigit()
+    )
+    return pattern, stems
 
 
 def _mentioned(tool_name: str, text: str, prompt_words: set[str]) -> bool:
     """A tool is mentioned when its exact name appears, or every significant word of its name
     (split at ``_``, ``-`` and camelCase, ignoring stop-words such as get/set) appears as a
     word starting with that word's stem (the word minus up to two trailing letters, min. 4)."""
-    if tool_name and re.search(r"(?<!\w)" + re.escape(tool_name.lower()) + r"(?!\w)", text.lower()):
+    pattern, stems = _name_rule(tool_name)
+    if pattern is not None and pattern.search(text.lower()):
         return True
-    words = [w for w in _name_words(tool_name) if w not in STOPWORDS and not w.isdigit()]
-    return bool(words) and all(_word_matches(w, prompt_words) for w in words)
+    return bool(stems) and all(
+        stem in prompt_words if exact else any(p.startswith(stem) for p in prompt_words)
+        for stem, exact in stems
+    )
 
 
 def _mentioned_in(tool_name: str, text: str) -> bool:
@@ -377,7 +406,6 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
     user_content = user.get("content") if user else None
     user_text = _content_text(user_content)
     images, audio_in = _media_counts(user_content)
-    digest = _body_digest(body)
     tools = [t for t in body.get("tools") or [] if isinstance(t, dict)] if dep.tools else []
 
     if tools:
@@ -385,6 +413,7 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
         if chosen:
             pool = " ".join([user_text, *_tool_results(messages)])
             values = PromptValues(pool)
+            digest = _body_digest(body)
             calls: list[dict[str, Any]] = []
             for i, tool in enumerate(chosen):
                 # Numbers are shared out across parallel calls, strings start over per call.
@@ -392,7 +421,7 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
                 args = synthesise(_tool_params(tool), values)
                 calls.append(
                     {
-                        "id": f"call_{digest[i * 4 : i * 4 + 24]}",
+                        "id": _call_id(digest, i),
                         "type": "function",
                         "function": {
                             "name": _tool_name(tool),
@@ -472,7 +501,7 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
     modalities = body.get("modalities") or []
     if dep.audio_output and isinstance(modalities, list) and "audio" in modalities:
         audio = {
-            "id": f"audio_{digest[:24]}",
+            "id": f"audio_{_body_digest(body)[:24]}",
             "expires_at": int(time.time()) + 3600,
             "data": _WAV_B64,
             "format": "wav",

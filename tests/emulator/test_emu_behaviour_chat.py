@@ -546,3 +546,12 @@ def test_structured_reply_after_tool_results_takes_values_from_them() -> None:
     reply = chat_reply(dep("gpt-4o"), body)
     assert reply.content is not None
     assert json.loads(reply.content) == {"city": "Paris", "temperature": 21}
+
+
+def test_many_parallel_calls_get_distinct_ids() -> None:
+    tools = [tool(f"tool_number_{i}") for i in range(20)]
+    prompt = " ".join(f"tool_number_{i}" for i in range(20))
+    reply = chat_reply(dep("gpt-4o"), {"messages": [user(prompt)], "tools": tools})
+    ids = [c["id"] for c in reply.tool_calls]
+    assert len(ids) == 20 and len(set(ids)) == 20
+    assert all(len(i) == len("call_") + 24 for i in ids)
