@@ -63,7 +63,9 @@ def _target() -> Iterator[Target]:
     models = {
         "chat_model": os.environ.get("AZUREINFER_CHAT_MODEL", "gpt-4o"),
         "other_chat_model": os.environ.get("AZUREINFER_OTHER_CHAT_MODEL", "mistral-large"),
-        "embeddings_model": os.environ.get("AZUREINFER_EMBEDDINGS_MODEL", "text-embedding-3-small"),
+        "embeddings_model": os.environ.get(
+            "AZUREINFER_EMBEDDINGS_MODEL", "cohere-embed-v3-english"
+        ),
     }
     if endpoint and credential:
         print(f"Talking to YOUR endpoint {endpoint} (from AZURE_INFERENCE_ENDPOINT).")
@@ -204,27 +206,33 @@ _FRAMEWORKS = ("langchain_core", "langchain", "llama_index", "pydantic")
 
 
 def run_demo(only: str | None = None) -> int:
-    """Run the tour (or one part of it) and return an exit code."""
-    steps: dict[str, list[Callable[[Target], None]]] = {
-        "sdk": [_step_sdk],
-        "langchain": [_step_langchain, _step_compare],
-        "llamaindex": [_step_llamaindex],
-    }
-    chosen = [only] if only else list(steps)
+    """Run the tour (or one part of it: ``sdk``, ``langchain`` or ``llamaindex``).
+
+    Returns 0 when every step ran and passed its check, 1 when the chosen part needs a framework
+    that is not installed. A failed check raises ``SystemExit`` with the reason.
+    """
+    tour: list[tuple[str, Callable[[Target], None]]] = [
+        ("sdk", _step_sdk),
+        ("langchain", _step_langchain),
+        ("llamaindex", _step_llamaindex),
+        ("langchain", _step_compare),
+    ]
+    skipped: set[str] = set()
     with _target() as target:
-        for part in chosen:
+        for part, step in tour:
+            if (only and part != only) or part in skipped:
+                continue
             try:
-                for step in steps[part]:
-                    step(target)
+                step(target)
             except ModuleNotFoundError as exc:
                 if not (exc.name or "").startswith(_FRAMEWORKS):
                     raise
-                extra = "langchain" if part == "langchain" else "llamaindex"
+                skipped.add(part)
                 print(
                     f"\n(skipping the {part} part: {exc.name or exc} is not installed; "
-                    f'pip install "azureinfer[{extra}]")'
+                    f'pip install "azureinfer[{part}]")'
                 )
-                if only:
-                    return 1
+    if only and skipped:
+        return 1
     print("\nDemo finished.")
     return 0

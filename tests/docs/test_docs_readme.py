@@ -71,6 +71,8 @@ def test_readme_examples_are_mostly_runnable() -> None:
     assert modes.count("run") > modes.count("compile-only")
 
 
+# LlamaIndex's workflows package reads pydantic's deprecated ``__fields__`` (not our code).
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecationWarning")
 @pytest.mark.parametrize("block", BLOCKS, ids=_id)
 def test_readme_example_runs(
     block: Block, azure_inference_emulator: Any, monkeypatch: pytest.MonkeyPatch
@@ -84,4 +86,5 @@ def test_readme_example_runs(
     monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", emu.endpoint)
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", emu.key)
     exec(code, {"__name__": "__readme__"})
-    assert emu.requests, "the example sent nothing to the endpoint"
+    if "Emulator()" not in block.code:  # else the example starts its own
+        assert emu.requests, "the example sent nothing to the endpoint"
