@@ -617,14 +617,15 @@ class ChatAzureInference(BaseChatModel):
         Args:
             tools: The tools.
             tool_choice: ``"auto"``, ``"none"``, ``"required"``/``"any"``/``True`` (call some
-                tool), a tool name, or a wire ``{"type": "function", ...}`` dict.
+                tool), a tool name, a wire ``{"type": "function", ...}`` dict, or an
+                Anthropic-style dict (``{"type": "tool", "name": ...}``, ``{"type": "any"}``).
             strict: Ask for schema-exact arguments (strict-compatible schemas).
             parallel_tool_calls: Allow or forbid several calls in one turn.
             kwargs: Other per-call parameters (e.g. ``response_format``).
         """
         formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
         if tool_choice is not None:
-            kwargs["tool_choice"] = tool_choice
+            kwargs["tool_choice"] = _translate_tool_choice(tool_choice)
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(tools=formatted, **kwargs)
@@ -717,6 +718,20 @@ class ChatAzureInference(BaseChatModel):
         with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
         raw_map: Runnable[Any, Any] = RunnableMap(raw=llm)
         return cast("Runnable[LanguageModelInput, Any]", raw_map | with_fallback)
+
+
+def _translate_tool_choice(tool_choice: Any) -> Any:
+    """Anthropic-style ``tool_choice`` dicts -> the forms the core normalises."""
+    if isinstance(tool_choice, Mapping):
+        kind = tool_choice.get("type")
+        if kind == "tool" and isinstance(tool_choice.get("name"), str):
+            return tool_choice["name"]
+        if kind in ("any", "auto", "none") and set(tool_choice) <= {
+            "type",
+            "disable_parallel_tool_use",
+        }:
+            return kind
+    return tool_choice
 
 
 def _json_mode_instruction(schema: dict[str, Any] | type) -> str:

@@ -542,3 +542,29 @@ def test_per_call_tools_in_any_form(emu: Emulator) -> None:
     body = last_body(emu)
     assert body["tools"][0]["function"]["name"] == "get_weather"
     assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+
+
+@pytest.mark.parametrize(
+    ("tool_choice", "expected"),
+    [
+        ("auto", "auto"),
+        ("none", "none"),
+        ("required", "required"),
+        ("any", "required"),
+        (True, {"type": "function", "function": {"name": "get_weather"}}),
+        ("get_weather", {"type": "function", "function": {"name": "get_weather"}}),
+        (
+            {"type": "function", "function": {"name": "get_weather"}},
+            {"type": "function", "function": {"name": "get_weather"}},
+        ),
+        (
+            {"type": "tool", "name": "get_weather"},
+            {"type": "function", "function": {"name": "get_weather"}},
+        ),
+        ({"type": "any"}, "required"),
+        ({"type": "auto"}, "auto"),
+    ],
+)
+def test_every_tool_choice_form(emu: Emulator, tool_choice: Any, expected: Any) -> None:
+    make(emu).bind_tools([get_weather], tool_choice=tool_choice).invoke("weather in 'Oslo'")
+    assert last_body(emu)["tool_choice"] == expected
