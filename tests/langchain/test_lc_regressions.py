@@ -568,3 +568,38 @@ def test_per_call_tools_in_any_form(emu: Emulator) -> None:
 def test_every_tool_choice_form(emu: Emulator, tool_choice: Any, expected: Any) -> None:
     make(emu).bind_tools([get_weather], tool_choice=tool_choice).invoke("weather in 'Oslo'")
     assert last_body(emu)["tool_choice"] == expected
+
+
+def test_model_pickles_after_use_and_the_clone_works(emu: Emulator) -> None:
+    import pickle
+
+    model = make(emu)
+    model.invoke("before")
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone.invoke("after pickling").text
+    model.close()
+    clone.close()
+
+
+class _Token:
+    """A minimal Entra ID token credential."""
+
+    def __init__(self) -> None:
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        self.scopes.append(scopes)
+        return AccessToken("entra-token", int(time.time()) + 3600)
+
+
+def test_entra_token_credential_object(emu: Emulator) -> None:
+    emu.configure(accept_any_bearer_token=True)
+    credential = _Token()
+    model = ChatAzureInference(endpoint=emu.endpoint, credential=credential, model="gpt-4o")
+    assert model.invoke("hello entra").text
+    assert credential.scopes
+    assert "entra-token" not in repr(model)
+    assert emu.requests_for("chat")[-1].headers.get("authorization", "").startswith("Bearer")
+    model.close()
