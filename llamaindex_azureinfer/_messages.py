@@ -297,7 +297,8 @@ def to_wire_message(message: ChatMessage) -> dict[str, Any]:
     wire: dict[str, Any] = {"role": "assistant"}
     text = _text_of(message, role)
     tool_calls = tool_calls_of(message)
-    if text is not None or not tool_calls:
+    if text or not tool_calls:
+        # Like the SDK, a tool-call-only turn carries no "content" key.
         wire["content"] = text or ""
     if tool_calls:
         wire["tool_calls"] = tool_calls

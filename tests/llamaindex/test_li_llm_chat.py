@@ -278,3 +278,23 @@ def test_drop_in_alias_end_to_end(emu: Any) -> None:
     assert b1["model"] == "mistral-large" and b1["temperature"] == 0.1
     assert b1["top_p"] == 0.9 and b1["safe_prompt"] is True
     assert b2["messages"][0] == {"role": "system", "content": "Be brief."}
+
+
+def test_audio_and_image_url_parts_reach_the_service(llm: Any, emu: Any) -> None:
+    from llama_index.core.base.llms.types import AudioBlock, ImageBlock, TextBlock
+
+    wav = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00"
+    msg = ChatMessage(
+        role="user",
+        blocks=[
+            TextBlock(text="what do you hear and see?"),
+            AudioBlock(audio=wav, format="wav"),
+            ImageBlock(url="https://example.com/cat.png"),
+        ],
+    )
+    resp = llm.chat([msg])
+    assert resp.message.content
+    (req,) = emu.requests_for("chat")
+    assert req.status == 200
+    kinds = [part["type"] for part in req.body["messages"][0]["content"]]
+    assert kinds == ["text", "input_audio", "image_url"]

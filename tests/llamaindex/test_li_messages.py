@@ -136,7 +136,6 @@ def test_tool_call_blocks_become_wire_tool_calls_with_sanitised_names() -> None:
     )
     assert to_wire_message(msg) == {
         "role": "assistant",
-        "content": "",
         "tool_calls": [
             {
                 "id": "c1",
@@ -229,4 +228,4 @@ def test_assistant_message_is_json_serialisable_and_round_trips() -> None:
     # and it can be sent back: names sanitised again, reasoning not sent
     wire = to_wire_message(back)
     assert wire["tool_calls"][0]["function"]["name"] == "get_weather_v2_"
-    assert set(wire) == {"role", "content", "tool_calls"}
+    assert set(wire) == {"role", "tool_calls"}

@@ -30,7 +30,12 @@ from llama_index.core.tools import FunctionTool
 from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
 
-from azureinfer.errors import APITimeoutError, RateLimitError
+from azureinfer.errors import (
+    APITimeoutError,
+    ContentFilterError,
+    IncompleteStreamError,
+    RateLimitError,
+)
 from llamaindex_azureinfer import AzureInference
 
 
@@ -432,3 +437,33 @@ async def test_anchor_async_credential_broke_sync_chat(emu: Any) -> None:
         with pytest.raises(ValueError, match="AsyncTokenCredential"):
             llm.chat([_user("sync")])
     assert emu.requests_for("chat")[0].status == 200
+
+
+def test_anchor_no_content_filter_handling(llm: Any, emu: Any) -> None:
+    with pytest.raises(ContentFilterError) as info:
+        llm.chat([_user("please EMULATOR_FILTER_PROMPT now")])
+    assert isinstance(info.value, HttpResponseError) and info.value.status_code == 400
+    resp = llm.chat([_user("say EMULATOR_FILTER_OUTPUT")])
+    assert resp.additional_kwargs["finish_reason"] == "content_filter"
+
+
+def test_anchor_stream_errors_and_truncation_went_unnoticed(llm: Any, emu: Any) -> None:
+    emu.inject_fault("truncate", n_events=2)
+    with pytest.raises(IncompleteStreamError):
+        list(llm.stream_chat([_user("a long enough answer to be cut")]))
+    emu.inject_fault("stream_error", n_events=2)
+    with pytest.raises(IncompleteStreamError):
+        list(llm.stream_chat([_user("a long enough answer to be cut")]))
+
+
+async def test_anchor_abandoned_stream_kept_its_client_open(emu: Any) -> None:
+    llm = AzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")
+    sync_gen = llm.stream_chat([_user("one two three four five six")])
+    next(sync_gen)
+    sync_gen.close()  # closes the HTTP response; no unclosed-resource warning afterwards
+    async with llm:
+        agen = await llm.astream_chat([_user("one two three four five six")])
+        await agen.__anext__()
+        await agen.aclose()
+        again = await llm.achat([_user("still works")])
+    assert "still works" in again.message.content
