@@ -8,6 +8,7 @@ schema, consuming prompt values in order where the types fit. The rules are docu
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -139,8 +140,21 @@ def _resolve(schema: Any, root: dict[str, Any]) -> Any:
     return schema
 
 
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def synthesise(schema: Any, values: PromptValues, root: Any = None, depth: int = 0) -> Any:
-    """Return an instance of `schema`, taking numbers and strings from `values` where they fit."""
+    """Return an instance of `schema`, taking numbers and strings from `values` where they fit.
+
+    Malformed schemas (tool schemas are not validated by the service) never raise: keywords
+    with values of the wrong kind are ignored."""
     if root is None:
         root = schema if isinstance(schema, dict) else {}
     schema = _resolve(schema, root)
@@ -148,8 +162,9 @@ def synthesise(schema: Any, values: PromptValues, root: Any = None, depth: int =
         return values.next_string() or "value"
     if "const" in schema:
         return schema["const"]
-    if schema.get("enum"):
-        return _pick_enum(schema["enum"], values)
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return _pick_enum(enum, values)
     for key in ("anyOf", "oneOf"):
         if isinstance(schema.get(key), list) and schema[key]:
             branches = [_resolve(b, root) for b in schema[key]]
@@ -160,16 +175,18 @@ def synthesise(schema: Any, values: PromptValues, root: Any = None, depth: int =
                 return None
             chosen = non_null[0] if non_null else branches[0]
             return synthesise(chosen, values, root, depth + 1)
-    if isinstance(schema.get("allOf"), list):
+    if isinstance(schema.get("allOf"), list) and depth < _MAX_DEPTH:
         merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
         for part in schema["allOf"]:
             part = _resolve(part, root)
             if isinstance(part, dict):
                 for k, v in part.items():
-                    if k in ("properties",) and isinstance(v, dict):
-                        merged["properties"] = {**merged.get("properties", {}), **v}
+                    if k == "properties" and isinstance(v, dict):
+                        base = merged.get("properties")
+                        merged["properties"] = {**(base if isinstance(base, dict) else {}), **v}
                     elif k == "required" and isinstance(v, list):
-                        merged["required"] = [*merged.get("required", []), *v]
+                        base = merged.get("required")
+                        merged["required"] = [*(base if isinstance(base, list) else []), *v]
                     else:
                         merged.setdefault(k, v)
         return synthesise(merged, values, root, depth + 1)
@@ -179,10 +196,10 @@ def synthesise(schema: Any, values: PromptValues, root: Any = None, depth: int =
         if not non_null_types or (depth >= _MAX_DEPTH and "null" in typ):
             return None
         typ = non_null_types[0]
-    if typ is None:
+    if not isinstance(typ, str):
         if "properties" in schema or "additionalProperties" in schema:
             typ = "object"
-        elif "items" in schema:
+        elif "items" in schema or "prefixItems" in schema:
             typ = "array"
         else:
             typ = "string"
@@ -210,8 +227,12 @@ def _pick_enum(options: list[Any], values: PromptValues) -> Any:
 
 
 def _object(schema: dict[str, Any], values: PromptValues, root: Any, depth: int) -> dict[str, Any]:
-    props = schema.get("properties") or {}
-    required = set(schema.get("required") or [])
+    props = schema.get("properties")
+    props = props if isinstance(props, dict) else {}
+    required_list = schema.get("required")
+    required = dict.fromkeys(
+        r for r in (required_list if isinstance(required_list, list) else []) if isinstance(r, str)
+    )
     out: dict[str, Any] = {}
     for name, sub in props.items():
         if depth >= _MAX_DEPTH and name not in required:
@@ -224,59 +245,72 @@ def _object(schema: dict[str, Any], values: PromptValues, root: Any, depth: int)
 
 
 def _array(schema: dict[str, Any], values: PromptValues, root: Any, depth: int) -> list[Any]:
+    prefix = schema.get("prefixItems")
+    if isinstance(prefix, list):
+        return [synthesise(s, values, root, depth + 1) for s in prefix]
     items = _resolve(schema.get("items", {}), root)
-    lo = int(schema.get("minItems", 0))
+    lo = max(0, _int(schema.get("minItems"), 0))
     hi = schema.get("maxItems")
     if depth >= _MAX_DEPTH:
         count = lo
     else:
         item_type = items.get("type") if isinstance(items, dict) else None
-        if item_type in ("integer", "number") and "enum" not in items:
+        plain = isinstance(items, dict) and "enum" not in items
+        if item_type in ("integer", "number") and plain:
             count = max(len(values.numbers), 1)
-        elif item_type == "string" and "enum" not in items and len(values.quoted) > 1:
+        elif item_type == "string" and plain and len(values.quoted) > 1:
             count = len(values.quoted)
         else:
             count = 1
         count = max(count, lo)
-    if isinstance(hi, int):
-        count = min(count, hi)
-    if isinstance(schema.get("prefixItems"), list):
-        prefix = [synthesise(s, values, root, depth + 1) for s in schema["prefixItems"]]
-        return prefix
+    if isinstance(hi, int) and not isinstance(hi, bool):
+        count = max(0, min(count, hi))
     return [synthesise(items, values, root, depth + 1) for _ in range(count)]
 
 
 def _clamp(x: float, schema: dict[str, Any]) -> float:
-    if "minimum" in schema:
-        x = max(x, schema["minimum"])
-    if "maximum" in schema:
-        x = min(x, schema["maximum"])
-    if "exclusiveMinimum" in schema and isinstance(schema["exclusiveMinimum"], (int, float)):
-        x = max(x, schema["exclusiveMinimum"] + 1)
-    if "exclusiveMaximum" in schema and isinstance(schema["exclusiveMaximum"], (int, float)):
-        x = min(x, schema["exclusiveMaximum"] - 1)
+    lo, hi = _num(schema.get("minimum")), _num(schema.get("maximum"))
+    xlo, xhi = _num(schema.get("exclusiveMinimum")), _num(schema.get("exclusiveMaximum"))
+    if lo is not None:
+        x = max(x, lo)
+    if hi is not None:
+        x = min(x, hi)
+    if xlo is not None and x <= xlo:
+        x = xlo + 1
+    if xhi is not None and x >= xhi:
+        x = xhi - 1
     return x
 
 
-def _integer(schema: dict[str, Any], values: PromptValues) -> int:
+def _prompt_number(values: PromptValues) -> float | None:
     raw = values.next_number()
-    if raw is not None:
-        return int(_clamp(int(float(raw)), schema))
+    if raw is None:
+        return None
+    x = float(raw)
+    return x if math.isfinite(x) else None
+
+
+def _integer(schema: dict[str, Any], values: PromptValues) -> int:
+    x = _prompt_number(values)
+    if x is not None:
+        return int(_clamp(int(x), schema))
     default = schema.get("default")
     if isinstance(default, int) and not isinstance(default, bool):
         return default
-    return int(_clamp(schema.get("minimum", 1), schema))
+    lo = _num(schema.get("minimum"))
+    return int(_clamp(1 if lo is None else lo, schema))
 
 
 def _number(schema: dict[str, Any], values: PromptValues) -> float | int:
-    raw = values.next_number()
-    if raw is not None:
-        x = _clamp(float(raw), schema)
+    x = _prompt_number(values)
+    if x is not None:
+        x = _clamp(x, schema)
         return int(x) if x == int(x) else x
-    default = schema.get("default")
-    if isinstance(default, (int, float)) and not isinstance(default, bool):
+    default = _num(schema.get("default"))
+    if default is not None:
         return default
-    return _clamp(schema.get("minimum", 1), schema)
+    lo = _num(schema.get("minimum"))
+    return _clamp(1 if lo is None else lo, schema)
 
 
 def _string(schema: dict[str, Any], values: PromptValues) -> str:
@@ -292,11 +326,12 @@ def _string(schema: dict[str, Any], values: PromptValues) -> str:
     else:
         value = values.next_string()
     if value is None:
-        value = str(schema.get("title") or "value")
-    lo = int(schema.get("minLength", 0))
+        title = schema.get("title")
+        value = title if isinstance(title, str) and title else "value"
+    lo = max(0, _int(schema.get("minLength"), 0))
     hi = schema.get("maxLength")
     if len(value) < lo:
         value = value + "x" * (lo - len(value))
-    if isinstance(hi, int) and len(value) > hi:
-        value = value[:hi]
+    if isinstance(hi, int) and not isinstance(hi, bool) and len(value) > hi:
+        value = value[: max(0, hi)]
     return value

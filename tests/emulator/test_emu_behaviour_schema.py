@@ -281,3 +281,54 @@ SCHEMA_STRATEGY = st.one_of(_TREE, _TREE.map(_with_defs))
 def test_any_generated_schema_gets_a_valid_instance(schema: dict[str, Any], prompt: str) -> None:
     instance = synthesise(schema, PromptValues(prompt))
     jsonschema.validate(instance, schema)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-5, 5) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_KEYWORDS = [
+    "type",
+    "properties",
+    "items",
+    "required",
+    "enum",
+    "const",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "$ref",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "minLength",
+    "maxLength",
+    "default",
+    "format",
+    "additionalProperties",
+    "prefixItems",
+    "$defs",
+]
+_ODD_SCHEMA = st.recursive(
+    st.dictionaries(st.sampled_from(_KEYWORDS), _JSON, max_size=4),
+    lambda inner: st.dictionaries(
+        st.sampled_from(_KEYWORDS),
+        inner
+        | st.lists(inner, max_size=2)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+        max_size=4,
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(schema=_ODD_SCHEMA, prompt=st.text(max_size=40))
+def test_malformed_schemas_never_crash(schema: dict[str, Any], prompt: str) -> None:
+    # Tool schemas are not validated by the service; synthesis must still answer something.
+    json.dumps(synthesise(schema, PromptValues(prompt)))
