@@ -344,6 +344,9 @@ class ChatAzureInference(BaseChatModel):
         if self.credential is None and hasattr(self._settings.credential, "key"):
             self.credential = SecretStr(self._settings.credential.key)
         self._client = ChatClient(self._settings)  # lazy: no I/O until the first call
+        # Dry-run the request builder so a bad parameter (out-of-range temperature, a reserved
+        # model_kwargs key, ...) fails here, with the core's message, rather than on first use.
+        self._build_request([HumanMessage("")], None, stream=False)
         return self
 
     # ---- LangChain hooks ----------------------------------------------------------------

@@ -176,3 +176,18 @@ def test_token_counting_works_without_transformers() -> None:
     assert model.get_num_tokens_from_messages([]) == 0
     exact = make(custom_get_token_ids=lambda text: list(range(len(text.split()))))
     assert exact.get_num_tokens("one two three") == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"temperature": 5}, "temperature"),
+        ({"top_p": -1}, "top_p"),
+        ({"max_tokens": -3}, "max_tokens"),
+        ({"model_kwargs": {"messages": []}}, "messages"),
+        ({"extra_parameters": "sometimes"}, "extra_parameters"),
+    ],
+)
+def test_bad_parameters_fail_at_construction(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make(**kwargs)
