@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -308,3 +309,24 @@ async def test_chat_engine_async(allm: Any, emu: Any, index: VectorStoreIndex) -
     assert text
     bodies = _bodies(emu)
     assert bodies[-1]["stream"] is True
+
+
+async def test_rag_with_the_projects_own_embedding_model(allm: Any, emu: Any) -> None:
+    from llamaindex_azureinfer import AzureInferenceEmbedding
+
+    embed = AzureInferenceEmbedding(
+        endpoint=emu.endpoint, credential=emu.key, model="cohere-embed-v3-english"
+    )
+    docs = [Document(text="The capital of Atlantis is Poseidonia."), Document(text="Other.")]
+    index = await asyncio.to_thread(VectorStoreIndex.from_documents, docs, embed_model=embed)
+    resp = await index.as_query_engine(llm=allm, similarity_top_k=1).aquery(
+        "What is the capital of Atlantis?"
+    )
+    assert "Poseidonia" in str(resp)
+    routes = [r.route for r in emu.requests]
+    assert routes[-1] == "chat" and "embeddings" in routes
+    input_types = [r.body.get("input_type") for r in emu.requests_for("embeddings")]
+    assert input_types == ["document", "query"]
+    close = getattr(embed, "aclose", None)
+    if close is not None:
+        await close()
