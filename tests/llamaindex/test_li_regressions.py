@@ -467,3 +467,33 @@ async def test_anchor_abandoned_stream_kept_its_client_open(emu: Any) -> None:
         await agen.aclose()
         again = await llm.achat([_user("still works")])
     assert "still works" in again.message.content
+
+
+class _SyncTokenCredential:
+    def __init__(self) -> None:
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return AccessToken("token-from-sync-credential", int(time.time()) + 3600)
+
+
+def test_anchor_token_credential_over_http_failed_with_service_request_error(emu: Any) -> None:
+    cred = _SyncTokenCredential()
+    with AzureInference(
+        endpoint=emu.endpoint,
+        credential=cred,
+        model="gpt-4o",
+        credential_scopes=["https://cognitiveservices.azure.com/.default"],
+    ) as llm:
+        resp = llm.chat([_user("token over loopback http")])
+    assert "token over loopback http" in resp.message.content
+    assert cred.scopes and cred.scopes[0] == ("https://cognitiveservices.azure.com/.default",)
+    assert emu.requests_for("chat")[0].status == 200
+
+
+def test_anchor_reasoning_content_dropped(emu: Any) -> None:
+    with AzureInference(endpoint=emu.endpoint, credential=emu.key, model="deepseek-r1") as llm:
+        resp = llm.chat([_user("why")])
+    assert resp.message.additional_kwargs["reasoning_content"]
+    assert any(b.block_type == "thinking" and b.content for b in resp.message.blocks)
