@@ -108,8 +108,11 @@ def prompt_tokens(body: dict[str, Any]) -> int:
         total += count_tokens(_content_text(content))
         images, audio = _media_counts(content)
         total += images * IMAGE_TOKENS + audio * AUDIO_TOKENS
-        for call in msg.get("tool_calls") or []:
-            fn = call.get("function", {}) if isinstance(call, dict) else {}
+        calls = msg.get("tool_calls")
+        for call in calls if isinstance(calls, list) else []:
+            fn = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(fn, dict):
+                continue
             total += count_tokens(str(fn.get("name", ""))) + count_tokens(
                 str(fn.get("arguments", ""))
             )
@@ -199,8 +202,8 @@ def _tool_name(tool: Any) -> str:
 
 
 def _tool_params(tool: dict[str, Any]) -> Any:
-    fn = tool.get("function") or {}
-    params = fn.get("parameters")
+    fn = tool.get("function")
+    params = fn.get("parameters") if isinstance(fn, dict) else None
     return params if isinstance(params, dict) else {"type": "object", "properties": {}}
 
 
@@ -284,9 +287,11 @@ def _select_tools(
     if after_results:
         called = set()
         for msg in messages[user_idx + 1 :]:
-            for call in msg.get("tool_calls") or []:
-                if isinstance(call, dict):
-                    called.add(str((call.get("function") or {}).get("name", "")))
+            calls = msg.get("tool_calls")
+            for call in calls if isinstance(calls, list) else []:
+                fn = call.get("function") if isinstance(call, dict) else None
+                if isinstance(fn, dict):
+                    called.add(str(fn.get("name", "")))
         fresh = [t for t in mentioned if _tool_name(t) not in called] or [
             t for t in tools if _tool_name(t) not in called
         ]
@@ -353,7 +358,12 @@ def _json_object(user_text: str, instructions: str, value_text: str, echo: str) 
 
 
 def _apply_stop(text: str, stop: Any) -> tuple[str, bool]:
-    stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if isinstance(s, str)]
+    if isinstance(stop, str):
+        stops = [stop]
+    elif isinstance(stop, list):
+        stops = [s for s in stop if isinstance(s, str)]
+    else:
+        stops = []
     cut = len(text)
     for s in stops:
         if s:

@@ -555,3 +555,39 @@ def test_many_parallel_calls_get_distinct_ids() -> None:
     ids = [c["id"] for c in reply.tool_calls]
     assert len(ids) == 20 and len(set(ids)) == 20
     assert all(len(i) == len("call_") + 24 for i in ids)
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_MESSAGE = st.fixed_dictionaries(
+    {"role": st.sampled_from(["system", "developer", "user", "assistant", "tool"])},
+    optional={"content": _ANY_JSON, "tool_calls": _ANY_JSON, "tool_call_id": _ANY_JSON},
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    messages=st.lists(_MESSAGE, min_size=1, max_size=4),
+    tools=st.lists(_ANY_JSON, max_size=3),
+    extra=st.dictionaries(
+        st.sampled_from(["tool_choice", "response_format", "stop", "modalities", "seed"]),
+        _ANY_JSON,
+        max_size=3,
+    ),
+)
+def test_odd_bodies_never_crash(
+    messages: list[dict[str, Any]], tools: list[Any], extra: dict[str, Any]
+) -> None:
+    body: dict[str, Any] = {"messages": messages, **extra}
+    if tools:
+        body["tools"] = tools
+    for name in ("gpt-4o", "deepseek-r1"):
+        reply = chat_reply(dep(name), body)
+        stream_pieces(reply, 3)
+    prompt_tokens(body)
+    is_prompt_filtered(body)
