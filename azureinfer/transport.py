@@ -9,7 +9,9 @@ Lifecycle: SDK clients are created lazily on first use. One sync client per inst
 under a lock; one async client per event loop, closed automatically when that loop shuts down
 (``asyncio.run`` calls ``loop.shutdown_asyncgens()``, which runs the ``finally`` of a small
 guard generator started per loop), so repeated ``asyncio.run(...)`` on one instance never leaks
-a session. Instances are picklable and deep-copyable: clients are rebuilt, never copied.
+a session; an instance dropped while its loop keeps running has its client closed by the loop's
+async-generator finalizer hook. Instances are picklable and deep-copyable: clients are rebuilt,
+never copied.
 """
 
 from __future__ import annotations
@@ -251,6 +253,8 @@ class _BaseClient:
         with self._lock:
             existing = self._loops.get(loop)
             if existing is None:
+                # Only this entry holds the guard strongly: when the instance is dropped while
+                # the loop keeps running, the loop's asyncgen finalizer hook closes the client.
                 self._loops[loop] = _LoopEntry(client, created_credential, guard)
                 return client
         await guard.aclose()  # another task won the race

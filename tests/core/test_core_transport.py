@@ -340,3 +340,64 @@ def test_eight_threads_share_one_client(azure_inference_emulator: Emulator) -> N
     assert len(results) == 24
     assert {r for r in results if "thread 5" in r}  # each answer is the thread's own
     assert len(emu.requests_for("chat")) == 24
+
+
+def _transport_session(sdk_client: Any) -> Any:
+    return sdk_client._client._pipeline._transport.session
+
+
+async def test_dropped_instance_closes_its_session_while_the_loop_runs(
+    azure_inference_emulator: Emulator,
+) -> None:
+    emu = azure_inference_emulator
+    client = ChatClient(resolve_settings(emu.endpoint, emu.key))
+    await client.acomplete(chat())
+    sdk_client = await client._get_async_client()
+    assert _transport_session(sdk_client) is not None
+    del client
+    gc.collect()
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+        if _transport_session(sdk_client) is None:
+            break
+    assert _transport_session(sdk_client) is None
+
+
+async def test_default_credential_is_the_async_kind_and_closed(
+    azure_inference_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from azure.identity import DefaultAzureCredential as SyncDefault
+    from azure.identity.aio import DefaultAzureCredential as AsyncDefault
+
+    for name in ("AZURE_INFERENCE_CREDENTIAL", "AZURE_AI_INFERENCE_CREDENTIAL"):
+        monkeypatch.delenv(name, raising=False)
+    client = ChatClient(resolve_settings(azure_inference_emulator.endpoint))
+    assert client.settings.credential_kind == "default"
+    await client._get_async_client()
+    entry = next(iter(client._loops.values()))
+    assert isinstance(entry.credential, AsyncDefault)
+    assert isinstance(client._sync_credential_for_client(), SyncDefault)
+    await client.aclose()
+    assert client._sync_credential is None and len(client._loops) == 0
+
+
+def test_read_timeout_is_retried_then_raised(azure_inference_emulator: Emulator) -> None:
+    from azureinfer import APITimeoutError
+
+    emu = azure_inference_emulator
+    settings = resolve_settings(
+        emu.endpoint,
+        emu.key,
+        timeout=0.3,
+        max_retries=1,
+        client_kwargs={"retry_backoff_factor": 0.001},
+    )
+    with ChatClient(settings) as client:
+        emu.inject_fault("delay", times=1, seconds=1.0)
+        assert client.complete(chat()).content
+        assert len(emu.requests_for("chat")) == 2
+        emu.clear()
+        emu.inject_fault("delay", times=2, seconds=1.0)
+        with pytest.raises(APITimeoutError):
+            client.complete(chat())
+    time.sleep(0.8)  # let the emulator finish the delayed answers before it is cleared
