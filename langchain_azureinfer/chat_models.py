@@ -66,6 +66,20 @@ _OPENAI_EXTRA_KWARGS = frozenset(
 )
 # Keyword arguments LangChain itself may pass down; they are not request parameters.
 _IGNORED_KWARGS = frozenset({"stream"})
+# Fields that shape the HTTP clients (ConnectionSettings), not one request.
+_CONNECTION_FIELDS = frozenset(
+    {
+        "endpoint",
+        "credential",
+        "api_version",
+        "credential_scopes",
+        "timeout",
+        "max_retries",
+        "default_headers",
+        "user_agent",
+        "client_kwargs",
+    }
+)
 
 
 class ChatAzureInference(BaseChatModel):
@@ -322,6 +336,11 @@ class ChatAzureInference(BaseChatModel):
 
     @model_validator(mode="after")
     def _resolve_connection(self) -> Self:
+        self._connect()
+        return self
+
+    def _connect(self) -> None:
+        """Resolve settings (arguments, then environment) and make the (lazy) client."""
         clashes = sorted(set(self.model_kwargs) & set(type(self).model_fields))
         if clashes:
             raise ValueError(
@@ -347,7 +366,13 @@ class ChatAzureInference(BaseChatModel):
         # Dry-run the request builder so a bad parameter (out-of-range temperature, a reserved
         # model_kwargs key, ...) fails here, with the core's message, rather than on first use.
         self._build_request([HumanMessage("")], None, stream=False)
-        return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Copy the model; a copy with new connection settings gets its own HTTP clients."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update and (set(update) & _CONNECTION_FIELDS):
+            copy._connect()
+        return copy
 
     # ---- LangChain hooks ----------------------------------------------------------------
 
@@ -475,6 +500,12 @@ class ChatAzureInference(BaseChatModel):
             and k not in _IGNORED_KWARGS
             and k not in ("model_extras", "model_kwargs", "headers")
         )
+        connection = sorted(set(unknown) & _CONNECTION_FIELDS)
+        if connection:
+            raise TypeError(
+                f"{', '.join(connection)} cannot change per call: it configures the HTTP client. "
+                f"Use a copy, e.g. model.model_copy(update={{{connection[0]!r}: ...}})."
+            )
         if unknown:
             raise TypeError(
                 f"Unknown per-call argument(s) {', '.join(map(repr, unknown))} for "

@@ -603,3 +603,19 @@ def test_entra_token_credential_object(emu: Emulator) -> None:
     assert "entra-token" not in repr(model)
     assert emu.requests_for("chat")[-1].headers.get("authorization", "").startswith("Bearer")
     model.close()
+
+
+def test_connection_settings_change_through_a_copy_not_per_call(emu: Emulator) -> None:
+    model = make(emu, temperature=0.2)
+    with pytest.raises(TypeError, match=r"timeout cannot change per call.*model_copy"):
+        model.invoke("x", timeout=5)
+    emu.inject_fault("delay", times=1, seconds=3)
+    quick = model.model_copy(update={"timeout": 0.5, "max_retries": 0})
+    with pytest.raises(APITimeoutError):
+        quick.invoke("x")
+    assert model.timeout is None
+    assert model.invoke("the original still works").text
+    other = model.model_copy(update={"api_version": "2024-05-01-preview"})
+    other.invoke("x")
+    assert emu.requests_for("chat")[-1].query["api-version"] == "2024-05-01-preview"
+    assert other.temperature == 0.2
