@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -29,6 +30,16 @@ EXPECTED = {
     "03_agents",
     "04_compare_models",
 }
+
+
+def _printed(nb: Any) -> str:
+    return "".join(
+        out.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.get("output_type") == "stream"
+    )
 
 
 def test_the_four_notebooks_exist() -> None:
@@ -65,12 +76,25 @@ def test_notebook_runs_against_the_local_emulator(
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    printed = "".join(
-        out.get("text", "")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-        if out.get("output_type") == "stream"
-    )
+    printed = _printed(nb)
     assert "LOCAL EMULATOR" in printed
     assert "rule-based" in printed
+
+
+def test_notebook_uses_the_endpoint_named_by_the_environment(
+    azure_inference_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the two variables set, a notebook talks to that endpoint and starts no emulator."""
+    emu = azure_inference_emulator
+    monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", emu.endpoint)
+    monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", emu.key)
+    path = ROOT / "notebooks" / "01_langchain_quickstart.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, kernel_name="python3", timeout=60, resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    printed = _printed(nb)
+    assert f"Using your endpoint {emu.endpoint}" in printed
+    assert "LOCAL EMULATOR" not in printed
+    assert emu.key not in printed
+    assert len(emu.requests_for("chat")) >= 10
