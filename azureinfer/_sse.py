@@ -10,8 +10,11 @@ stream).
 from __future__ import annotations
 
 import codecs
+import re
 
 __all__ = ["SSEDecoder"]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class SSEDecoder:
@@ -19,38 +22,34 @@ class SSEDecoder:
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._line = ""
+        self._buffer = ""
         self._data: list[str] = []
-        self._pending_cr = False
 
     def feed(self, chunk: bytes) -> list[str]:
         """Decode a chunk of bytes; return the events it completed."""
-        return self._process(self._decoder.decode(chunk))
+        return self._process(self._decoder.decode(chunk), final=False)
 
     def close(self) -> list[str]:
         """End of stream: return the last event if it was not followed by a blank line."""
-        events = self._process(self._decoder.decode(b"", final=True))
-        if self._line:
-            self._handle_line(self._line, events)
-            self._line = ""
+        events = self._process(self._decoder.decode(b"", final=True), final=True)
         if self._data:
             events.append("\n".join(self._data))
             self._data = []
         return events
 
-    def _process(self, text: str) -> list[str]:
+    def _process(self, text: str, *, final: bool) -> list[str]:
         events: list[str] = []
-        for ch in text:
-            if self._pending_cr:
-                self._pending_cr = False
-                if ch == "\n":
-                    continue  # the LF of a CRLF
-            if ch == "\r" or ch == "\n":
-                self._pending_cr = ch == "\r"
-                self._handle_line(self._line, events)
-                self._line = ""
-            else:
-                self._line += ch
+        text = self._buffer + text
+        # A CR at the very end may be the first half of a CRLF: wait for the next chunk.
+        hold_cr = not final and text.endswith("\r")
+        if hold_cr:
+            text = text[:-1]
+        lines = _LINE_BREAK.split(text)
+        self._buffer = "" if final else lines.pop()
+        if hold_cr:
+            self._buffer += "\r"
+        for line in lines:
+            self._handle_line(line, events)
         return events
 
     def _handle_line(self, line: str, events: list[str]) -> None:

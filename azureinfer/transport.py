@@ -177,8 +177,9 @@ class _BaseClient:
         s = self.settings
         kwargs: dict[str, Any] = dict(s.client_kwargs)
         policy_kwargs = retry_policy_kwargs(s.max_retries, kwargs)
-        policy_cls = InferenceAsyncRetryPolicy if is_async else InferenceRetryPolicy
-        kwargs["retry_policy"] = policy_cls(**policy_kwargs)
+        if "retry_policy" not in kwargs:  # a user's own azure-core policy wins
+            policy_cls = InferenceAsyncRetryPolicy if is_async else InferenceRetryPolicy
+            kwargs["retry_policy"] = policy_cls(**policy_kwargs)
         if s.timeout is not None:
             kwargs.setdefault("connection_timeout", s.timeout)
             kwargs.setdefault("read_timeout", s.timeout)
