@@ -619,3 +619,26 @@ def test_connection_settings_change_through_a_copy_not_per_call(emu: Emulator) -
     other.invoke("x")
     assert emu.requests_for("chat")[-1].query["api-version"] == "2024-05-01-preview"
     assert other.temperature == 0.2
+
+
+@pytest.mark.parametrize("kind", ["truncate", "stream_error"])
+def test_broken_streams_raise_a_typed_error(emu: Emulator, kind: str) -> None:
+    from azure.core.exceptions import ServiceResponseError
+
+    from azureinfer.errors import IncompleteStreamError
+
+    emu.inject_fault(kind, times=1, n_events=2)
+    with pytest.raises(IncompleteStreamError) as info:
+        list(make(emu, max_retries=0).stream("a long answer please"))
+    assert isinstance(info.value, ServiceResponseError)
+
+
+async def test_broken_async_stream_raises_and_closes(emu: Emulator) -> None:
+    from azureinfer.errors import IncompleteStreamError
+
+    emu.inject_fault("truncate", times=1, n_events=2)
+    model = make(emu, max_retries=0)
+    with pytest.raises(IncompleteStreamError):
+        async for _ in model.astream("a long answer please"):
+            pass
+    await model.aclose()
