@@ -642,3 +642,25 @@ async def test_broken_async_stream_raises_and_closes(emu: Emulator) -> None:
         async for _ in model.astream("a long answer please"):
             pass
     await model.aclose()
+
+
+def test_leaving_a_stream_early_releases_the_connection(emu: Emulator) -> None:
+    model = make(emu)
+    for _ in range(3):  # more than the pool would tolerate if responses leaked
+        for chunk in model.stream("a fairly long answer with several chunks please"):
+            assert chunk is not None
+            break
+    assert model.invoke("still usable").text
+    model.close()
+
+
+async def test_leaving_an_async_stream_early_releases_the_connection(emu: Emulator) -> None:
+    from contextlib import aclosing
+
+    model = make(emu)
+    for _ in range(3):
+        async with aclosing(model.astream("a fairly long answer with several chunks")) as stream:
+            async for _chunk in stream:
+                break
+    assert (await model.ainvoke("still usable")).text
+    await model.aclose()
