@@ -401,3 +401,16 @@ def test_read_timeout_is_retried_then_raised(azure_inference_emulator: Emulator)
         with pytest.raises(APITimeoutError):
             client.complete(chat())
     time.sleep(0.8)  # let the emulator finish the delayed answers before it is cleared
+
+
+def test_token_credential_over_tls_with_a_custom_ca() -> None:
+    with Emulator(tls=True) as emu:
+        assert emu.endpoint.startswith("https://")
+        cred = SyncToken()
+        settings = resolve_settings(
+            emu.endpoint, cred, client_kwargs={"connection_verify": emu.ca_file}
+        )
+        with ChatClient(settings) as client:
+            assert client._call_kwargs() == {}  # https: azure-core's check stays on
+            assert client.complete(chat()).content
+        assert emu.requests[-1].headers["authorization"].startswith("Bearer")
