@@ -22,8 +22,10 @@ from azureinfer.emulator._react import react_reply, uses_react
 from azureinfer.emulator._schema import STOPWORDS, PromptValues, synthesise
 
 __all__ = [
+    "AUDIO_TOKENS",
     "FILTER_OUTPUT_TRIGGER",
     "FILTER_PROMPT_TRIGGER",
+    "IMAGE_TOKENS",
     "Reply",
     "chat_reply",
     "count_tokens",
@@ -399,8 +401,7 @@ def _filter_results(category: str, prompt: bool) -> dict[str, Any]:
 def is_prompt_filtered(body: dict[str, Any]) -> dict[str, Any] | None:
     """Prompt filter rule: a message containing ``EMULATOR_FILTER_PROMPT`` (optionally suffixed
     ``_HATE``, ``_SEXUAL``, ``_VIOLENCE``, ``_SELF_HARM`` or ``_JAILBREAK``; default hate) is
-    filtered. Returns
-    the ``content_filter_result`` dict for the 400 answer, else None."""
+    filtered. Returns the ``content_filter_result`` dict for the 400 answer, else None."""
     for msg in _messages(body):
         m = _FILTER_PROMPT_RE.search(_content_text(msg.get("content")))
         if m:
@@ -409,106 +410,106 @@ def is_prompt_filtered(body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _tool_call_reply(body: dict[str, Any], chosen: list[dict[str, Any]], value_text: str) -> Reply:
+    values = PromptValues(value_text)
+    digest = _body_digest(body)
+    calls: list[dict[str, Any]] = []
+    for i, tool in enumerate(chosen):
+        # Numbers are shared out across parallel calls, strings start over per call.
+        values.restart_strings()
+        args = synthesise(_tool_params(tool), values)
+        calls.append(
+            {
+                "id": _call_id(digest, i),
+                "type": "function",
+                "function": {
+                    "name": _tool_name(tool),
+                    "arguments": json.dumps(args, ensure_ascii=False),
+                },
+            }
+        )
+    tokens = sum(
+        count_tokens(c["function"]["name"]) + count_tokens(c["function"]["arguments"])
+        for c in calls
+    )
+    return Reply(
+        content=None, tool_calls=calls, finish_reason="tool_calls", completion_tokens=tokens
+    )
+
+
+def _formatted(
+    body: dict[str, Any], text: str, user_text: str, instructions: str, value_text: str
+) -> str:
+    """Apply `response_format`: json_object / json_schema replace the plain text."""
+    fmt = body.get("response_format")
+    fmt_type = fmt.get("type") if isinstance(fmt, dict) else fmt
+    if fmt_type == "json_object":
+        obj = _json_object(user_text, instructions, value_text, text)
+        return json.dumps(obj, ensure_ascii=False)
+    if fmt_type == "json_schema" and isinstance(fmt, dict):
+        spec = fmt.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        if not isinstance(schema, dict):
+            schema = {"type": "object"}
+        return json.dumps(synthesise(schema, PromptValues(value_text)), ensure_ascii=False)
+    return text
+
+
+def _limited(
+    body: dict[str, Any], messages: list[dict[str, Any]], text: str
+) -> tuple[str, str, dict[str, Any] | None]:
+    """(text, finish_reason, content_filter_results) after the output filter, stop, max_tokens."""
+    if any(FILTER_OUTPUT_TRIGGER in _content_text(m.get("content")) for m in messages):
+        cut = _cut_tokens(text, max(1, count_tokens(text) // 2))
+        return cut, "content_filter", _filter_results("violence", prompt=False)
+    text, _stopped = _apply_stop(text, body.get("stop"))
+    limits = [
+        v
+        for v in (body.get("max_tokens"), body.get("max_completion_tokens"))
+        if isinstance(v, int) and not isinstance(v, bool)
+    ]
+    if limits and count_tokens(text) > min(limits):
+        return _cut_tokens(text, min(limits)), "length", None
+    return text, "stop", None
+
+
 def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
     """The deterministic reply of `dep` to a validated chat body (rules in docs/emulator.md)."""
     messages = _messages(body)
     user_idx, user = _last_user(messages)
     user_content = user.get("content") if user else None
     user_text = _content_text(user_content)
-    images, audio_in = _media_counts(user_content)
-    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)] if dep.tools else []
-
-    if tools:
-        chosen = _select_tools(body, tools, messages, user_idx, user_text)
-        if chosen:
-            pool = " ".join([user_text, *_tool_results(messages)])
-            values = PromptValues(pool)
-            digest = _body_digest(body)
-            calls: list[dict[str, Any]] = []
-            for i, tool in enumerate(chosen):
-                # Numbers are shared out across parallel calls, strings start over per call.
-                values.restart_strings()
-                args = synthesise(_tool_params(tool), values)
-                calls.append(
-                    {
-                        "id": _call_id(digest, i),
-                        "type": "function",
-                        "function": {
-                            "name": _tool_name(tool),
-                            "arguments": json.dumps(args, ensure_ascii=False),
-                        },
-                    }
-                )
-            tokens = sum(
-                count_tokens(c["function"]["name"]) + count_tokens(c["function"]["arguments"])
-                for c in calls
-            )
-            return Reply(
-                content=None, tool_calls=calls, finish_reason="tool_calls", completion_tokens=tokens
-            )
-
-    head = f"Emulated reply from {dep.name}: "
     results = _tool_results(messages)
     # Structured values come from the last user message and the tool results after it.
     value_text = " ".join([user_text, *results])
-    if results:
-        text = head + "tool results: " + "; ".join(results)
-    else:
-        text = head + _echo(user_text) + _media_note(images, audio_in)
+
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)] if dep.tools else []
+    if tools:
+        chosen = _select_tools(body, tools, messages, user_idx, user_text)
+        if chosen:
+            return _tool_call_reply(body, chosen, value_text)
+
+    head = f"Emulated reply from {dep.name}: "
     instructions = " ".join(
         _content_text(m.get("content"))
         for m in messages
         if m.get("role") in ("system", "developer")
     )
-    if not results and (uses_react(instructions) or uses_react(user_text)):
+    if results:
+        text = head + "tool results: " + "; ".join(results)
+    elif uses_react(instructions) or uses_react(user_text):
         turns = [
             (str(m.get("role")), _content_text(m.get("content")))
             for m in messages
             if m.get("role") not in ("system", "developer")
         ]
         text = react_reply(instructions, turns, head, _mentioned_in)
-
-    fmt = body.get("response_format")
-    fmt_type = fmt.get("type") if isinstance(fmt, dict) else fmt
-    if fmt_type == "json_object":
-        text = json.dumps(
-            _json_object(user_text, instructions, value_text, text), ensure_ascii=False
-        )
-    elif fmt_type == "json_schema" and isinstance(fmt, dict):
-        spec = fmt.get("json_schema") or {}
-        schema = spec.get("schema") if isinstance(spec, dict) else None
-        instance = synthesise(
-            schema if isinstance(schema, dict) else {"type": "object"}, PromptValues(value_text)
-        )
-        text = json.dumps(instance, ensure_ascii=False)
-
-    finish = "stop"
-    filter_results = None
-    if any(FILTER_OUTPUT_TRIGGER in _content_text(m.get("content")) for m in messages):
-        text = _cut_tokens(text, max(1, count_tokens(text) // 2))
-        finish = "content_filter"
-        filter_results = _filter_results("violence", prompt=False)
     else:
-        text, _stopped = _apply_stop(text, body.get("stop"))
-        limits = [
-            v
-            for v in (body.get("max_tokens"), body.get("max_completion_tokens"))
-            if isinstance(v, int) and not isinstance(v, bool)
-        ]
-        if limits and count_tokens(text) > min(limits):
-            text = _cut_tokens(text, min(limits))
-            finish = "length"
+        text = head + _echo(user_text) + _media_note(*_media_counts(user_content))
+    text = _formatted(body, text, user_text, instructions, value_text)
+    text, finish, filter_results = _limited(body, messages, text)
 
-    reasoning = None
-    reasoning_tokens = 0
-    if dep.reasoning:
-        reasoning = (
-            f"Emulated reasoning: the last user message has {count_tokens(user_text)} tokens; "
-            "the rule is to echo it."
-        )
-        reasoning_tokens = count_tokens(reasoning)
-
-    modalities = body.get("modalities") or []
+    modalities = body.get("modalities")
     if dep.audio_output and isinstance(modalities, list) and "audio" in modalities:
         audio = {
             "id": f"audio_{_body_digest(body)[:24]}",
@@ -525,6 +526,14 @@ def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
             content_filter_results=filter_results,
         )
 
+    reasoning = None
+    reasoning_tokens = 0
+    if dep.reasoning:
+        reasoning = (
+            f"Emulated reasoning: the last user message has {count_tokens(user_text)} tokens; "
+            "the rule is to echo it."
+        )
+        reasoning_tokens = count_tokens(reasoning)
     return Reply(
         content=text,
         reasoning_content=reasoning,
