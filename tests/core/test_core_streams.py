@@ -228,3 +228,19 @@ def test_breaking_out_early_closes_the_response(client: ChatClient) -> None:
     assert first is not None
     stream.close()  # type: ignore[attr-defined]
     assert client.complete(build_chat_request(HI, model="gpt-4o")).content
+
+
+def test_malformed_event_raises(client: ChatClient, azure_inference_emulator: Emulator) -> None:
+    azure_inference_emulator.inject_fault("malformed_json")
+    with pytest.raises(IncompleteStreamError, match="not JSON"):
+        list(client.stream(build_chat_request(HI, model="gpt-4o", stream=True)))
+
+
+def test_malformed_completion_is_a_service_error(
+    client: ChatClient, azure_inference_emulator: Emulator
+) -> None:
+    from azureinfer import ServiceError
+
+    azure_inference_emulator.inject_fault("malformed_json")
+    with pytest.raises(ServiceError, match="not valid JSON"):
+        client.complete(build_chat_request(HI, model="gpt-4o"))
