@@ -24,8 +24,9 @@ What the engine guarantees:
 - vectors in ``base64``, ``int8``, ``uint8``, ``binary`` and ``ubinary`` encodings are decoded to
   floats (`decode_embedding`);
 - ``show_progress=True`` draws a tqdm bar (imported only then);
-- optionally (``on_input_type_rejected``), a model that rejects ``input_type`` is asked again
-  without it, so query/document defaults work on models without input types.
+- parameters marked droppable (``EmbeddingsSpec.droppable``: ``input_type``,
+  ``encoding_format``) are dropped, with a warning, when the model rejects them, so defaults
+  such as query/document input types or the compact base64 transfer work on every model.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import re
 import sys
 import threading
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -158,6 +159,9 @@ class EmbeddingsSpec:
     model_extras: Mapping[str, Any] | None = None
     extra_parameters: str = "pass-through"
     headers: Mapping[str, str] | None = None
+    droppable: frozenset[str] = frozenset()
+    """Of ``input_type`` and ``encoding_format``: those to stop sending (with a warning) rather
+    than fail when the model rejects them."""
 
     def __post_init__(self) -> None:
         if self.encoding_format is not None and self.encoding_format not in ENCODING_FORMATS:
@@ -173,6 +177,41 @@ class EmbeddingsSpec:
             raise ConfigurationError(
                 f"dimensions must be a positive integer, got {self.dimensions!r}"
             )
+
+    @classmethod
+    def for_adapter(
+        cls,
+        *,
+        model: str | None,
+        dimensions: int | None,
+        encoding_format: str | None,
+        input_type: str | None,
+        model_extras: Mapping[str, Any] | None = None,
+    ) -> EmbeddingsSpec:
+        """The spec both frameworks' classes send: the input type may be dropped if the model
+        rejects it, and with no ``encoding_format`` chosen vectors travel as base64 (about four
+        times smaller than JSON floats, as the OpenAI SDK does), falling back to the model's
+        default if base64 is rejected. Callers get floats either way; pass
+        ``encoding_format="float"`` to force JSON floats on the wire."""
+        return cls(
+            model=model,
+            dimensions=dimensions,
+            encoding_format=encoding_format or "base64",
+            input_type=input_type,
+            model_extras=model_extras or None,
+            droppable=frozenset(
+                ["input_type"] if encoding_format else ["input_type", "encoding_format"]
+            ),
+        )
+
+    def without(self, names: Iterable[str]) -> EmbeddingsSpec:
+        """This spec with the droppable parameters ``names`` no longer sent."""
+        names = set(names)
+        return replace(
+            self,
+            input_type=None if "input_type" in names else self.input_type,
+            encoding_format=None if "encoding_format" in names else self.encoding_format,
+        )
 
     def build(self, inputs: list[Any]) -> WireRequest:
         """The wire request for one batch."""
@@ -508,67 +547,78 @@ def _annotate(exc: BaseException, batch: Batch, total: int) -> None:
         exc.add_note(note)
 
 
-def _rejects_input_type(exc: BaseException) -> bool:
+def _rejects(exc: BaseException, param: str) -> bool:
     from azureinfer.errors import UnsupportedParameterError
 
     return isinstance(exc, UnsupportedParameterError) and (
-        getattr(exc, "param", None) == "input_type" or "input_type" in str(exc)
+        getattr(exc, "param", None) == param or param in str(exc)
     )
 
 
+_DROPPABLE = ("input_type", "encoding_format")
+
+
 class _Sender:
-    """Sends one batch, dropping ``input_type`` for the rest of the run if the model rejects it
-    (when the caller allowed that by passing ``on_input_type_rejected``)."""
+    """Sends one batch. A parameter in ``spec.droppable`` that the model rejects (422 naming it)
+    is dropped with a warning, the batch is sent again, and the rest of the run goes without it;
+    ``on_dropped(name)`` lets the caller remember."""
 
     def __init__(
         self,
         client: _EmbeddingsClient,
         spec: EmbeddingsSpec,
-        on_input_type_rejected: Callable[[], None] | None,
+        on_dropped: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
         self.spec = spec
-        self._on_rejected = on_input_type_rejected
+        self._on_dropped = on_dropped
         self._lock = threading.Lock()
 
     def _fallback(self, exc: Exception, spec: EmbeddingsSpec) -> EmbeddingsSpec | None:
-        if self._on_rejected is None or spec.input_type is None or not _rejects_input_type(exc):
+        for name in _DROPPABLE:
+            if name in spec.droppable and getattr(spec, name) is not None and _rejects(exc, name):
+                break
+        else:
             return None
         with self._lock:
-            if self.spec.input_type is not None:
+            if getattr(self.spec, name) is not None:
                 _log.warning(
-                    "The model rejected input_type=%r; sending no input_type from now on "
-                    "(set the input types to None to skip this probe).",
-                    spec.input_type,
+                    "The model rejected %s=%r; sending no %s from now on.",
+                    name,
+                    getattr(spec, name),
+                    name,
                 )
-                self.spec = replace(self.spec, input_type=None)
-                self._on_rejected()
+                self.spec = self.spec.without([name])
+                if self._on_dropped is not None:
+                    self._on_dropped(name)
             return self.spec
 
     def send(self, batch: Batch) -> list[Vector]:
         spec = self.spec
-        try:
-            result = self.client.embed(spec.build(batch.inputs))
-        except Exception as exc:
-            retry_spec = self._fallback(exc, spec)
-            if retry_spec is None:
-                raise
-            spec = retry_spec
-            result = self.client.embed(spec.build(batch.inputs))
+        for _ in range(len(_DROPPABLE) + 1):
+            try:
+                result = self.client.embed(spec.build(batch.inputs))
+                break
+            except Exception as exc:
+                retry_spec = self._fallback(exc, spec)
+                if retry_spec is None:
+                    raise
+                spec = retry_spec
         return vectors_from_result(
             result, batch, encoding_format=spec.encoding_format, dimensions=spec.dimensions
         )
 
     async def asend(self, batch: Batch) -> list[Vector]:
         spec = self.spec
-        try:
-            result = await self.client.aembed(spec.build(batch.inputs))
-        except Exception as exc:
-            retry_spec = self._fallback(exc, spec)
-            if retry_spec is None:
-                raise
-            spec = retry_spec
-            result = await self.client.aembed(spec.build(batch.inputs))
+        for _ in range(len(_DROPPABLE) + 1):
+            try:
+                result = await self.client.aembed(spec.build(batch.inputs))
+                break
+            except Exception as exc:
+                retry_spec = self._fallback(exc, spec)
+                if retry_spec is None:
+                    raise
+                spec = retry_spec
         return vectors_from_result(
             result, batch, encoding_format=spec.encoding_format, dimensions=spec.dimensions
         )
@@ -714,18 +764,18 @@ def embed_texts(
     spec: EmbeddingsSpec,
     options: BatchOptions | None = None,
     *,
-    on_input_type_rejected: Callable[[], None] | None = None,
+    on_dropped: Callable[[str], None] | None = None,
 ) -> list[Vector]:
     """Embed ``texts`` through ``client`` (an `EmbeddingsClient` for the ``embeddings`` route):
     one list of floats per text, in order. Threads give the concurrency.
 
-    ``on_input_type_rejected``: when given, a model that rejects ``input_type`` (422) gets the
-    batch again without it, the rest of the run sends none, and the callback is called once so
-    the caller can remember. When None, the rejection is raised.
+    Parameters named in ``spec.droppable`` that the model rejects (422) are dropped with a
+    warning and the batch is sent again; ``on_dropped(name)`` is called once per parameter so
+    the caller can remember.
     """
     options = options or BatchOptions()
     checked = validate_texts(texts, max_input_chars=options.max_input_chars)
-    sender = _Sender(client, spec, on_input_type_rejected)
+    sender = _Sender(client, spec, on_dropped)
     return _run_sync(sender, checked, options, _text_size)
 
 
@@ -735,12 +785,12 @@ async def aembed_texts(
     spec: EmbeddingsSpec,
     options: BatchOptions | None = None,
     *,
-    on_input_type_rejected: Callable[[], None] | None = None,
+    on_dropped: Callable[[str], None] | None = None,
 ) -> list[Vector]:
     """Async `embed_texts`: asyncio tasks give the concurrency."""
     options = options or BatchOptions()
     checked = validate_texts(texts, max_input_chars=options.max_input_chars)
-    sender = _Sender(client, spec, on_input_type_rejected)
+    sender = _Sender(client, spec, on_dropped)
     return await _run_async(sender, checked, options, _text_size)
 
 
@@ -750,7 +800,7 @@ def embed_images(
     spec: EmbeddingsSpec,
     options: BatchOptions | None = None,
     *,
-    on_input_type_rejected: Callable[[], None] | None = None,
+    on_dropped: Callable[[str], None] | None = None,
 ) -> list[Vector]:
     """Embed images through ``client`` (an `EmbeddingsClient` for ``images/embeddings``).
 
@@ -758,7 +808,7 @@ def embed_images(
     Batches are split by count only (``max_batch_chars`` applies to text).
     """
     options = options or BatchOptions()
-    sender = _Sender(client, spec, on_input_type_rejected)
+    sender = _Sender(client, spec, on_dropped)
     return _run_sync(sender, _image_inputs(images), options, None)
 
 
@@ -768,12 +818,12 @@ async def aembed_images(
     spec: EmbeddingsSpec,
     options: BatchOptions | None = None,
     *,
-    on_input_type_rejected: Callable[[], None] | None = None,
+    on_dropped: Callable[[str], None] | None = None,
 ) -> list[Vector]:
     """Async `embed_images`. Paths and URLs are read in a worker thread."""
     options = options or BatchOptions()
     wire = await asyncio.to_thread(_image_inputs, images)
-    sender = _Sender(client, spec, on_input_type_rejected)
+    sender = _Sender(client, spec, on_dropped)
     return await _run_async(sender, wire, options, None)
 
 
@@ -784,17 +834,18 @@ Route = Literal["embeddings", "images/embeddings"]
 
 
 class Embedder:
-    """What an embeddings adapter holds: lazy clients for both routes and the memory of models
-    that rejected ``input_type``. No I/O until the first call; picklable (clients are dropped and
-    created again on use); ``close()`` / ``aclose()`` release them.
+    """What an embeddings adapter holds: lazy clients for both routes and the memory of the
+    droppable parameters each route's model rejected. No I/O until the first call; picklable
+    (clients are dropped and created again on use); ``close()`` / ``aclose()`` release them.
+    ``drop_rejected=False`` ignores ``EmbeddingsSpec.droppable`` (rejections are raised).
     """
 
-    def __init__(self, settings: ConnectionSettings, *, input_type_fallback: bool = True) -> None:
+    def __init__(self, settings: ConnectionSettings, *, drop_rejected: bool = True) -> None:
         self.settings = settings
-        self.input_type_fallback = input_type_fallback
+        self.drop_rejected = drop_rejected
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._no_input_type: set[str] = set()
+        self._dropped: dict[str, set[str]] = {}
 
     def __repr__(self) -> str:
         return f"Embedder({self.settings!r})"
@@ -802,8 +853,8 @@ class Embedder:
     def __getstate__(self) -> dict[str, Any]:
         return {
             "settings": self.settings,
-            "input_type_fallback": self.input_type_fallback,
-            "_no_input_type": set(self._no_input_type),
+            "drop_rejected": self.drop_rejected,
+            "_dropped": {k: set(v) for k, v in self._dropped.items()},
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -826,55 +877,46 @@ class Embedder:
 
     def _prepare(
         self, route: Route, spec: EmbeddingsSpec
-    ) -> tuple[EmbeddingsSpec, Callable[[], None] | None]:
-        if spec.input_type is not None and route in self._no_input_type:
-            spec = replace(spec, input_type=None)
-        if not self.input_type_fallback:
-            return spec, None
-        return spec, lambda: self._no_input_type.add(route)
+    ) -> tuple[EmbeddingsSpec, Callable[[str], None] | None]:
+        if not self.drop_rejected:
+            return replace(spec, droppable=frozenset()), None
+        dropped = self._dropped.get(route, set()) & spec.droppable
+        if dropped:
+            spec = spec.without(dropped)
+        return spec, lambda name: self._dropped.setdefault(route, set()).add(name)
 
     def embed_texts(
         self, texts: Sequence[str], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`embed_texts` on the ``embeddings`` route."""
-        spec, on_rejected = self._prepare("embeddings", spec)
-        return embed_texts(
-            self.client("embeddings"), texts, spec, options, on_input_type_rejected=on_rejected
-        )
+        spec, on_dropped = self._prepare("embeddings", spec)
+        return embed_texts(self.client("embeddings"), texts, spec, options, on_dropped=on_dropped)
 
     async def aembed_texts(
         self, texts: Sequence[str], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`aembed_texts` on the ``embeddings`` route."""
-        spec, on_rejected = self._prepare("embeddings", spec)
+        spec, on_dropped = self._prepare("embeddings", spec)
         return await aembed_texts(
-            self.client("embeddings"), texts, spec, options, on_input_type_rejected=on_rejected
+            self.client("embeddings"), texts, spec, options, on_dropped=on_dropped
         )
 
     def embed_images(
         self, images: Sequence[Any], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`embed_images` on the ``images/embeddings`` route."""
-        spec, on_rejected = self._prepare("images/embeddings", spec)
+        spec, on_dropped = self._prepare("images/embeddings", spec)
         return embed_images(
-            self.client("images/embeddings"),
-            images,
-            spec,
-            options,
-            on_input_type_rejected=on_rejected,
+            self.client("images/embeddings"), images, spec, options, on_dropped=on_dropped
         )
 
     async def aembed_images(
         self, images: Sequence[Any], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`aembed_images` on the ``images/embeddings`` route."""
-        spec, on_rejected = self._prepare("images/embeddings", spec)
+        spec, on_dropped = self._prepare("images/embeddings", spec)
         return await aembed_images(
-            self.client("images/embeddings"),
-            images,
-            spec,
-            options,
-            on_input_type_rejected=on_rejected,
+            self.client("images/embeddings"), images, spec, options, on_dropped=on_dropped
         )
 
     def close(self) -> None:

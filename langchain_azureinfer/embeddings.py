@@ -36,7 +36,9 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
     Key init args:
         model: deployment name (``model_name`` also accepted).
         dimensions: output size, for models that support it.
-        encoding_format: wire encoding (``base64``, ``int8``, ...); results are always floats.
+        encoding_format: wire encoding (``float``, ``int8``, ...); results are always floats.
+            None (default): base64, 4x smaller than JSON floats, or the model's default if it
+            refuses base64.
         query_input_type / document_input_type: ``input_type`` sent by `embed_query` and by
             `embed_documents` (default ``"query"`` / ``"document"``; None sends none). A model
             that rejects ``input_type`` is asked again without it, once, and remembered.
@@ -91,7 +93,8 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
     dimensions: int | None = Field(default=None, gt=0)
     """Output dimensions, for models that support a choice."""
     encoding_format: EncodingFormat | None = None
-    """Wire encoding of the vectors; they are decoded to floats either way."""
+    """Wire encoding of the vectors; they are decoded to floats either way (None: base64,
+    falling back to the model's default if refused)."""
     query_input_type: str | None = "query"
     """``input_type`` for `embed_query` (None: not sent)."""
     document_input_type: str | None = "document"
@@ -159,12 +162,12 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
     # ------------------------------------------------------------------ translation
 
     def _spec(self, input_type: str | None) -> EmbeddingsSpec:
-        return EmbeddingsSpec(
+        return EmbeddingsSpec.for_adapter(
             model=self.model,
             dimensions=self.dimensions,
             encoding_format=self.encoding_format,
             input_type=input_type,
-            model_extras=self.model_kwargs or None,
+            model_extras=self.model_kwargs,
         )
 
     def _options(self) -> BatchOptions:

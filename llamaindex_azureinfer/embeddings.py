@@ -55,7 +55,9 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
     ``max_concurrency``), in threads for sync calls and as tasks for async ones, and each input
     gets exactly one vector, in order. Queries are sent with ``input_type="query"`` and texts
     with ``"document"`` (set either to None to send none; a model that rejects ``input_type``
-    is asked again without it, once). Results are floats whatever ``encoding_format`` is used.
+    is asked again without it, once). Results are floats whatever ``encoding_format`` is used;
+    without one, vectors travel as base64 (4x smaller than JSON floats; the model's default if
+    it refuses base64).
     No request is made at construction; the object pickles (for
     ``IngestionPipeline(num_workers=...)``) and ``to_dict()`` never contains the credential.
     """
@@ -157,12 +159,12 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
     # ------------------------------------------------------------------ translation
 
     def _spec(self, input_type: str | None) -> EmbeddingsSpec:
-        return EmbeddingsSpec(
+        return EmbeddingsSpec.for_adapter(
             model=self.model_name,
             dimensions=self.dimensions,
             encoding_format=self.encoding_format,
             input_type=input_type,
-            model_extras=self.model_kwargs or None,
+            model_extras=self.model_kwargs,
         )
 
     def _options(self, show_progress: bool = False) -> BatchOptions:

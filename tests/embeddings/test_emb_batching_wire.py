@@ -309,7 +309,7 @@ def test_a_short_answer_is_an_error_not_a_misalignment(emu: Any, emb: Embedder) 
 
 
 def test_input_type_is_dropped_once_for_a_model_that_rejects_it(emu: Any, emb: Embedder) -> None:
-    spec = EmbeddingsSpec(model=OPENAI, input_type="document")
+    spec = EmbeddingsSpec(model=OPENAI, input_type="document", droppable=frozenset({"input_type"}))
     first = emb.embed_texts(["alpha", "beta"], spec, BatchOptions())
     statuses = [r.status for r in emu.requests_for("embeddings")]
     assert statuses == [422, 200]
@@ -320,12 +320,11 @@ def test_input_type_is_dropped_once_for_a_model_that_rejects_it(emu: Any, emb: E
 
 
 def test_input_type_rejection_is_raised_when_fallback_is_off(emu: Any) -> None:
-    emb = Embedder(resolve_settings(emu.endpoint, emu.key), input_type_fallback=False)
+    emb = Embedder(resolve_settings(emu.endpoint, emu.key), drop_rejected=False)
     try:
+        spec = EmbeddingsSpec(model=OPENAI, input_type="query", droppable=frozenset({"input_type"}))
         with pytest.raises(UnsupportedParameterError):
-            emb.embed_texts(
-                ["alpha"], EmbeddingsSpec(model=OPENAI, input_type="query"), BatchOptions()
-            )
+            emb.embed_texts(["alpha"], spec, BatchOptions())
     finally:
         emb.close()
 
@@ -356,3 +355,42 @@ def test_images_route_embeds_paths_and_bytes(emu: Any, emb: Embedder, tmp_path: 
         len(b["input"]) for b in bodies
     ) == [1, 2]
     assert bodies[0]["input"][0]["image"].startswith("data:image/png;base64,")
+
+
+def test_a_model_without_input_type_fails_unless_it_is_droppable(emu: Any, emb: Embedder) -> None:
+    with pytest.raises(UnsupportedParameterError, match="input_type"):
+        emb.embed_texts(["alpha"], EmbeddingsSpec(model=OPENAI, input_type="query"), BatchOptions())
+
+
+def test_adapter_spec_sends_base64_and_falls_back_when_refused(emu: Any, emb: Embedder) -> None:
+    spec = EmbeddingsSpec.for_adapter(
+        model=COHERE, dimensions=None, encoding_format=None, input_type="document"
+    )
+    base = emb.embed_texts(["kettle"], spec, BatchOptions())
+    assert _ok(emu)[0].body["encoding_format"] == "base64"
+    emu.clear()
+    refusal = {
+        "error": {
+            "code": "Invalid input",
+            "status": 422,
+            "message": "invalid input error",
+            "details": [
+                {
+                    "type": "literal_error",
+                    "loc": ["body", "encoding_format"],
+                    "msg": "base64 is not supported by this model",
+                    "input": "base64",
+                }
+            ],
+        }
+    }
+    emu.script_raw(422, refusal, route="embeddings")
+    fresh = Embedder(resolve_settings(emu.endpoint, emu.key))
+    try:
+        again = fresh.embed_texts(["kettle"], spec, BatchOptions())
+        fresh.embed_texts(["kettle"], spec, BatchOptions())
+    finally:
+        fresh.close()
+    bodies = [r.body for r in emu.requests_for("embeddings")]
+    assert [b.get("encoding_format") for b in bodies] == ["base64", None, None]
+    assert max(abs(a - b) for a, b in zip(base[0], again[0], strict=True)) < 1e-6

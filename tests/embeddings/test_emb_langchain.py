@@ -189,9 +189,10 @@ def test_cohere_default_batch_fits_its_96_limit(emu: Any, conn: dict) -> None:
 
 def test_base64_encoding_is_decoded(emu: Any, conn: dict) -> None:
     # Regression: with encoding_format=base64 the deprecated class returned strings.
-    plain = AzureInferenceEmbeddings(model=COHERE, **conn).embed_documents(["kettle"])
-    packed = AzureInferenceEmbeddings(model=COHERE, encoding_format="base64", **conn)
-    assert _bodies(emu)[0].get("encoding_format") is None
+    floats = AzureInferenceEmbeddings(model=COHERE, encoding_format="float", **conn)
+    plain = floats.embed_documents(["kettle"])
+    assert _bodies(emu)[0]["encoding_format"] == "float"
+    packed = AzureInferenceEmbeddings(model=COHERE, **conn)  # default: base64 on the wire
     vec = packed.embed_documents(["kettle"])
     assert _bodies(emu)[-1]["encoding_format"] == "base64"
     assert all(isinstance(x, float) for x in vec[0])

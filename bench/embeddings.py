@@ -1,0 +1,393 @@
+"""Bulk embeddings: 20,000 short texts against a local endpoint with 50 ms latency per request and
+a 96-input limit per request. Prints wall times (not a test).
+
+    python -m bench.embeddings            # full size (20,000 texts)
+    python -m bench.embeddings --quick    # 2,000 texts
+    python -m bench.embeddings --n 5000 --dims 256
+
+The endpoint is the project's emulator, started in a SEPARATE process with one extra deployment,
+``bench-embed-96``: a Cohere-like model (96 inputs per request, input_type accepted) with small
+vectors (``--dims``, default 64), so the server's own CPU time (hashing and JSON encoding) stays
+small and the wall time reflects the clients' batching and concurrency, which is what the ideal
+``ceil(N / batch) / concurrency * latency`` measures. Compared on the same server:
+
+- ours: ``langchain_azureinfer.AzureInferenceEmbeddings`` (sync and async) and
+  ``llamaindex_azureinfer.AzureInferenceEmbedding`` (sync and async), at their defaults
+  (96 inputs per request, 8 requests in flight);
+- ``langchain-azure-ai`` ``AzureAIEmbeddingsModel`` and ``llama-index-embeddings-azure-inference``
+  ``AzureAIEmbeddingsModel`` (the `bench` extra), with ``embed_batch_size=96`` so their requests
+  fit the limit (their defaults, 1024 and 10, would fail or be slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import math
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from bench._harness import (
+    BENCH_KEY,
+    EmulatorProcess,
+    Table,
+    fmt_ratio,
+    fmt_seconds,
+    median,
+    short_error,
+)
+
+LATENCY = 0.05
+LIMIT = 96
+DEPLOYMENT = "bench-embed-96"
+TOPICS = ("kettles", "shipping", "returns", "warranty", "payment", "support", "tea", "steel")
+
+#: ours at default settings; used for the ideal.
+DEFAULT_BATCH = 96
+DEFAULT_CONCURRENCY = 8
+
+
+def texts(n: int) -> list[str]:
+    """``n`` distinct short texts."""
+    return [
+        f"short note {i} about {TOPICS[i % len(TOPICS)]} and item {i * 7 % 1000}" for i in range(n)
+    ]
+
+
+# -- the server ----------------------------------------------------------------------------------
+
+
+def serve(port: int, key: str, dims: int) -> None:
+    """Run the emulator with the bench deployment in this process until terminated."""
+    import signal
+
+    from azureinfer.emulator import Emulator
+    from azureinfer.emulator._catalogue import DEFAULT_CATALOGUE, Deployment
+
+    bench = Deployment(
+        name=DEPLOYMENT,
+        kind="embeddings",
+        model_name="bench-embed-96",
+        model_type="embeddings",
+        provider="Cohere",
+        dimensions=dims,
+        variable_dimensions=False,
+        input_type=True,
+        max_inputs=LIMIT,
+        max_input_tokens=512,
+        context_window=512,
+    )
+    emu = Emulator(key=key, port=port, catalogue=(*DEFAULT_CATALOGUE, bench))
+    emu.start()
+    stop = asyncio.Event()
+
+    async def wait() -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        await stop.wait()
+
+    try:
+        asyncio.run(wait())
+    finally:
+        emu.stop()
+
+
+class BenchServer(EmulatorProcess):
+    """`EmulatorProcess` running ``python -m bench.embeddings --serve`` (the bench deployment)."""
+
+    def __init__(self, dims: int) -> None:
+        super().__init__(key=BENCH_KEY)
+        self.dims = dims
+
+    def _command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.embeddings", "--serve", "--port", str(self.port),
+                "--key", self.key, "--dims", str(self.dims)]  # fmt: skip
+
+
+# -- the subjects -------------------------------------------------------------------------------
+
+
+class Subject:
+    """One client: ``run(texts)`` embeds them all and returns the vectors."""
+
+    name = ""
+    ours = False
+
+    def __init__(self, endpoint: str, key: str) -> None:
+        self.endpoint = endpoint
+        self.key = key
+
+    def run(self, items: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def timed(self, items: list[str]) -> tuple[float, int]:
+        """Warm up (imports, connections), then embed ``items``: (seconds, vectors returned)."""
+        self.run(items[: 2 * LIMIT])
+        gc.collect()
+        t0 = time.perf_counter()
+        vectors = self.run(items)
+        return time.perf_counter() - t0, len(vectors)
+
+    def close(self) -> None:
+        """Release clients."""
+
+
+class AsyncSubject(Subject):
+    """Warm-up and timed run in ONE event loop (the deprecated classes cannot change loops)."""
+
+    async def arun(self, items: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release async clients."""
+
+    def timed(self, items: list[str]) -> tuple[float, int]:
+        async def go() -> tuple[float, int]:
+            try:
+                await self.arun(items[: 2 * LIMIT])
+                gc.collect()
+                t0 = time.perf_counter()
+                vectors = await self.arun(items)
+                return time.perf_counter() - t0, len(vectors)
+            finally:
+                await self.aclose()
+
+        return asyncio.run(go())
+
+
+class OursLangChainSync(Subject):
+    name = "ours: LangChain AzureInferenceEmbeddings.embed_documents"
+    ours = True
+
+    def __init__(self, endpoint: str, key: str) -> None:
+        super().__init__(endpoint, key)
+        from langchain_azureinfer import AzureInferenceEmbeddings
+
+        self.model = AzureInferenceEmbeddings(model=DEPLOYMENT, endpoint=endpoint, credential=key)
+
+    def run(self, items: list[str]) -> list[list[float]]:
+        return self.model.embed_documents(items)
+
+    def close(self) -> None:
+        self.model.close()
+
+
+class OursLangChainAsync(AsyncSubject, OursLangChainSync):
+    name = "ours: LangChain AzureInferenceEmbeddings.aembed_documents"
+
+    async def arun(self, items: list[str]) -> list[list[float]]:
+        return await self.model.aembed_documents(items)
+
+    async def aclose(self) -> None:
+        await self.model.aclose()
+
+
+class OursLlamaIndexSync(Subject):
+    name = "ours: LlamaIndex AzureInferenceEmbedding.get_text_embedding_batch"
+    ours = True
+
+    def __init__(self, endpoint: str, key: str) -> None:
+        super().__init__(endpoint, key)
+        from llamaindex_azureinfer import AzureInferenceEmbedding
+
+        self.model = AzureInferenceEmbedding(model=DEPLOYMENT, endpoint=endpoint, credential=key)
+
+    def run(self, items: list[str]) -> list[list[float]]:
+        return self.model.get_text_embedding_batch(items)
+
+    def close(self) -> None:
+        self.model.close()
+
+
+class OursLlamaIndexAsync(AsyncSubject, OursLlamaIndexSync):
+    name = "ours: LlamaIndex AzureInferenceEmbedding.aget_text_embedding_batch"
+
+    async def arun(self, items: list[str]) -> list[list[float]]:
+        return await self.model.aget_text_embedding_batch(items)
+
+    async def aclose(self) -> None:
+        await self.model.aclose()
+
+
+class LangChainAzureAI(Subject):
+    name = "langchain-azure-ai AzureAIEmbeddingsModel.embed_documents"
+
+    def __init__(self, endpoint: str, key: str) -> None:
+        super().__init__(endpoint, key)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from langchain_azure_ai.embeddings.inference import (  # type: ignore[import-untyped]
+                AzureAIEmbeddingsModel,
+            )
+
+            self.model = AzureAIEmbeddingsModel(
+                endpoint=endpoint, credential=key, model=DEPLOYMENT, embed_batch_size=LIMIT
+            )
+
+    def run(self, items: list[str]) -> list[list[float]]:
+        return self.model.embed_documents(items)  # type: ignore[no-any-return]
+
+
+class LangChainAzureAIAsync(AsyncSubject, LangChainAzureAI):
+    name = "langchain-azure-ai AzureAIEmbeddingsModel.aembed_documents"
+
+    async def arun(self, items: list[str]) -> list[list[float]]:
+        return await self.model.aembed_documents(items)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.model._async_client.close()
+
+
+class LlamaIndexAzureInference(Subject):
+    name = "llama-index-embeddings-azure-inference AzureAIEmbeddingsModel.get_text_embedding_batch"
+
+    def __init__(self, endpoint: str, key: str) -> None:
+        super().__init__(endpoint, key)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from llama_index.embeddings.azure_inference import AzureAIEmbeddingsModel
+
+            self.model = AzureAIEmbeddingsModel(
+                endpoint=endpoint, credential=key, model_name=DEPLOYMENT, embed_batch_size=LIMIT
+            )
+
+    def run(self, items: list[str]) -> list[list[float]]:
+        return self.model.get_text_embedding_batch(items)  # type: ignore[no-any-return]
+
+
+class LlamaIndexAzureInferenceAsync(AsyncSubject, LlamaIndexAzureInference):
+    name = "llama-index-embeddings-azure-inference AzureAIEmbeddingsModel.aget_text_embedding_batch"
+
+    async def arun(self, items: list[str]) -> list[list[float]]:
+        return await self.model.aget_text_embedding_batch(items)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.model._async_client.close()
+
+
+OURS: list[type[Subject]] = [
+    OursLangChainSync, OursLangChainAsync, OursLlamaIndexSync, OursLlamaIndexAsync,
+]  # fmt: skip
+THEIRS: list[type[Subject]] = [
+    LangChainAzureAI, LangChainAzureAIAsync, LlamaIndexAzureInference,
+    LlamaIndexAzureInferenceAsync,
+]  # fmt: skip
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+def _measure(cls: type[Subject], endpoint: str, key: str, items: list[str]) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        subject = cls(endpoint, key)
+        try:
+            elapsed, count = subject.timed(items)
+        finally:
+            subject.close()
+    if count != len(items):
+        raise RuntimeError(f"{count} vectors for {len(items)} texts")
+    return elapsed
+
+
+def run_benchmark(
+    endpoint: str | None = None,
+    key: str | None = None,
+    emulator: Any = None,
+    quick: bool = False,
+    *,
+    n: int | None = None,
+    dims: int = 64,
+    reps: int | None = None,
+    their_reps: int = 1,
+) -> Table:
+    """Run the comparison and return the table. ``bench.run`` calls this with its own emulator
+    process; that one lacks the bench deployment, so a dedicated server is started here."""
+    n = n if n is not None else (2_000 if quick else 20_000)
+    reps = reps if reps is not None else (1 if quick else 3)
+    items = texts(n)
+    batches = math.ceil(n / DEFAULT_BATCH)
+    ideal = batches / DEFAULT_CONCURRENCY * LATENCY
+    walls: dict[str, list[float]] = {}
+    errors: dict[str, str] = {}
+    with BenchServer(dims) as server:
+        server.configure(latency=LATENCY)
+        plan = [(cls, reps) for cls in OURS] + [(cls, their_reps) for cls in THEIRS]
+        for rep in range(max(reps, their_reps)):
+            for cls, count in plan:
+                if rep >= count or cls.name in errors:
+                    continue
+                try:
+                    walls.setdefault(cls.name, []).append(
+                        _measure(cls, server.endpoint, server.key, items)
+                    )
+                except Exception as exc:
+                    errors[cls.name] = short_error(exc)
+                print(f"  {cls.name}: {walls.get(cls.name) or errors.get(cls.name)}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+    table = Table(
+        f"5. Bulk embeddings: {n:,} short texts, {LATENCY * 1000:.0f} ms latency per request, "
+        f"{LIMIT} inputs per request at most, {dims}-d vectors "
+        f"(ideal {fmt_seconds(ideal)} = ceil({n}/{DEFAULT_BATCH}) / {DEFAULT_CONCURRENCY} x "
+        f"{LATENCY * 1000:.0f} ms)",
+        ["client", "wall time (median)", "ratio to ideal", "our speed-up vs it", "target"],
+    )
+    best_ours = {
+        "sync": median(walls.get(OursLangChainSync.name, [])),
+        "async": median(walls.get(OursLangChainAsync.name, [])),
+    }
+    for cls in OURS + THEIRS:
+        if cls.name in errors:
+            table.add(cls.name, errors[cls.name])
+            continue
+        med = median(walls[cls.name])
+        if cls.ours:
+            ok = med / ideal <= 1.3
+            table.add(cls.name, fmt_seconds(med), fmt_ratio(med, ideal), "",
+                      f"<= 1.3x ideal: {'met' if ok else 'MISSED'}")  # fmt: skip
+        else:
+            mode = "async" if "aembed" in cls.name or "aget" in cls.name else "sync"
+            ours = best_ours[mode]
+            speedup = med / ours if ours == ours and ours else float("nan")
+            table.add(cls.name, fmt_seconds(med), fmt_ratio(med, ideal),
+                      f"{speedup:.1f}x ({mode})",
+                      f">= 5x: {'met' if speedup >= 5 else 'MISSED'}")  # fmt: skip
+    table.notes += [
+        f"Server: the emulator in a separate process with deployment {DEPLOYMENT} "
+        f"({LIMIT} inputs per request, {dims}-d vectors).",
+        f"Ours at defaults (batch {DEFAULT_BATCH}, {DEFAULT_CONCURRENCY} requests in flight); "
+        f"theirs with embed_batch_size={LIMIT} (their defaults exceed the limit or are smaller).",
+        f"Ours: median of {reps} runs after a warm-up; theirs: {their_reps} run(s). "
+        "Speed-up compares like with like (sync vs our LangChain sync, async vs our async).",
+    ]
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.embeddings")
+    parser.add_argument("--quick", action="store_true", help="2,000 texts, one run each")
+    parser.add_argument("--n", type=int, default=None, help="number of texts (default 20,000)")
+    parser.add_argument("--dims", type=int, default=64, help="vector size of the bench model")
+    parser.add_argument("--reps", type=int, default=None, help="runs of ours (median)")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--key", default=BENCH_KEY, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.port, args.key, args.dims)
+        return 0
+    table = run_benchmark(quick=args.quick, n=args.n, dims=args.dims, reps=args.reps)
+    print(table.to_markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
