@@ -231,14 +231,14 @@ class LangChainAzureAI(Subject):
             )
 
     def run(self, items: list[str]) -> list[list[float]]:
-        return self.model.embed_documents(items)  # type: ignore[no-any-return]
+        return self.model.embed_documents(items)
 
 
 class LangChainAzureAIAsync(AsyncSubject, LangChainAzureAI):
     name = "langchain-azure-ai AzureAIEmbeddingsModel.aembed_documents"
 
     async def arun(self, items: list[str]) -> list[list[float]]:
-        return await self.model.aembed_documents(items)  # type: ignore[no-any-return]
+        return await self.model.aembed_documents(items)
 
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):
@@ -259,14 +259,14 @@ class LlamaIndexAzureInference(Subject):
             )
 
     def run(self, items: list[str]) -> list[list[float]]:
-        return self.model.get_text_embedding_batch(items)  # type: ignore[no-any-return]
+        return self.model.get_text_embedding_batch(items)
 
 
 class LlamaIndexAzureInferenceAsync(AsyncSubject, LlamaIndexAzureInference):
     name = "llama-index-embeddings-azure-inference AzureAIEmbeddingsModel.aget_text_embedding_batch"
 
     async def arun(self, items: list[str]) -> list[list[float]]:
-        return await self.model.aget_text_embedding_batch(items)  # type: ignore[no-any-return]
+        return await self.model.aget_text_embedding_batch(items)
 
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):

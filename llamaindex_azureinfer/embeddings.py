@@ -175,7 +175,9 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
             show_progress=self.show_progress or show_progress,
         )
 
-    def _texts(self, texts: list[str], input_type: str | None, progress: bool = False) -> Any:
+    def _texts(
+        self, texts: list[str], input_type: str | None, progress: bool = False
+    ) -> list[Embedding]:
         return self._embedder.embed_texts(texts, self._spec(input_type), self._options(progress))
 
     async def _atexts(
@@ -186,19 +188,19 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
         )
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self._texts([query], self.query_input_type)[0]  # type: ignore[no-any-return]
+        return self._texts([query], self.query_input_type)[0]
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
         return (await self._atexts([query], self.query_input_type))[0]
 
     def _get_text_embedding(self, text: str) -> Embedding:
-        return self._texts([text], self.document_input_type)[0]  # type: ignore[no-any-return]
+        return self._texts([text], self.document_input_type)[0]
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
         return (await self._atexts([text], self.document_input_type))[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self._texts(texts, self.document_input_type)  # type: ignore[no-any-return]
+        return self._texts(texts, self.document_input_type)
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return await self._atexts(texts, self.document_input_type)
@@ -242,7 +244,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
             embeddings = self._texts(texts, self.document_input_type, show_progress)
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
         dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
-        return embeddings  # type: ignore[no-any-return]
+        return embeddings
 
     @dispatcher.span
     async def aget_text_embedding_batch(
