@@ -543,11 +543,11 @@ def result_to_message(result: ChatResult) -> AIMessage:
 def chunk_to_message_chunk(chunk: ChatChunk) -> AIMessageChunk:
     """Translate one streamed chunk into an ``AIMessageChunk``.
 
-    Every chunk carries the completion id (as message id), ``model_provider`` and, when the
-    service sends them, its ``logprobs`` (lists, which add up). The chunk with
-    ``finish_reason`` is the last one the core hands out (a trailing usage-only chunk is
-    merged into it); it gets ``chunk_position="last"`` and the closing metadata
-    (``model_name``, ``finish_reason``, ``id``, ``system_fingerprint``, extras such as
+    Every chunk carries the completion id (as message id), ``model_provider`` and those
+    non-standard fields that add up across chunks (``logprobs``, ``prompt_filter_results``).
+    The chunk with ``finish_reason`` is the last one the core hands out (a trailing usage-only
+    chunk is merged into it); it gets ``chunk_position="last"`` and the closing metadata
+    (``model_name``, ``finish_reason``, ``id``, ``system_fingerprint``, all its extras such as
     content-filter results), so adding the chunks up gives each value once.
     """
     additional_kwargs: dict[str, Any] = {}
@@ -566,9 +566,14 @@ def chunk_to_message_chunk(chunk: ChatChunk) -> AIMessageChunk:
             usage=chunk.usage,
         )
     else:
-        response_metadata = {"model_provider": MODEL_PROVIDER}
-        if chunk.extras.get("logprobs") is not None:
-            response_metadata["logprobs"] = chunk.extras["logprobs"]
+        # Only values that add up correctly when LangChain merges chunks (lists concatenate;
+        # logprobs is {"content": [...]}); strings inside dicts would be concatenated.
+        response_metadata = {
+            k: v
+            for k, v in (chunk.extras or {}).items()
+            if v is not None and (isinstance(v, list) or k == "logprobs")
+        }
+        response_metadata["model_provider"] = MODEL_PROVIDER
     return AIMessageChunk(
         content=chunk.content or "",
         id=chunk.id or None,

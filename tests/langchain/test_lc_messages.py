@@ -503,3 +503,28 @@ def test_stream_reasoning_deltas_are_surfaced() -> None:
         full = full + c
     assert full.additional_kwargs["reasoning_content"] == "hm"
     assert full.content == "ok"
+
+
+def test_stream_extras_that_add_up_are_kept_on_every_chunk() -> None:
+    first = _event(None)
+    first["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_results": {}}]
+    lp1 = {"content": [{"token": "He", "logprob": -0.1}]}
+    lp2 = {"content": [{"token": "llo", "logprob": -0.2}]}
+    second = _event({"content": "He"})
+    second["choices"][0]["logprobs"] = lp1
+    second["choices"][0]["content_filter_results"] = {
+        "hate": {"filtered": False, "severity": "safe"}
+    }
+    third = _event({"content": "llo"})
+    third["choices"][0]["logprobs"] = lp2
+    third["choices"][0]["content_filter_results"] = {
+        "hate": {"filtered": False, "severity": "safe"}
+    }
+    chunks = _chunks([first, second, third, _event({}, finish="stop")])
+    full = chunks[0]
+    for c in chunks[1:]:
+        full = full + c
+    meta = full.response_metadata
+    assert meta["logprobs"]["content"] == lp1["content"] + lp2["content"]
+    assert meta["prompt_filter_results"][0]["prompt_index"] == 0
+    assert "safesafe" not in json.dumps(meta)
