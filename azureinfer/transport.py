@@ -263,10 +263,23 @@ class _BaseClient:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def close(self) -> None:
-        """Close the sync client (async clients close with their loop, or with ``aclose``)."""
+        """Close the sync client, and the async clients of loops that are idle.
+
+        An async client whose loop is running closes with that loop (or with ``aclose``).
+        """
         with self._lock:
             client, self._sync_client = self._sync_client, None
             credential, self._sync_credential = self._sync_credential, None
+            idle = [
+                (loop, self._loops.pop(loop))
+                for loop in list(self._loops)
+                if not loop.is_running() and not loop.is_closed()
+            ]
+        for loop, entry in idle:
+            # A loop driven by hand (run_until_complete) that is still open: close its client
+            # on it now, or its session would leak if the loop is later closed without
+            # shutdown_asyncgens().
+            loop.run_until_complete(entry.guard.aclose())
         if client is not None:
             client.close()
         if credential is not None and hasattr(credential, "close"):

@@ -414,3 +414,19 @@ def test_token_credential_over_tls_with_a_custom_ca() -> None:
             assert client._call_kwargs() == {}  # https: azure-core's check stays on
             assert client.complete(chat()).content
         assert emu.requests[-1].headers["authorization"].startswith("Bearer")
+
+
+def test_close_closes_the_clients_of_idle_hand_driven_loops(
+    azure_inference_emulator: Emulator,
+) -> None:
+    emu = azure_inference_emulator
+    client = ChatClient(resolve_settings(emu.endpoint, emu.key))
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(client.acomplete(chat())).content
+        sdk_client = loop.run_until_complete(client._get_async_client())
+        client.close()
+        assert _transport_session(sdk_client) is None and len(client._loops) == 0
+    finally:
+        loop.close()  # without shutdown_asyncgens(): nothing may be left open
+    gc.collect()
