@@ -382,7 +382,14 @@ def error_from_response(
         and (
             param not in (None, "prompt", "messages")
             and (code or "").lower()
-            in {"unsupported_parameter", "parameter_not_supported", "extra_forbidden", ""}
+            in {
+                "unsupported_parameter",
+                "parameter_not_supported",
+                "unsupported_value",
+                "invalid_value",
+                "extra_forbidden",
+                "",
+            }
         )
     ):
         cls = UnsupportedParameterError

@@ -224,3 +224,26 @@ def test_wrap_transport_errors() -> None:
     assert isinstance(wrapped, E.APIConnectionError) and "connection refused" in str(wrapped)
     other = ValueError("x")
     assert E.wrap_azure_error(other) is other
+
+
+@pytest.mark.parametrize(
+    ("code", "param"),
+    [("unsupported_parameter", "max_tokens"), ("unsupported_value", "temperature")],
+)
+def test_openai_unsupported_parameter_400(code: str, param: str) -> None:
+    body = {
+        "error": {
+            "message": f"Unsupported parameter: '{param}' is not supported with this model.",
+            "type": "invalid_request_error",
+            "param": param,
+            "code": code,
+        }
+    }
+    exc = error_from_response(FakeResponse(400, body))
+    assert isinstance(exc, E.UnsupportedParameterError) and exc.param == param
+    assert exc.code == code
+
+
+def test_a_400_about_messages_is_not_an_unsupported_parameter() -> None:
+    body = {"error": {"message": "bad", "param": "messages", "code": "invalid_value"}}
+    assert type(error_from_response(FakeResponse(400, body))) is E.APIStatusError
