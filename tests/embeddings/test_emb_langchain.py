@@ -358,3 +358,37 @@ async def test_rag_retriever_async(conn: dict) -> None:
     for question, expected in QUESTIONS.items():
         assert (await retriever.ainvoke(question))[0].metadata["id"] == expected
     await emb.aclose()
+
+
+def test_rag_chain_with_chat_model_answers_from_the_retrieved_document(
+    emu: Any, conn: dict
+) -> None:
+    from langchain_core.documents import Document
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnablePassthrough
+    from langchain_core.vectorstores import InMemoryVectorStore
+
+    from langchain_azureinfer import ChatAzureInference
+
+    store = InMemoryVectorStore(AzureInferenceEmbeddings(model=COHERE, **conn))
+    store.add_documents([Document(page_content=t, metadata={"id": k}) for k, t in CORPUS.items()])
+    retriever = store.as_retriever(search_kwargs={"k": 1})
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "Answer from this context only:\n{context}"), ("human", "{question}")]
+    )
+    chain = (
+        {
+            "context": retriever | (lambda docs: "\n".join(d.page_content for d in docs)),
+            "question": RunnablePassthrough(),
+        }
+        | prompt
+        | ChatAzureInference(model="gpt-4o", **conn)
+        | StrOutputParser()
+    )
+    answer = chain.invoke("How long does standard shipping take?")
+    # The emulator's chat model echoes the question; what matters is the context it was given.
+    assert answer == "Emulated reply from gpt-4o: How long does standard shipping take?"
+    chat = emu.requests_for("chat")[-1].body
+    assert CORPUS["shipping"] in chat["messages"][0]["content"]
+    assert CORPUS["returns"] not in chat["messages"][0]["content"]
