@@ -35,7 +35,6 @@ __all__ = [
     "MODEL_PROVIDER",
     "chunk_to_message_chunk",
     "convert_content_part",
-    "convert_message",
     "convert_messages",
     "result_to_message",
     "usage_to_metadata",
@@ -102,22 +101,6 @@ def convert_messages(
     if fold_system_messages:
         wire = _fold_system_messages(wire)
     return wire
-
-
-def convert_message(
-    message: BaseMessage, *, developer_role: DeveloperRole = "developer"
-) -> WireMessage:
-    """Translate one LangChain message (see :func:`convert_messages`).
-
-    Images in a ``ToolMessage`` need a following user message, so this single-message form
-    rejects them; use :func:`convert_messages`.
-    """
-    converted, images = _convert_one(message, developer_role=developer_role)
-    if images:
-        raise ValueError(
-            "a ToolMessage with images needs convert_messages() (it adds a user message)"
-        )
-    return converted
 
 
 def _convert_one(
