@@ -528,3 +528,63 @@ def test_stream_extras_that_add_up_are_kept_on_every_chunk() -> None:
     assert meta["logprobs"]["content"] == lp1["content"] + lp2["content"]
     assert meta["prompt_filter_results"][0]["prompt_index"] == 0
     assert "safesafe" not in json.dumps(meta)
+
+
+def test_chat_message_human_and_ai_roles() -> None:
+    out = convert_messages(
+        [ChatMessage(role="human", content="q"), ChatMessage(role="ai", content="a")]
+    )
+    assert [m["role"] for m in out] == ["user", "assistant"]
+
+
+def test_unsupported_openai_role_is_rejected() -> None:
+    with pytest.raises(ValueError, match="__openai_role__"):
+        convert_messages([SystemMessage("x", additional_kwargs={"__openai_role__": "critic"})])
+
+
+@pytest.mark.parametrize(
+    ("block", "match"),
+    [
+        ({"type": "image", "file_id": "f1"}, "file id"),
+        ({"type": "audio", "base64": "QUJD", "mime_type": "audio/ogg"}, "wav or mp3"),
+        ({"type": "audio", "mime_type": "audio/wav"}, "base64 data or a url"),
+        ({"type": "image"}, "url, base64"),
+        ({"type": "input_audio", "input_audio": {"data": "QUJD"}}, "format"),
+        ({"type": "video", "url": "https://x/v.mp4"}, "'video'"),
+    ],
+)
+def test_inexpressible_blocks_are_rejected_clearly(block: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        convert_content_part(block)
+
+
+def test_system_message_with_an_image_is_rejected() -> None:
+    with pytest.raises(ValueError, match="system messages can only carry text"):
+        convert_messages([SystemMessage([{"type": "image", "url": "https://x/a.png"}])])
+
+
+def test_tool_message_with_audio_is_rejected() -> None:
+    msg = ToolMessage(
+        [{"type": "audio", "base64": "QUJD", "mime_type": "audio/wav"}], tool_call_id="c"
+    )
+    with pytest.raises(ValueError, match="tool results can carry text and images"):
+        convert_messages([msg])
+
+
+def test_openai_responses_function_call_and_v1_invalid_tool_call_blocks() -> None:
+    msg = AIMessage(
+        [
+            {"type": "function_call", "call_id": "r1", "name": "f", "arguments": '{"a": 1}'},
+            {"type": "invalid_tool_call", "id": "r2", "name": "g", "args": "{oops", "error": "bad"},
+            {"type": "refusal", "refusal": "no"},
+        ]
+    )
+    assert one(msg)["tool_calls"] == [
+        {"type": "function", "id": "r1", "function": {"name": "f", "arguments": '{"a": 1}'}},
+        {"type": "function", "id": "r2", "function": {"name": "g", "arguments": "{oops"}},
+    ]
+
+
+def test_fold_without_a_user_message_sends_the_instructions_as_user() -> None:
+    out = convert_messages([SystemMessage("only rules")], fold_system_messages=True)
+    assert out == [{"role": "user", "content": "only rules"}]
