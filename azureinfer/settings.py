@@ -184,7 +184,26 @@ class ConnectionSettings:
             f"user_agent={self.user_agent!r}, client_kwargs={sorted(self.client_kwargs)!r})"
         )
 
+    def __copy__(self) -> ConnectionSettings:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ConnectionSettings:
+        # Immutable: copies share it, and so share the credential (and its token cache) and
+        # any transport or policy objects in client_kwargs, which must not be duplicated.
+        return self
+
     def __getstate__(self) -> dict[str, Any]:
+        if self.credential_kind in ("token", "async_token"):
+            import pickle
+
+            try:
+                pickle.dumps(self.credential)
+            except Exception as exc:
+                raise TypeError(
+                    f"These settings hold a {type(self.credential).__name__} credential that "
+                    f"cannot be pickled ({exc}). Pass credential=None to use "
+                    "DefaultAzureCredential, which is created again after unpickling."
+                ) from exc
         state = {f: getattr(self, f) for f in self.__dataclass_fields__}
         state["headers"] = dict(self.headers)
         state["client_kwargs"] = dict(self.client_kwargs)

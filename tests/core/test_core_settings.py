@@ -227,3 +227,22 @@ def test_settings_pickle_and_deepcopy() -> None:
     for other in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
         assert other.endpoint == s.endpoint and other.credential.key == "k"
         assert dict(other.headers) == {"x": "1"} and other.timeout == 5.0
+
+
+def test_copies_share_the_immutable_settings_and_credential() -> None:
+    cred = SyncCred()
+    s = resolve_settings("https://r.example.com", cred)
+    assert copy.deepcopy(s) is s and copy.copy(s) is s
+    assert pickle.loads(pickle.dumps(s)).credential_kind == "token"
+
+
+def test_unpicklable_credential_gives_a_clear_error() -> None:
+    import threading
+
+    class Locked(SyncCred):
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+
+    s = resolve_settings("https://r.example.com", Locked())
+    with pytest.raises(TypeError, match="credential=None"):
+        pickle.dumps(s)
