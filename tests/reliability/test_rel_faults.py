@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessageChunk
 from llama_index.core.llms import ChatMessage
-from rel_support import MAX_RETRIES, TIMEOUT, li_chat, li_embed, lc_chat, lc_embed
+from rel_support import MAX_RETRIES, TIMEOUT, lc_chat, lc_embed, li_chat, li_embed
 
 from azureinfer import errors
 from azureinfer.emulator import Emulator
@@ -169,13 +169,15 @@ def _lc_run(emu: Emulator, case: Case, mode: str) -> Run:
     try:
         if mode == "sync":
             msg = llm.invoke(case.prompt)
-            run.text, run.finish_reason = str(msg.content), msg.response_metadata.get(
-                "finish_reason"
+            run.text, run.finish_reason = (
+                str(msg.content),
+                msg.response_metadata.get("finish_reason"),
             )
         elif mode == "async":
             msg = asyncio.run(llm.ainvoke(case.prompt))
-            run.text, run.finish_reason = str(msg.content), msg.response_metadata.get(
-                "finish_reason"
+            run.text, run.finish_reason = (
+                str(msg.content),
+                msg.response_metadata.get("finish_reason"),
             )
         elif mode == "stream":
             for chunk in llm.stream(case.prompt):
@@ -343,8 +345,8 @@ def test_embeddings_fault_cell(
     if case.outcome == "ok":
         assert error is None, repr(error)
         assert len(result) == len(TEXTS)
-        for got, want in zip(result, clean_vectors):
-            assert all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(got, want))
+        for got, want in zip(result, clean_vectors, strict=True):
+            assert all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(got, want, strict=True))
     else:
         assert isinstance(case.outcome, type)
         assert result is None
