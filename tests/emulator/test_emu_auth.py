@@ -165,3 +165,17 @@ def test_row6_https_with_token_credential() -> None:
             assert client.complete(messages=MSG).choices
         ca_file = emu.ca_file
     assert not os.path.exists(ca_file)
+
+
+async def test_row6_https_async_client() -> None:
+    """Row 6 with the aio client (aiohttp transport verifying against `ca_file`)."""
+    async with (
+        Emulator(tls=True) as emu,
+        AsyncChatCompletionsClient(
+            f"https://localhost:{emu.port}/models",
+            FakeAsyncCredential("tls-token"),
+            connection_verify=emu.ca_file,
+        ) as client,
+    ):
+        r = await client.complete(messages=MSG)
+    assert r.choices[0].message.content
