@@ -324,7 +324,7 @@ def parse_chat_completion(data: Mapping[str, Any], *, think_tags: bool = True) -
     if think_tags and reasoning is None:
         split_reasoning, rest = split_think_tags(content)
         if split_reasoning is not None:
-            reasoning, content = split_reasoning, rest
+            reasoning, content = split_reasoning or None, rest
     calls, invalid = _parse_tool_calls(message.get("tool_calls"))
     fp = data.get("system_fingerprint")
     return ChatResult(
@@ -355,42 +355,54 @@ class _ThinkSplitter:
     def __init__(self) -> None:
         self.state = "start"  # start -> thinking -> content, or start -> content
         self.buffer = ""
-        self.strip_leading = False
+        self.strip_leading = False  # strip whitespace at the start of the current part
+
+    def _lead(self) -> bool:
+        """Drop leading whitespace of a part; False while only whitespace has arrived."""
+        if self.strip_leading:
+            self.buffer = self.buffer.lstrip()
+            if not self.buffer:
+                return False
+            self.strip_leading = False
+        return True
 
     def feed(self, text: str) -> tuple[str, str]:
-        """Return ``(reasoning, content)`` that can be emitted now."""
+        """Return ``(reasoning, content)`` that can be emitted now.
+
+        Whitespace around the reasoning and at the start of the answer is dropped, as
+        :func:`split_think_tags` does; trailing whitespace of the reasoning is held back until
+        more reasoning text follows.
+        """
         reasoning, content = "", ""
         self.buffer += text
         while self.buffer:
             if self.state == "start":
                 lead = self.buffer.lstrip()
                 if lead.startswith(THINK_OPEN):
-                    self.buffer = lead[len(THINK_OPEN) :].lstrip("\n")
+                    self.buffer = lead[len(THINK_OPEN) :]
                     self.state = "thinking"
+                    self.strip_leading = True
                     continue
                 if THINK_OPEN.startswith(lead):  # may still become "<think>"
                     return reasoning, content
                 self.state = "content"
                 continue
+            if not self._lead():
+                return reasoning, content
             if self.state == "thinking":
                 end = self.buffer.find(THINK_CLOSE)
                 if end >= 0:
-                    reasoning += self.buffer[:end]
+                    reasoning += self.buffer[:end].rstrip()
                     self.buffer = self.buffer[end + len(THINK_CLOSE) :]
                     self.state = "content"
                     self.strip_leading = True
                     continue
                 hold = _partial_suffix(self.buffer, THINK_CLOSE)
-                reasoning += self.buffer[: len(self.buffer) - hold]
-                self.buffer = self.buffer[len(self.buffer) - hold :]
+                emit = self.buffer[: len(self.buffer) - hold].rstrip()
+                reasoning += emit
+                self.buffer = self.buffer[len(emit) :]
                 return reasoning, content
-            # content
-            out = self.buffer
-            if self.strip_leading:
-                out = out.lstrip()
-                if out:
-                    self.strip_leading = False
-            content += out
+            content += self.buffer  # content
             self.buffer = ""
         return reasoning, content
 
@@ -398,7 +410,9 @@ class _ThinkSplitter:
         """Emit whatever is held back at the end of the stream."""
         held, self.buffer = self.buffer, ""
         if self.state == "thinking":
-            return held, ""
+            return held.rstrip(), ""
+        if self.state == "content" and self.strip_leading:
+            return "", held.lstrip()
         return "", held
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from azureinfer import StreamAccumulator
 from azureinfer._sse import SSEDecoder
+from azureinfer.response import split_think_tags
 
 texts = st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=8)
 
@@ -58,4 +59,10 @@ def test_accumulated_content_equals_the_joined_deltas(pieces: list[str], think: 
     assert "".join(c.reasoning_content for c in chunks) == (result.reasoning_content or "")
     if not think and not joined.lstrip().startswith("<think>"):
         assert result.content == joined
+    if think and "<think>" not in "".join(pieces[1:]) and "</think>" not in pieces[1]:
+        # streaming splits exactly like a whole completion
+        assert (result.reasoning_content or "", result.content) == (
+            split_think_tags(joined)[0] or "",
+            split_think_tags(joined)[1],
+        )
     assert chunks[-1].finish_reason == "stop"

@@ -264,10 +264,19 @@ def test_think_tags_split_across_deltas() -> None:
     pieces = ["<th", "ink>", "step one", " </thi", "nk>", "\n\nThe", " answer"]
     chunks, acc = run([ev({"content": p}) for p in pieces] + [ev({}, "stop")])
     r = acc.result()
-    assert r.reasoning_content == "step one "
+    assert r.reasoning_content == "step one"
     assert r.content == "The answer"
     assert "".join(c.content for c in chunks) == "The answer"
-    assert "".join(c.reasoning_content for c in chunks) == "step one "
+    assert "".join(c.reasoning_content for c in chunks) == "step one"
+    # the same split as for a whole completion
+    assert split_think_tags("".join(pieces)) == ("step one", "The answer")
+
+
+def test_think_whitespace_arriving_in_its_own_deltas() -> None:
+    pieces = ["<think>", "\n", "  a", " ", "\n", "b", "\n", "</think>", "\n\n", "", "x"]
+    _, acc = run([ev({"content": p}) for p in pieces] + [ev({}, "stop")])
+    r = acc.result()
+    assert (r.reasoning_content, r.content) == split_think_tags("".join(pieces)) == ("a \nb", "x")
 
 
 def test_think_tags_off_and_plain_content_not_held_back() -> None:

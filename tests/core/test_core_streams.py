@@ -244,3 +244,22 @@ def test_malformed_completion_is_a_service_error(
     azure_inference_emulator.inject_fault("malformed_json")
     with pytest.raises(ServiceError, match="not valid JSON"):
         client.complete(build_chat_request(HI, model="gpt-4o"))
+
+
+def test_think_tags_split_in_complete_and_stream(
+    client: ChatClient, azure_inference_emulator: Emulator
+) -> None:
+    emu = azure_inference_emulator
+    reply = "<think>\nFirst I count the letters, then I answer.\n</think>\n\nThe answer is 3."
+    emu.script_reply("gpt-4o", content=reply)
+    full = client.complete(build_chat_request(HI, model="gpt-4o"))
+    assert full.reasoning_content == "First I count the letters, then I answer."
+    assert full.content == "The answer is 3."
+    emu.script_reply("gpt-4o", content=reply)
+    chunks = list(client.stream(build_chat_request(HI, model="gpt-4o", stream=True)))
+    assert "".join(c.content for c in chunks) == "The answer is 3."
+    assert "".join(c.reasoning_content for c in chunks) == full.reasoning_content
+    emu.script_reply("gpt-4o", content=reply)
+    raw = ChatClient(client.settings, think_tags=False)
+    assert raw.complete(build_chat_request(HI, model="gpt-4o")).content == reply
+    raw.close()
