@@ -75,7 +75,18 @@ BUILDERS: dict[str, Callable[[str, str], Callable[[list[str]], list[list[float]]
 
 
 def _peak_rss() -> int:
-    """Peak resident set size of this process so far, in bytes (Linux reports KiB)."""
+    """Peak resident set size of this process so far, in bytes.
+
+    ``VmHWM`` from ``/proc/self/status`` where available: ``ru_maxrss`` survives ``exec``, so in
+    a child it starts at the parent's RSS at fork time, which would hide the child's own peak.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 

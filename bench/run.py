@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from bench import _memory
 from bench._harness import (
     EmulatorProcess,
     Table,
@@ -70,13 +71,16 @@ class Config:
     async_reps: int = 3
     import_runs: int = 5
     memory_texts: int = 100_000
+    #: Also measure the existing integrations in scenario 7 (minutes each at 100,000 texts).
+    memory_all: bool = False
 
     @classmethod
-    def make(cls, quick: bool) -> Config:
+    def make(cls, quick: bool, memory_all: bool = False) -> Config:
         if not quick:
-            return cls(quick=False)
+            return cls(quick=False, memory_all=memory_all)
         return cls(
             quick=True,
+            memory_all=memory_all,
             overhead_calls=40,
             overhead_rounds=2,
             overhead_warmup=3,
@@ -582,6 +586,9 @@ def scenario_memory(emu: EmulatorProcess, cfg: Config) -> Table:
          "wall time"],
     )  # fmt: skip
     for label, kind in MEMORY_SUBJECTS:
+        if not (cfg.memory_all or _is_ours(label)):
+            table.add(label, "not run (add --memory-all; minutes per client at this size)")
+            continue
         proc = subprocess.run(
             [sys.executable, "-m", "bench._memory", kind, emu.endpoint, emu.key,
              str(cfg.memory_texts)],
@@ -604,8 +611,10 @@ def scenario_memory(emu: EmulatorProcess, cfg: Config) -> Table:
             fmt_seconds(r["seconds"]),
         )
     table.notes.append(
-        'Peak = ru_maxrss of the child. "Vectors\' own size" is what the returned list of float '
-        "lists occupies: the floor any client that returns Python lists must pay."
+        "Peak = the child's VmHWM; 'before' is taken after imports, the texts and a warm-up call. "
+        "'Vectors' own size' is what the returned list of float lists occupies: the floor any "
+        f"client returning Python lists must pay ({_memory.DIMENSIONS}-d vectors from "
+        f"{_memory.MODEL})."
     )
     return table
 
@@ -664,6 +673,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (seconds)")
     parser.add_argument("--only", help="comma-separated scenario numbers or names")
     parser.add_argument("--output", help="also write the Markdown tables to this file")
+    parser.add_argument(
+        "--memory-all",
+        action="store_true",
+        help="scenario 7 also for the existing integrations (slow)",
+    )
     args = parser.parse_args(argv)
     _quiet()
     chosen = _select(args.only)
@@ -677,7 +691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, fn in chosen:
             t0 = time.perf_counter()
             try:
-                table = fn(emu, Config.make(args.quick))
+                table = fn(emu, Config.make(args.quick, args.memory_all))
             except Exception as exc:
                 table = Table(name, ["result"])
                 table.add(f"scenario crashed: {short_error(exc)}")
