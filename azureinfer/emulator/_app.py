@@ -304,9 +304,9 @@ class EmulatorApp:
         s: Settings,
     ) -> Deployment:
         """The deployment: URL path (Azure OpenAI) or body `model` / header / default."""
-        if route == "info" and (azure_openai or not s.serve_info):
-            raise service_error(404)
         if azure_openai:
+            if route == "info":
+                raise service_error(404)
             dep = self.by_name.get(request.match_info.get("deployment", "").strip().lower())
             if dep is None:
                 raise service_error(

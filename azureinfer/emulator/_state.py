@@ -82,8 +82,6 @@ class Settings:
     """Compatibility-bug mode: `: keep-alive` comment lines in streams (SDK: ValueError)."""
     info_model_type: str | None = None
     """Override `/info` `model_type` (e.g. a legacy spelling such as "chat_completion")."""
-    serve_info: bool = True
-    """Serve `/info` (False: 404 as on Foundry `/models`, GitHub Models and Azure OpenAI)."""
     prompt_cache: bool = True
     """Report `prompt_tokens_details.cached_tokens` for message prefixes seen before."""
 
@@ -190,7 +188,6 @@ class EmulatorState:
                 "sse_crlf",
                 "sse_keepalive",
                 "prompt_cache",
-                "serve_info",
             ):
                 value = bool(value)
             elif value is not None and not isinstance(value, str):

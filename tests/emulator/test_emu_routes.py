@@ -273,17 +273,3 @@ def test_unknown_path_and_wrong_method(azure_inference_emulator: Emulator) -> No
     )
     assert r.status_code == 405
     assert r.headers["x-ms-error-code"] == "MethodNotAllowed"
-
-
-def test_row26_info_can_be_switched_off(azure_inference_emulator: Emulator) -> None:
-    """Row 26: configure(serve_info=False) answers 404 on /info as Foundry /models does."""
-    emu = azure_inference_emulator
-    emu.configure(serve_info=False)
-    with (
-        ChatCompletionsClient(emu.endpoint, _key(emu)) as client,
-        pytest.raises(ResourceNotFoundError) as info,
-    ):
-        client.get_model_info()
-    assert "Model information is not available" in info.value.message
-    with pytest.raises(ResourceNotFoundError):
-        load_client(emu.endpoint, _key(emu))
