@@ -72,7 +72,8 @@ def test_notebook_runs_against_the_local_emulator(
     client = NotebookClient(
         nb,
         kernel_name="python3",
-        timeout=60,
+        timeout=120,
+        startup_timeout=120,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
@@ -91,7 +92,11 @@ def test_notebook_uses_the_endpoint_named_by_the_environment(
     path = ROOT / "notebooks" / "01_langchain_quickstart.ipynb"
     nb = nbformat.read(path, as_version=4)
     NotebookClient(
-        nb, kernel_name="python3", timeout=60, resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        kernel_name="python3",
+        timeout=120,
+        startup_timeout=120,
+        resources={"metadata": {"path": str(path.parent)}},
     ).execute()
     printed = _printed(nb)
     assert f"Using your endpoint {emu.endpoint}" in printed
