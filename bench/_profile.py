@@ -123,6 +123,17 @@ def profile(subject: str, kind: str = "invoke", n: int = 300) -> str:
         out.append("our files (self time per call):")
         for name, tt in sorted(per_file.items(), key=lambda kv: -kv[1]):
             out.append(f"  {tt / n * 1e6:8.0f} us  {name}")
+    ours = [kv for kv in raw.items() if "azureinfer" in kv[0][0] and "emulator" not in kv[0][0]]
+    if ours:
+        out.append("our functions by self time (cumulative alongside):")
+        for (filename, line, fn), (_cc, nc, tt, ct, _callers) in sorted(
+            ours, key=lambda kv: -kv[1][2]
+        )[:12]:
+            where = filename.split("/work/main/")[-1]
+            out.append(
+                f"  {tt / n * 1e6:7.1f} us self {ct / n * 1e6:8.1f} us cum "
+                f"{nc / n:6.1f} calls  {where}:{line} {fn}"
+            )
     out.append("top functions by self time:")
     ranked = sorted(raw.items(), key=lambda kv: -kv[1][2])[:25]
     for (filename, line, fn), (_cc, nc, tt, ct, _callers) in ranked:
