@@ -79,13 +79,19 @@ _CLIENT_KWARGS = frozenset(
         "tracing_attributes",
     }
 )
-# Keywords that have a dedicated argument: say which.
-_OWNED_KWARGS = {
+# SDK keywords that have a dedicated argument. The deprecated integrations took them in
+# ``client_kwargs`` (for example ``credential_scopes``, the documented fix for
+# langchain-azure#57), so they are accepted there too and moved to their argument; giving both
+# with different values is an error.
+_MERGED_KWARGS = {
     "api_version": "api_version",
     "credential_scopes": "credential_scopes",
     "headers": "headers",
     "user_agent": "user_agent",
     "retry_total": "max_retries",
+}
+# Keywords that cannot be given in client_kwargs at all: say which argument to use.
+_OWNED_KWARGS = {
     "retry_status": "max_retries",
     "timeout": "timeout",
     "endpoint": "endpoint",
@@ -296,6 +302,22 @@ def _resolve_headers(headers: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
+def _merge_arg(name: str, arg: Any, from_kwargs: Any) -> Any:
+    if from_kwargs is None:
+        return arg
+    same = arg == from_kwargs or (
+        isinstance(arg, (list, tuple))
+        and isinstance(from_kwargs, (list, tuple))
+        and tuple(arg) == tuple(from_kwargs)
+    )
+    if arg is not None and not same:
+        raise ConfigurationError(
+            f"{name} was given twice with different values: {arg!r} as the `{name}` argument "
+            f"and {from_kwargs!r} in client_kwargs. Pass only the argument."
+        )
+    return from_kwargs
+
+
 def _resolve_client_kwargs(client_kwargs: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if client_kwargs is None:
         return MappingProxyType({})
@@ -334,6 +356,19 @@ def resolve_settings(
         ``/embeddings``, ``/images/embeddings``, ``/info``) is corrected with an
         :class:`AzureInferenceWarning`.
     """
+    if client_kwargs is not None and isinstance(client_kwargs, Mapping):
+        client_kwargs = dict(client_kwargs)  # never mutate the caller's dict
+        moved = {k: client_kwargs.pop(k) for k in _MERGED_KWARGS if k in client_kwargs}
+        api_version = _merge_arg("api_version", api_version, moved.get("api_version"))
+        credential_scopes = _merge_arg(
+            "credential_scopes", credential_scopes, moved.get("credential_scopes")
+        )
+        user_agent = _merge_arg("user_agent", user_agent, moved.get("user_agent"))
+        max_retries = _merge_arg("max_retries", max_retries, moved.get("retry_total"))
+        if moved.get("headers") is not None:
+            if not isinstance(moved["headers"], Mapping):
+                raise ConfigurationError("client_kwargs['headers'] must be a mapping")
+            headers = {**moved["headers"], **(headers or {})}
     if endpoint is None or (isinstance(endpoint, str) and not endpoint.strip()):
         endpoint = _env(ENDPOINT_ENV_VARS)
     if not endpoint:

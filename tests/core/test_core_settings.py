@@ -187,7 +187,9 @@ def test_options_are_validated() -> None:
     with pytest.raises(ConfigurationError, match="Unknown client_kwargs key 'retry_totl'"):
         resolve_settings(ep, "k", client_kwargs={"retry_totl": 1})
     with pytest.raises(ConfigurationError, match="use the `max_retries` argument"):
-        resolve_settings(ep, "k", client_kwargs={"retry_total": 1})
+        resolve_settings(ep, "k", client_kwargs={"retry_status": 1})
+    with pytest.raises(ConfigurationError, match="use the `timeout` argument"):
+        resolve_settings(ep, "k", client_kwargs={"timeout": 1})
     with pytest.raises(ConfigurationError, match="header"):
         resolve_settings(ep, "k", headers={"x": 1})  # type: ignore[dict-item]
 
@@ -246,3 +248,39 @@ def test_unpicklable_credential_gives_a_clear_error() -> None:
     s = resolve_settings("https://r.example.com", Locked())
     with pytest.raises(TypeError, match="credential=None"):
         pickle.dumps(s)
+
+
+def test_sdk_keywords_in_client_kwargs_move_to_their_arguments() -> None:
+    # what users of the deprecated integrations pass (langchain-azure#57's documented fix)
+    kwargs = {
+        "credential_scopes": ["https://ai.azure.com/.default"],
+        "api_version": "2025-04-01",
+        "retry_total": 1,
+        "user_agent": "old/1",
+        "headers": {"x-a": "1", "x-b": "kw"},
+        "read_timeout": 5,
+    }
+    before = repr(kwargs)
+    s = resolve_settings(
+        "https://r.services.ai.azure.com/models",
+        SyncCred(),
+        client_kwargs=kwargs,
+        headers={"x-b": "arg"},
+    )
+    assert repr(kwargs) == before  # not mutated
+    assert s.credential_scopes == ("https://ai.azure.com/.default",)
+    assert s.api_version == "2025-04-01" and s.max_retries == 1
+    assert s.user_agent.startswith("old/1 azureinfer/")
+    assert dict(s.headers) == {"x-a": "1", "x-b": "arg"}
+    assert dict(s.client_kwargs) == {"read_timeout": 5}
+    with pytest.raises(ConfigurationError, match="given twice"):
+        resolve_settings(
+            "https://r.example.com", "k", max_retries=2, client_kwargs={"retry_total": 1}
+        )
+    same = resolve_settings(
+        "https://r.example.com",
+        "k",
+        credential_scopes=("a",),
+        client_kwargs={"credential_scopes": ["a"]},
+    )
+    assert same.credential_scopes == ("a",)
