@@ -68,9 +68,21 @@ def _target() -> Iterator[Target]:
         ),
     }
     if endpoint and credential:
-        print(f"Talking to YOUR endpoint {endpoint} (from AZURE_INFERENCE_ENDPOINT).")
+        print(
+            f"Talking to YOUR endpoint {endpoint} (from AZURE_INFERENCE_ENDPOINT), deployments "
+            f"{models['chat_model']}, {models['other_chat_model']} and "
+            f"{models['embeddings_model']} (AZUREINFER_CHAT_MODEL, AZUREINFER_OTHER_CHAT_MODEL, "
+            "AZUREINFER_EMBEDDINGS_MODEL)."
+        )
         yield Target(endpoint=endpoint, credential=credential, local=False, **models)
         return
+    if endpoint or credential:
+        have, missing = (
+            ("AZURE_INFERENCE_ENDPOINT", "AZURE_INFERENCE_CREDENTIAL")
+            if endpoint
+            else ("AZURE_INFERENCE_CREDENTIAL", "AZURE_INFERENCE_ENDPOINT")
+        )
+        print(f"{have} is set but {missing} is not: the demo needs both for a real endpoint.")
     from azureinfer.emulator import Emulator
 
     with Emulator() as emu:
@@ -202,6 +214,10 @@ def _step_compare(t: Target) -> None:
         )
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 _FRAMEWORKS = ("langchain_core", "langchain", "llama_index", "pydantic")
 
 
@@ -217,6 +233,8 @@ def run_demo(only: str | None = None) -> int:
         ("llamaindex", _step_llamaindex),
         ("langchain", _step_compare),
     ]
+    from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundError
+
     skipped: set[str] = set()
     with _target() as target:
         for part, step in tour:
@@ -224,6 +242,16 @@ def run_demo(only: str | None = None) -> int:
                 continue
             try:
                 step(target)
+            except ResourceNotFoundError as exc:
+                print(
+                    f"\nThe endpoint has no such deployment ({_first_line(exc)}). Name yours with "
+                    "AZUREINFER_CHAT_MODEL, AZUREINFER_OTHER_CHAT_MODEL and "
+                    "AZUREINFER_EMBEDDINGS_MODEL."
+                )
+                return 1
+            except ClientAuthenticationError as exc:
+                print(f"\nThe endpoint refused the credential ({_first_line(exc)}).")
+                return 1
             except ModuleNotFoundError as exc:
                 if not (exc.name or "").startswith(_FRAMEWORKS):
                     raise

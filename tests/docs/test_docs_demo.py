@@ -66,3 +66,29 @@ def test_demo_rejects_an_unknown_part() -> None:
     proc = _run_demo("--only", "nonsense")
     assert proc.returncode == 2
     assert "invalid choice: 'nonsense'" in proc.stderr
+
+
+def test_demo_names_the_variable_to_set_for_a_missing_deployment(
+    azure_inference_emulator: Any,
+) -> None:
+    emu = azure_inference_emulator
+    proc = _run_demo(
+        "--only",
+        "sdk",
+        env={
+            "AZURE_INFERENCE_ENDPOINT": emu.endpoint,
+            "AZURE_INFERENCE_CREDENTIAL": emu.key,
+            "AZUREINFER_CHAT_MODEL": "no-such-deployment",
+        },
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "no such deployment" in proc.stdout
+    assert "AZUREINFER_CHAT_MODEL" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_demo_says_why_it_uses_the_emulator_when_one_variable_is_missing() -> None:
+    proc = _run_demo("--only", "sdk", env={"AZURE_INFERENCE_ENDPOINT": "https://example.invalid"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "AZURE_INFERENCE_CREDENTIAL is not" in proc.stdout
+    assert "LOCAL EMULATOR" in proc.stdout
