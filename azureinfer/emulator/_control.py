@@ -150,7 +150,7 @@ def inject_fault(
     )
 
 
-def requests_for(requests: list[RecordedRequest], route: str | None) -> list[RecordedRequest]:
+def requests_for(requests: Iterable[RecordedRequest], route: str | None) -> list[RecordedRequest]:
     """The recorded requests of one route (all when None)."""
     if route is None:
         return list(requests)

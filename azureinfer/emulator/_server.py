@@ -32,6 +32,7 @@ class Emulator:
         host, port: where to listen (port 0: a free port).
         tls: serve HTTPS with a generated certificate; pass `ca_file` as `connection_verify`.
         catalogue: the deployments (default `DEFAULT_CATALOGUE`).
+        max_recorded: how many requests `requests` keeps (the newest).
         **settings: initial values of `configure()` settings (latency, chunk_size, ...).
 
     Also usable as ``async with Emulator() as emu`` (the server still runs on its own thread, so
@@ -47,6 +48,7 @@ class Emulator:
         tls: bool = False,
         catalogue: Iterable[Deployment] | None = None,
         latency: float = 0.0,
+        max_recorded: int = 100_000,
         **settings: Any,
     ) -> None:
         self.key = key if key is not None else "emu-" + secrets.token_hex(12)
@@ -56,7 +58,7 @@ class Emulator:
         self.catalogue: tuple[Deployment, ...] = tuple(
             catalogue if catalogue is not None else DEFAULT_CATALOGUE
         )
-        self._state = EmulatorState(self.key, Settings())
+        self._state = EmulatorState(self.key, Settings(), max_recorded=max_recorded)
         self._state.configure(latency=latency, **settings)
         self._state.initial_settings = self._state.settings
         self._tls_files: TlsFiles | None = None
@@ -188,7 +190,7 @@ class Emulator:
     # ---------------------------------------------------------------- inspection
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received since the last `clear()`, oldest first."""
+        """Requests received since the last `clear()` (the newest `max_recorded`), oldest first."""
         return list(self._state.requests)
 
     def requests_for(self, route: str) -> list[RecordedRequest]:

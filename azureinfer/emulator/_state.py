@@ -134,12 +134,14 @@ class RawReply:
 class EmulatorState:
     """Everything the handlers read and the control API changes."""
 
-    def __init__(self, key: str, settings: Settings) -> None:
+    def __init__(self, key: str, settings: Settings, max_recorded: int = 100_000) -> None:
         self.key = key
+        self.max_recorded = max_recorded
         self.initial_settings = replace(settings)
         self.settings = replace(settings)
         self.lock = threading.Lock()
-        self.requests: list[RecordedRequest] = []
+        # The newest `max_recorded` requests (a long-running server must not grow without bound).
+        self.requests: deque[RecordedRequest] = deque(maxlen=max_recorded)
         self.scripts: list[ScriptedReply] = []
         self.raw: list[RawReply] = []
         self.faults: list[Fault] = []
@@ -150,7 +152,7 @@ class EmulatorState:
     def clear(self) -> None:
         """Forget requests, scripts, faults, rate windows and the prompt cache; reset settings."""
         with self.lock:
-            self.requests = []
+            self.requests = deque(maxlen=self.max_recorded)
             self.scripts = []
             self.raw = []
             self.faults = []

@@ -207,3 +207,13 @@ def test_imports_are_light() -> None:
         "import azureinfer.emulator; assert 'aiohttp.web' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_recording_is_bounded() -> None:
+    """A long-running server keeps only the newest `max_recorded` requests."""
+    with Emulator(max_recorded=3) as emu, _chat(emu) as client:
+        for i in range(5):
+            client.complete(messages=[{"role": "user", "content": f"n{i}"}])
+        assert [r.body["messages"][0]["content"] for r in emu.requests] == ["n2", "n3", "n4"]
+        emu.clear()
+        assert emu.requests == []
