@@ -395,6 +395,8 @@ def build_response_format(schema: Any, strict: bool | None = None) -> dict[str, 
                     "A json_schema response_format needs {'json_schema': {'name': ..., "
                     "'schema': {...}}}"
                 )
+            if strict is None:  # a complete wire value: sent exactly as given
+                return copy.deepcopy(dict(schema))
             name = inner.get("name")
             description = inner.get("description")
             wire_strict = inner.get("strict")

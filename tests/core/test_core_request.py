@@ -208,6 +208,15 @@ def test_response_format_strings_and_wire_dicts() -> None:
         build_response_format("json")
 
 
+def test_wire_json_schema_sent_as_given_unless_strict_is_asked() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    wire = {"type": "json_schema", "json_schema": {"name": "n", "schema": schema, "strict": True}}
+    assert build_response_format(wire) == wire
+    made = build_response_format(wire, strict=True)
+    assert made is not None and made["json_schema"]["schema"]["additionalProperties"] is False
+    assert "additionalProperties" not in schema  # the caller's dict is untouched
+
+
 def test_response_format_from_pydantic_v2() -> None:
     rf = build_response_format(Joke)
     assert rf is not None
