@@ -5,6 +5,19 @@ parsing, typed errors and retries, embedding batching, and a local emulator of t
 
 Public names are imported lazily (PEP 562), so ``import azureinfer`` stays cheap; the SDK and
 azure-identity are only imported when a client first sends a request.
+
+The core on its own (the adapters are thin layers over exactly this)::
+
+    from azureinfer import ChatClient, build_chat_request, resolve_settings
+
+    settings = resolve_settings()  # AZURE_INFERENCE_ENDPOINT / AZURE_INFERENCE_CREDENTIAL
+    with ChatClient(settings) as client:
+        request = build_chat_request(
+            [{"role": "user", "content": "Hello!"}], model="gpt-4o", temperature=0
+        )
+        print(client.complete(request).content)
+        for chunk in client.stream(request):
+            print(chunk.content, end="")
 """
 
 from __future__ import annotations
