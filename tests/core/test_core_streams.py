@@ -263,3 +263,20 @@ def test_think_tags_split_in_complete_and_stream(
     raw = ChatClient(client.settings, think_tags=False)
     assert raw.complete(build_chat_request(HI, model="gpt-4o")).content == reply
     raw.close()
+
+
+async def test_async_error_status_before_streaming(azure_inference_emulator: Emulator) -> None:
+    from azureinfer import RateLimitError
+
+    emu = azure_inference_emulator
+    settings = resolve_settings(emu.endpoint, emu.key, max_retries=0)
+    async with ChatClient(settings) as client:
+        emu.inject_fault("status", status=429, retry_after=7)
+        with pytest.raises(RateLimitError) as info:
+            async for _ in client.astream(build_chat_request(HI, model="gpt-4o", stream=True)):
+                pass
+        assert info.value.retry_after == 7.0
+        emu.inject_fault("malformed_json")
+        with pytest.raises(IncompleteStreamError, match="not JSON"):
+            async for _ in client.astream(build_chat_request(HI, model="gpt-4o", stream=True)):
+                pass
