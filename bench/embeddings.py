@@ -26,10 +26,12 @@ import asyncio
 import contextlib
 import gc
 import math
+import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bench._harness import (
@@ -105,12 +107,51 @@ class BenchServer(EmulatorProcess):
         super().__init__(key=BENCH_KEY)
         self.dims = dims
 
+    @property
+    def pid(self) -> int | None:
+        """The server process id (None when not running)."""
+        return self._proc.pid if self._proc is not None else None
+
     def _command(self) -> list[str]:
         return [sys.executable, "-m", "bench.embeddings", "--serve", "--port", str(self.port),
                 "--key", self.key, "--dims", str(self.dims)]  # fmt: skip
 
 
 # -- the subjects -------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    """Wall time of one run, with the CPU time this process and the server process spent."""
+
+    wall: float = 0.0
+    client_cpu: float = 0.0
+    server_cpu: float = float("nan")
+    count: int = 0
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(cls, server_cpu: Callable[[], float]) -> Iterator[Timing]:
+        timing = cls()
+        s0, c0, t0 = server_cpu(), time.process_time(), time.perf_counter()
+        yield timing
+        timing.wall = time.perf_counter() - t0
+        timing.client_cpu = time.process_time() - c0
+        timing.server_cpu = server_cpu() - s0
+
+
+def process_cpu(pid: int | None) -> Callable[[], float]:
+    """A probe of ``pid``'s CPU seconds (user + system), from /proc; NaN elsewhere."""
+
+    def probe() -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError, TypeError):
+            return float("nan")
+
+    return probe
 
 
 class Subject:
@@ -126,13 +167,13 @@ class Subject:
     def run(self, items: list[str]) -> list[list[float]]:
         raise NotImplementedError
 
-    def timed(self, items: list[str]) -> tuple[float, int]:
-        """Warm up (imports, connections), then embed ``items``: (seconds, vectors returned)."""
+    def timed(self, items: list[str], server_cpu: Callable[[], float]) -> Timing:
+        """Warm up (imports, connections), then embed ``items`` and time it."""
         self.run(items[: 2 * LIMIT])
         gc.collect()
-        t0 = time.perf_counter()
-        vectors = self.run(items)
-        return time.perf_counter() - t0, len(vectors)
+        with Timing.start(server_cpu) as timing:
+            timing.count = len(self.run(items))
+        return timing
 
     def close(self) -> None:
         """Release clients."""
@@ -147,14 +188,14 @@ class AsyncSubject(Subject):
     async def aclose(self) -> None:
         """Release async clients."""
 
-    def timed(self, items: list[str]) -> tuple[float, int]:
-        async def go() -> tuple[float, int]:
+    def timed(self, items: list[str], server_cpu: Callable[[], float]) -> Timing:
+        async def go() -> Timing:
             try:
                 await self.arun(items[: 2 * LIMIT])
                 gc.collect()
-                t0 = time.perf_counter()
-                vectors = await self.arun(items)
-                return time.perf_counter() - t0, len(vectors)
+                with Timing.start(server_cpu) as timing:
+                    timing.count = len(await self.arun(items))
+                return timing
             finally:
                 await self.aclose()
 
@@ -285,17 +326,19 @@ THEIRS: list[type[Subject]] = [
 # -- running ------------------------------------------------------------------------------------
 
 
-def _measure(cls: type[Subject], endpoint: str, key: str, items: list[str]) -> float:
+def _measure(
+    cls: type[Subject], endpoint: str, key: str, items: list[str], server_cpu: Callable[[], float]
+) -> Timing:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         subject = cls(endpoint, key)
         try:
-            elapsed, count = subject.timed(items)
+            timing = subject.timed(items, server_cpu)
         finally:
             subject.close()
-    if count != len(items):
-        raise RuntimeError(f"{count} vectors for {len(items)} texts")
-    return elapsed
+    if timing.count != len(items):
+        raise RuntimeError(f"{timing.count} vectors for {len(items)} texts")
+    return timing
 
 
 def run_benchmark(
@@ -308,6 +351,7 @@ def run_benchmark(
     dims: int = 64,
     reps: int | None = None,
     their_reps: int = 1,
+    theirs: bool = True,
 ) -> Table:
     """Run the comparison and return the table. ``bench.run`` calls this with its own emulator
     process; that one lacks the bench deployment, so a dedicated server is started here."""
@@ -316,50 +360,62 @@ def run_benchmark(
     items = texts(n)
     batches = math.ceil(n / DEFAULT_BATCH)
     ideal = batches / DEFAULT_CONCURRENCY * LATENCY
-    walls: dict[str, list[float]] = {}
+    walls: dict[str, list[Timing]] = {}
     errors: dict[str, str] = {}
-    with BenchServer(dims) as server:
+    server = BenchServer(dims)
+    with server:
         server.configure(latency=LATENCY)
-        plan = [(cls, reps) for cls in OURS] + [(cls, their_reps) for cls in THEIRS]
+        probe = process_cpu(server.pid)
+        plan = [(cls, reps) for cls in OURS] + [(cls, their_reps) for cls in THEIRS if theirs]
         for rep in range(max(reps, their_reps)):
             for cls, count in plan:
                 if rep >= count or cls.name in errors:
                     continue
                 try:
                     walls.setdefault(cls.name, []).append(
-                        _measure(cls, server.endpoint, server.key, items)
+                        _measure(cls, server.endpoint, server.key, items, probe)
                     )
                 except Exception as exc:
                     errors[cls.name] = short_error(exc)
-                print(f"  {cls.name}: {walls.get(cls.name) or errors.get(cls.name)}",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                done = walls.get(cls.name)
+                shown = f"{done[-1].wall:.2f} s" if done else errors.get(cls.name)
+                print(f"  {cls.name}: {shown}", file=sys.stderr, flush=True)
     table = Table(
         f"5. Bulk embeddings: {n:,} short texts, {LATENCY * 1000:.0f} ms latency per request, "
         f"{LIMIT} inputs per request at most, {dims}-d vectors "
         f"(ideal {fmt_seconds(ideal)} = ceil({n}/{DEFAULT_BATCH}) / {DEFAULT_CONCURRENCY} x "
         f"{LATENCY * 1000:.0f} ms)",
-        ["client", "wall time (median)", "ratio to ideal", "our speed-up vs it", "target"],
-    )
+        ["client", "wall time (median)", "ratio to ideal", "client CPU", "server CPU",
+         "our speed-up vs it", "target"],
+    )  # fmt: skip
+
+    def med(name: str, attr: str) -> float:
+        return median([getattr(t, attr) for t in walls.get(name, [])])
+
     best_ours = {
-        "sync": median(walls.get(OursLangChainSync.name, [])),
-        "async": median(walls.get(OursLangChainAsync.name, [])),
+        "sync": med(OursLangChainSync.name, "wall"),
+        "async": med(OursLangChainAsync.name, "wall"),
     }
     for cls in OURS + THEIRS:
+        if cls.name not in walls and cls.name not in errors:
+            continue
         if cls.name in errors:
             table.add(cls.name, errors[cls.name])
             continue
-        med = median(walls[cls.name])
+        wall = med(cls.name, "wall")
+        cpu = (fmt_seconds(med(cls.name, "client_cpu")), fmt_seconds(med(cls.name, "server_cpu")))
         if cls.ours:
-            ok = med / ideal <= 1.3
-            table.add(cls.name, fmt_seconds(med), fmt_ratio(med, ideal), "",
+            ok = wall / ideal <= 1.3
+            table.add(cls.name, fmt_seconds(wall), fmt_ratio(wall, ideal), *cpu, "",
                       f"<= 1.3x ideal: {'met' if ok else 'MISSED'}")  # fmt: skip
         else:
             mode = "async" if "aembed" in cls.name or "aget" in cls.name else "sync"
             ours = best_ours[mode]
-            speedup = med / ours if ours == ours and ours else float("nan")
-            table.add(cls.name, fmt_seconds(med), fmt_ratio(med, ideal),
+            speedup = wall / ours if ours == ours and ours else float("nan")
+            table.add(cls.name, fmt_seconds(wall), fmt_ratio(wall, ideal), *cpu,
                       f"{speedup:.1f}x ({mode})",
                       f">= 5x: {'met' if speedup >= 5 else 'MISSED'}")  # fmt: skip
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     table.notes += [
         f"Server: the emulator in a separate process with deployment {DEPLOYMENT} "
         f"({LIMIT} inputs per request, {dims}-d vectors).",
@@ -367,6 +423,9 @@ def run_benchmark(
         f"theirs with embed_batch_size={LIMIT} (their defaults exceed the limit or are smaller).",
         f"Ours: median of {reps} runs after a warm-up; theirs: {their_reps} run(s). "
         "Speed-up compares like with like (sync vs our LangChain sync, async vs our async).",
+        "Client / server CPU: seconds this process / the server process spent during the timed "
+        f"run. When their sum nears the ideal the run is CPU-bound, not latency-bound; "
+        f"{os.cpu_count()} CPUs here, load average {load:.1f} at the end.",
     ]
     return table
 
@@ -377,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=None, help="number of texts (default 20,000)")
     parser.add_argument("--dims", type=int, default=64, help="vector size of the bench model")
     parser.add_argument("--reps", type=int, default=None, help="runs of ours (median)")
+    parser.add_argument("--ours-only", action="store_true", help="skip the other libraries")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--key", default=BENCH_KEY, help=argparse.SUPPRESS)
@@ -384,7 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve:
         serve(args.port, args.key, args.dims)
         return 0
-    table = run_benchmark(quick=args.quick, n=args.n, dims=args.dims, reps=args.reps)
+    table = run_benchmark(
+        quick=args.quick, n=args.n, dims=args.dims, reps=args.reps, theirs=not args.ours_only
+    )
     print(table.to_markdown())
     return 0
 

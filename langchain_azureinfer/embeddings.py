@@ -20,6 +20,17 @@ from azureinfer.batching import (
 from azureinfer.errors import ConfigurationError
 from azureinfer.settings import ENDPOINT_ENV_VARS, KEY_ENV_VARS, resolve_settings
 
+_CONNECTION_FIELDS = (
+    "endpoint",
+    "credential",
+    "api_version",
+    "credential_scopes",
+    "timeout",
+    "max_retries",
+    "headers",
+    "client_kwargs",
+)
+
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
 
 EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
@@ -119,6 +130,7 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
     """azure-core client options (``connection_verify``, ``logging_enable``, ...)."""
 
     _embedder: Embedder = PrivateAttr()
+    _embedder_key: tuple[int, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
     @classmethod
@@ -129,6 +141,13 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
 
     @model_validator(mode="after")
     def _build_embedder(self) -> AzureInferenceEmbeddings:
+        self._embedder = self._new_embedder()
+        return self
+
+    def _connection_key(self) -> tuple[int, ...]:
+        return tuple(id(getattr(self, name)) for name in _CONNECTION_FIELDS)
+
+    def _new_embedder(self) -> Embedder:
         settings = resolve_settings(
             self.endpoint,
             self.credential,
@@ -139,8 +158,16 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
             headers=self.headers,
             client_kwargs=self.client_kwargs,
         )
-        self._embedder = Embedder(settings)
-        return self
+        self._embedder_key = self._connection_key()
+        return Embedder(settings)
+
+    @property
+    def _engine(self) -> Embedder:
+        # A copy with other connection fields (model_copy(update=...), assignment) gets its
+        # own clients instead of silently using the original's.
+        if self._embedder_key != self._connection_key():
+            self._embedder = self._new_embedder()
+        return self._embedder
 
     # ------------------------------------------------------------------ LangChain hooks
 
@@ -180,25 +207,25 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in order (``input_type=document_input_type``)."""
-        return self._embedder.embed_texts(
+        return self._engine.embed_texts(
             texts, self._spec(self.document_input_type), self._options()
         )
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one query (``input_type=query_input_type``)."""
-        return self._embedder.embed_texts(
-            [text], self._spec(self.query_input_type), self._options()
-        )[0]
+        return self._engine.embed_texts([text], self._spec(self.query_input_type), self._options())[
+            0
+        ]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async `embed_documents` (native async, concurrent batches)."""
-        return await self._embedder.aembed_texts(
+        return await self._engine.aembed_texts(
             texts, self._spec(self.document_input_type), self._options()
         )
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async `embed_query`."""
-        vectors = await self._embedder.aembed_texts(
+        vectors = await self._engine.aembed_texts(
             [text], self._spec(self.query_input_type), self._options()
         )
         return vectors[0]
@@ -206,13 +233,13 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
     def embed_images(self, images: list[Any]) -> list[list[float]]:
         """Vectors of images through ``/images/embeddings``: paths, ``http(s)`` / ``data:``
         URLs, bytes, or ``{"image": ..., "text": ...}`` dicts."""
-        return self._embedder.embed_images(
+        return self._engine.embed_images(
             images, self._spec(self.document_input_type), self._options()
         )
 
     async def aembed_images(self, images: list[Any]) -> list[list[float]]:
         """Async `embed_images`."""
-        return await self._embedder.aembed_images(
+        return await self._engine.aembed_images(
             images, self._spec(self.document_input_type), self._options()
         )
 

@@ -27,6 +27,17 @@ from azureinfer.batching import (
 from azureinfer.errors import ConfigurationError
 from azureinfer.settings import ENDPOINT_ENV_VARS, KEY_ENV_VARS, resolve_settings
 
+_CONNECTION_FIELDS = (
+    "endpoint",
+    "credential",
+    "api_version",
+    "credential_scopes",
+    "timeout",
+    "max_retries",
+    "headers",
+    "client_kwargs",
+)
+
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbedding"]
 
 dispatcher = instrument.get_dispatcher(__name__)
@@ -113,6 +124,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
     )
 
     _embedder: Embedder = PrivateAttr()
+    _embedder_key: tuple[int, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
     @classmethod
@@ -134,6 +146,13 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
             self.endpoint = _env(ENDPOINT_ENV_VARS)
         if self.credential is None and _env(KEY_ENV_VARS):
             self.credential = SecretStr(_env(KEY_ENV_VARS) or "")
+        self._embedder = self._new_embedder()
+        return self
+
+    def _connection_key(self) -> tuple[int, ...]:
+        return tuple(id(getattr(self, name)) for name in _CONNECTION_FIELDS)
+
+    def _new_embedder(self) -> Embedder:
         settings = resolve_settings(
             self.endpoint,
             self.credential,
@@ -144,8 +163,16 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
             headers=self.headers,
             client_kwargs=self.client_kwargs,
         )
-        self._embedder = Embedder(settings)
-        return self
+        self._embedder_key = self._connection_key()
+        return Embedder(settings)
+
+    @property
+    def _engine(self) -> Embedder:
+        # A copy with other connection fields (model_copy(update=...), assignment) gets its
+        # own clients instead of silently using the original's.
+        if self._embedder_key != self._connection_key():
+            self._embedder = self._new_embedder()
+        return self._embedder
 
     @classmethod
     def class_name(cls) -> str:
@@ -178,12 +205,12 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
     def _texts(
         self, texts: list[str], input_type: str | None, progress: bool = False
     ) -> list[Embedding]:
-        return self._embedder.embed_texts(texts, self._spec(input_type), self._options(progress))
+        return self._engine.embed_texts(texts, self._spec(input_type), self._options(progress))
 
     async def _atexts(
         self, texts: list[str], input_type: str | None, progress: bool = False
     ) -> list[Embedding]:
-        return await self._embedder.aembed_texts(
+        return await self._engine.aembed_texts(
             texts, self._spec(input_type), self._options(progress)
         )
 
@@ -212,12 +239,12 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
         return (await self._aget_image_embeddings([img_file_path]))[0]
 
     def _get_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return self._embedder.embed_images(
+        return self._engine.embed_images(
             img_file_paths, self._spec(self.document_input_type), self._options()
         )
 
     async def _aget_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return await self._embedder.aembed_images(
+        return await self._engine.aembed_images(
             img_file_paths, self._spec(self.document_input_type), self._options()
         )
 
@@ -274,7 +301,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
         ) as event:
-            embeddings = self._embedder.embed_images(
+            embeddings = self._engine.embed_images(
                 img_file_paths, self._spec(self.document_input_type), self._options(show_progress)
             )
             event.on_end(
@@ -291,7 +318,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
         ) as event:
-            embeddings = await self._embedder.aembed_images(
+            embeddings = await self._engine.aembed_images(
                 img_file_paths, self._spec(self.document_input_type), self._options(show_progress)
             )
             event.on_end(

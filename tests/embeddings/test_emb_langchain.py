@@ -392,3 +392,16 @@ def test_rag_chain_with_chat_model_answers_from_the_retrieved_document(
     chat = emu.requests_for("chat")[-1].body
     assert CORPUS["shipping"] in chat["messages"][0]["content"]
     assert CORPUS["returns"] not in chat["messages"][0]["content"]
+
+
+def test_model_copy_with_another_endpoint_gets_its_own_clients(emu: Any, conn: dict) -> None:
+    from azureinfer.errors import APIConnectionError
+
+    emb = AzureInferenceEmbeddings(model=COHERE, max_retries=0, **conn)
+    emb.embed_query("warm")
+    moved = emb.model_copy(update={"endpoint": "http://127.0.0.1:9/models"})
+    with pytest.raises(APIConnectionError):
+        moved.embed_query("nowhere")
+    assert len(emb.embed_query("still here")) == 1024
+    same = emb.model_copy(update={"batch_size": 5})
+    assert same._engine is emb._engine  # nothing about the connection changed

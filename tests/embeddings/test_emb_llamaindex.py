@@ -304,3 +304,14 @@ def test_multimodal_index_retrieves_the_right_image_and_text(conn: dict, tmp_pat
         assert hits[0].node.metadata["id"] == name
     for question, expected in QUESTIONS.items():
         assert retriever.text_retrieve(question)[0].node.metadata["id"] == expected
+
+
+def test_model_copy_with_another_endpoint_gets_its_own_clients(conn: dict) -> None:
+    from azureinfer.errors import APIConnectionError
+
+    emb = AzureInferenceEmbedding(model=COHERE, max_retries=0, **conn)
+    emb.get_query_embedding("warm")
+    moved = emb.model_copy(update={"endpoint": "http://127.0.0.1:9/models"})
+    with pytest.raises(APIConnectionError):
+        moved.get_query_embedding("nowhere")
+    assert len(emb.get_query_embedding("still here")) == 1024
