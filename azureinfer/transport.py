@@ -72,14 +72,40 @@ async def _close_async(client: Any, credential: Any) -> None:
             await credential.close()
 
 
-async def _loop_guard(client: Any, credential: Any) -> AsyncGenerator[None, None]:
-    """Suspend forever; closed by ``loop.shutdown_asyncgens()`` or by ``aclose``."""
+async def _loop_guard(
+    client: Any, credential: Any, forget: Any = None
+) -> AsyncGenerator[None, None]:
+    """Suspend forever; closed by ``loop.shutdown_asyncgens()`` or by ``aclose``.
+
+    ``forget()`` drops the owner's entry for this loop: the closed client still references the
+    loop, so a weak-keyed entry would otherwise keep the dead loop (and client) alive.
+    """
     try:
         yield
         await asyncio.Event().wait()  # pragma: no cover - never resumed
         yield  # pragma: no cover
     finally:
-        await _close_async(client, credential)
+        try:
+            await _close_async(client, credential)
+        finally:
+            if forget is not None:
+                forget(client)
+
+
+def _forgetter(owner: _BaseClient, loop: asyncio.AbstractEventLoop) -> Any:
+    """A callable removing ``loop``'s entry from ``owner`` without keeping either alive."""
+    owner_ref = weakref.ref(owner)
+    loop_ref = weakref.ref(loop)
+
+    def forget(client: Any) -> None:
+        who, where = owner_ref(), loop_ref()
+        if who is not None and where is not None:
+            with who._lock:
+                entry = who._loops.get(where)
+                if entry is not None and entry.client is client:
+                    del who._loops[where]
+
+    return forget
 
 
 class _AsyncFromSyncCredential:
@@ -249,7 +275,7 @@ class _BaseClient:
         kwargs = self._client_kwargs(is_async=True)
         self._finish_auth(kwargs, credential)
         client = cls(self.settings.endpoint, credential, **kwargs)
-        guard = _loop_guard(client, created_credential)
+        guard = _loop_guard(client, created_credential, _forgetter(self, loop))
         await guard.__anext__()  # registers it with the loop's asyncgen hooks
         with self._lock:
             existing = self._loops.get(loop)

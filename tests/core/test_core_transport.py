@@ -256,6 +256,7 @@ def test_repeated_asyncio_run_on_one_instance(azure_inference_emulator: Emulator
         assert asyncio.run(once())
     gc.collect()
     assert len(emu.requests_for("chat")) == 3
+    assert len(client._loops) == 0 and len(emb._loops) == 0  # dead loops are not kept
 
 
 def test_async_clients_are_per_loop_and_reused_within_a_loop(
@@ -430,3 +431,27 @@ def test_close_closes_the_clients_of_idle_hand_driven_loops(
     finally:
         loop.close()  # without shutdown_asyncgens(): nothing may be left open
     gc.collect()
+
+
+def test_threads_each_running_their_own_loops_share_one_instance(
+    azure_inference_emulator: Emulator,
+) -> None:
+    emu = azure_inference_emulator
+    client = ChatClient(resolve_settings(emu.endpoint, emu.key))
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(3):
+                assert asyncio.run(client.acomplete(chat())).content
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    gc.collect()
+    assert errors == [] and len(emu.requests_for("chat")) == 12
+    assert len(client._loops) == 0  # every loop is gone, and its client closed with it
