@@ -160,8 +160,11 @@ class EmbeddingsSpec:
     extra_parameters: str = "pass-through"
     headers: Mapping[str, str] | None = None
     droppable: frozenset[str] = frozenset()
-    """Of ``input_type`` and ``encoding_format``: those to stop sending (with a warning) rather
-    than fail when the model rejects them."""
+    """Of ``input_type`` and ``encoding_format``: those to stop sending rather than fail when
+    the model rejects them."""
+    chosen: frozenset[str] = frozenset()
+    """Droppable parameters the user set explicitly: dropping one is a logged warning (others,
+    defaults, are dropped with an INFO log)."""
 
     def __post_init__(self) -> None:
         if self.encoding_format is not None and self.encoding_format not in ENCODING_FORMATS:
@@ -187,9 +190,11 @@ class EmbeddingsSpec:
         encoding_format: str | None,
         input_type: str | None,
         model_extras: Mapping[str, Any] | None = None,
+        input_type_chosen: bool = False,
     ) -> EmbeddingsSpec:
         """The spec both frameworks' classes send: the input type may be dropped if the model
-        rejects it, and with no ``encoding_format`` chosen vectors travel as base64 (about four
+        rejects it (logged as a warning if the user chose it, ``input_type_chosen``, else at
+        INFO level), and with no ``encoding_format`` chosen vectors travel as base64 (about four
         times smaller than JSON floats, as the OpenAI SDK does), falling back to the model's
         default if base64 is rejected. Callers get floats either way; pass
         ``encoding_format="float"`` to force JSON floats on the wire."""
@@ -202,6 +207,7 @@ class EmbeddingsSpec:
             droppable=frozenset(
                 ["input_type"] if encoding_format else ["input_type", "encoding_format"]
             ),
+            chosen=frozenset(["input_type"] if input_type_chosen else []),
         )
 
     def without(self, names: Iterable[str]) -> EmbeddingsSpec:
@@ -582,7 +588,8 @@ class _Sender:
             return None
         with self._lock:
             if getattr(self.spec, name) is not None:
-                _log.warning(
+                _log.log(
+                    logging.WARNING if name in spec.chosen else logging.INFO,
                     "The model rejected %s=%r; sending no %s from now on.",
                     name,
                     getattr(spec, name),

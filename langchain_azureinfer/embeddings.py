@@ -188,12 +188,13 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
 
     # ------------------------------------------------------------------ translation
 
-    def _spec(self, input_type: str | None) -> EmbeddingsSpec:
+    def _spec(self, field: str) -> EmbeddingsSpec:
         return EmbeddingsSpec.for_adapter(
             model=self.model,
             dimensions=self.dimensions,
             encoding_format=self.encoding_format,
-            input_type=input_type,
+            input_type=getattr(self, field),
+            input_type_chosen=field in self.model_fields_set,
             model_extras=self.model_kwargs,
         )
 
@@ -207,40 +208,34 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in order (``input_type=document_input_type``)."""
-        return self._engine.embed_texts(
-            texts, self._spec(self.document_input_type), self._options()
-        )
+        return self._engine.embed_texts(texts, self._spec("document_input_type"), self._options())
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one query (``input_type=query_input_type``)."""
-        return self._engine.embed_texts([text], self._spec(self.query_input_type), self._options())[
-            0
-        ]
+        return self._engine.embed_texts([text], self._spec("query_input_type"), self._options())[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async `embed_documents` (native async, concurrent batches)."""
         return await self._engine.aembed_texts(
-            texts, self._spec(self.document_input_type), self._options()
+            texts, self._spec("document_input_type"), self._options()
         )
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async `embed_query`."""
         vectors = await self._engine.aembed_texts(
-            [text], self._spec(self.query_input_type), self._options()
+            [text], self._spec("query_input_type"), self._options()
         )
         return vectors[0]
 
     def embed_images(self, images: list[Any]) -> list[list[float]]:
         """Vectors of images through ``/images/embeddings``: paths, ``http(s)`` / ``data:``
         URLs, bytes, or ``{"image": ..., "text": ...}`` dicts."""
-        return self._engine.embed_images(
-            images, self._spec(self.document_input_type), self._options()
-        )
+        return self._engine.embed_images(images, self._spec("document_input_type"), self._options())
 
     async def aembed_images(self, images: list[Any]) -> list[list[float]]:
         """Async `embed_images`."""
         return await self._engine.aembed_images(
-            images, self._spec(self.document_input_type), self._options()
+            images, self._spec("document_input_type"), self._options()
         )
 
     def embed_image(self, uris: list[str]) -> list[list[float]]:

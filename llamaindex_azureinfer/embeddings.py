@@ -185,12 +185,13 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
 
     # ------------------------------------------------------------------ translation
 
-    def _spec(self, input_type: str | None) -> EmbeddingsSpec:
+    def _spec(self, field: str) -> EmbeddingsSpec:
         return EmbeddingsSpec.for_adapter(
             model=self.model_name,
             dimensions=self.dimensions,
             encoding_format=self.encoding_format,
-            input_type=input_type,
+            input_type=getattr(self, field),
+            input_type_chosen=field in self.model_fields_set,
             model_extras=self.model_kwargs,
         )
 
@@ -202,35 +203,31 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
             show_progress=self.show_progress or show_progress,
         )
 
-    def _texts(
-        self, texts: list[str], input_type: str | None, progress: bool = False
-    ) -> list[Embedding]:
-        return self._engine.embed_texts(texts, self._spec(input_type), self._options(progress))
+    def _texts(self, texts: list[str], field: str, progress: bool = False) -> list[Embedding]:
+        return self._engine.embed_texts(texts, self._spec(field), self._options(progress))
 
     async def _atexts(
-        self, texts: list[str], input_type: str | None, progress: bool = False
+        self, texts: list[str], field: str, progress: bool = False
     ) -> list[Embedding]:
-        return await self._engine.aembed_texts(
-            texts, self._spec(input_type), self._options(progress)
-        )
+        return await self._engine.aembed_texts(texts, self._spec(field), self._options(progress))
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self._texts([query], self.query_input_type)[0]
+        return self._texts([query], "query_input_type")[0]
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return (await self._atexts([query], self.query_input_type))[0]
+        return (await self._atexts([query], "query_input_type"))[0]
 
     def _get_text_embedding(self, text: str) -> Embedding:
-        return self._texts([text], self.document_input_type)[0]
+        return self._texts([text], "document_input_type")[0]
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
-        return (await self._atexts([text], self.document_input_type))[0]
+        return (await self._atexts([text], "document_input_type"))[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self._texts(texts, self.document_input_type)
+        return self._texts(texts, "document_input_type")
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return await self._atexts(texts, self.document_input_type)
+        return await self._atexts(texts, "document_input_type")
 
     def _get_image_embedding(self, img_file_path: ImageType) -> Embedding:
         return self._get_image_embeddings([img_file_path])[0]
@@ -240,12 +237,12 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
 
     def _get_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
         return self._engine.embed_images(
-            img_file_paths, self._spec(self.document_input_type), self._options()
+            img_file_paths, self._spec("document_input_type"), self._options()
         )
 
     async def _aget_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
         return await self._engine.aembed_images(
-            img_file_paths, self._spec(self.document_input_type), self._options()
+            img_file_paths, self._spec("document_input_type"), self._options()
         )
 
     # ------------------------------------------------------------------ whole-list batching
@@ -268,7 +265,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
         ) as event:
-            embeddings = self._texts(texts, self.document_input_type, show_progress)
+            embeddings = self._texts(texts, "document_input_type", show_progress)
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
         dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
         return embeddings
@@ -287,7 +284,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
         ) as event:
-            embeddings = await self._atexts(texts, self.document_input_type, show_progress)
+            embeddings = await self._atexts(texts, "document_input_type", show_progress)
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
         dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
         return embeddings
@@ -302,7 +299,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
         ) as event:
             embeddings = self._engine.embed_images(
-                img_file_paths, self._spec(self.document_input_type), self._options(show_progress)
+                img_file_paths, self._spec("document_input_type"), self._options(show_progress)
             )
             event.on_end(
                 payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
@@ -319,7 +316,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
         ) as event:
             embeddings = await self._engine.aembed_images(
-                img_file_paths, self._spec(self.document_input_type), self._options(show_progress)
+                img_file_paths, self._spec("document_input_type"), self._options(show_progress)
             )
             event.on_end(
                 payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}

@@ -140,11 +140,22 @@ def test_default_input_types_work_on_a_model_that_rejects_them(
     emu: Any, conn: dict, caplog: Any
 ) -> None:
     emb = AzureInferenceEmbeddings(model=OPENAI, **conn)
-    with caplog.at_level(logging.WARNING, logger="azureinfer.batching"):
+    with caplog.at_level(logging.INFO, logger="azureinfer.batching"):
         emb.embed_documents(["one", "two"])
         emb.embed_query("three")
     assert [r.status for r in emu.requests_for("embeddings")] == [422, 200, 200]
-    assert "rejected input_type" in caplog.text
+    # a default adapting to the model is an INFO note, not a warning
+    assert [r.levelname for r in caplog.records] == ["INFO"]
+    assert "rejected input_type='document'" in caplog.text
+
+
+def test_a_chosen_input_type_that_is_rejected_is_a_warning(
+    emu: Any, conn: dict, caplog: Any
+) -> None:
+    emb = AzureInferenceEmbeddings(model=OPENAI, document_input_type="document", **conn)
+    with caplog.at_level(logging.INFO, logger="azureinfer.batching"):
+        emb.embed_documents(["one"])
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
 
 
 def test_dimensions_and_model_kwargs_are_sent(emu: Any, conn: dict) -> None:
