@@ -15,6 +15,7 @@ azure-core's default retries a POST only on 500/503/504, or on any status >= 400
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import Any
 
@@ -33,6 +34,8 @@ __all__ = [
     "InferenceRetryPolicy",
     "retry_policy_kwargs",
 ]
+
+_LOGGER = logging.getLogger("azureinfer.retry")
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 DEFAULT_BACKOFF_FACTOR = 0.5
@@ -126,6 +129,15 @@ class _InferenceRetryMixin:
         if settings["waited"] + delay > settings["max_wait"]:
             return False
         settings["next_delay"] = delay
+        if error is not None:
+            reason = type(error).__name__
+        else:
+            reason = (
+                f"status {getattr(getattr(response, 'http_response', None), 'status_code', '?')}"
+            )
+        _LOGGER.info(
+            "Retrying after %s in %.2f s (retry %d)", reason, delay, len(settings["history"])
+        )
         return True
 
     def _take_delay(self, settings: dict[str, Any]) -> float:

@@ -166,14 +166,15 @@ def test_max_retries_zero_means_one_attempt(azure_inference_emulator: Emulator) 
 
 
 def test_429_without_retry_after_is_retried_with_backoff(
-    azure_inference_emulator: Emulator,
+    azure_inference_emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     # azure-core's default would try a POST once here
     emu = azure_inference_emulator
     emu.inject_fault("status", times=1, status=429)
-    with make(emu) as client:
+    with caplog.at_level("INFO", logger="azureinfer.retry"), make(emu) as client:
         assert client.complete(chat()).content
     assert attempts(emu) == 2
+    assert "Retrying after status 429" in caplog.text and emu.key not in caplog.text
 
 
 def test_retry_after_ms_is_honoured(azure_inference_emulator: Emulator) -> None:
