@@ -174,7 +174,7 @@ class EmulatorApp:
             route=route,
             time=time.time(),
         )
-        state.requests.append(rec)
+        state.record(rec)
         headers = {"apim-request-id": request_id()}
         client_id = request.headers.get("x-ms-client-request-id")
         if client_id is not None:
@@ -681,7 +681,9 @@ def _control_routes(
 
     async def requests(request: web.Request) -> web.Response:
         route = request.query.get("route")
-        return ok({"requests": [r.to_dict() for r in _control.requests_for(state.requests, route)]})
+        return ok(
+            {"requests": [r.to_dict() for r in _control.requests_for(state.recorded(), route)]}
+        )
 
     async def clear(request: web.Request) -> web.Response:
         state.clear()

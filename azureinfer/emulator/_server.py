@@ -112,7 +112,10 @@ class Emulator:
                 return
             ready.set()
             loop.run_forever()
-            loop.close()
+            try:
+                loop.run_until_complete(_drain(loop))
+            finally:
+                loop.close()
 
         if self.tls:
             from azureinfer.emulator._tls import generate
@@ -191,11 +194,11 @@ class Emulator:
     @property
     def requests(self) -> list[RecordedRequest]:
         """Requests received since the last `clear()` (the newest `max_recorded`), oldest first."""
-        return list(self._state.requests)
+        return self._state.recorded()
 
     def requests_for(self, route: str) -> list[RecordedRequest]:
         """Recorded requests of one route: "chat", "embeddings", "images/embeddings", "info"."""
-        return _control.requests_for(self._state.requests, route)
+        return _control.requests_for(self._state.recorded(), route)
 
     @property
     def settings(self) -> Settings:
@@ -278,3 +281,14 @@ class Emulator:
         _control.inject_fault(
             self._state, self.catalogue, kind, times, deployment=deployment, route=route, **params
         )
+
+
+async def _drain(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left on the server loop (e.g. handlers of dropped streams) before closing."""
+    current = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks(loop) if t is not current]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await loop.shutdown_asyncgens()
+    await loop.shutdown_default_executor()

@@ -227,6 +227,16 @@ class EmulatorState:
             self.faults.append(fault)
 
     # -- hot path -----------------------------------------------------------------------------
+    def record(self, rec: RecordedRequest) -> None:
+        """Remember a request."""
+        with self.lock:
+            self.requests.append(rec)
+
+    def recorded(self) -> list[RecordedRequest]:
+        """A copy of the recorded requests, oldest first (safe while the server appends)."""
+        with self.lock:
+            return list(self.requests)
+
     def take_fault(self, route: str, deployment: str | None, stream: bool) -> Fault | None:
         """Consume one use of the first matching fault."""
         if not self.faults:
