@@ -64,6 +64,10 @@ def test_readme_keeps_the_two_commands_ci_runs() -> None:
     assert 'pip install -e ".[test]" && python -m pytest -q -p no:cacheprovider' in text
 
 
+def test_every_python_block_of_the_readme_is_collected() -> None:
+    assert len(BLOCKS) == README.read_text(encoding="utf-8").count("```python\n")
+
+
 def test_readme_examples_are_mostly_runnable() -> None:
     modes = [b.mode for b in BLOCKS]
     assert set(modes) <= {"run", "compile-only"}, modes
