@@ -614,7 +614,7 @@ def error_response(err: ApiError, headers: dict[str, str]) -> web.Response:
 
 def fault_status_response(p: dict[str, Any], headers: dict[str, str]) -> web.Response:
     """The answer of a `status` fault (params: status, retry_after, retry_after_ms, code,
-    message, body, headers, plain_text)."""
+    message, body, headers, plain_text, shape "A".."E")."""
     status = int(p["status"])
     extra: dict[str, str] = {}
     if p.get("retry_after") is not None:
@@ -633,7 +633,27 @@ def fault_status_response(p: dict[str, Any], headers: dict[str, str]) -> web.Res
         err = ApiError(status, body, code=code, headers=extra)
     else:
         err = service_error(status, p.get("code"), p.get("message"), headers=extra)
+        shape = p.get("shape", "A")
+        if shape != "A":
+            err = reshape(err, str(shape))
     return error_response(err, headers)
+
+
+def reshape(err: ApiError, shape: str) -> ApiError:
+    """Re-send an envelope-A error in another shape seen in the wild (spec §7.1):
+    B flat with code, C APIM flat (no code), D FastAPI `detail` list, E old MaaS reference."""
+    inner = err.body["error"]
+    code, message = inner["code"], inner["message"]
+    bodies: dict[str, tuple[Any, str | None]] = {
+        "B": ({"status": err.status, "code": code, "message": message}, code),
+        "C": ({"statusCode": err.status, "message": message}, None),
+        "D": ({"detail": [{"type": code, "loc": ["body"], "msg": message, "input": None}]}, None),
+        "E": ({"status": err.status, "error": code, "message": message, "code": code}, code),
+    }
+    if shape not in bodies:
+        raise ValueError(f"unknown error shape {shape!r}; expected A, B, C, D or E")
+    body, header_code = bodies[shape]
+    return ApiError(err.status, body, code=header_code, headers=err.headers)
 
 
 def raw_response(raw: RawReply, headers: dict[str, str]) -> web.Response:

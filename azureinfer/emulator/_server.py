@@ -270,7 +270,8 @@ class Emulator:
 
         Kinds and their params:
         - "status": status=429/500/503/..., retry_after=<seconds>, retry_after_ms=<ms>,
-          code=, message=, body= (exact JSON body), headers=, plain_text=True (text/plain body)
+          code=, message=, body= (exact JSON body), headers=, plain_text=True (text/plain body),
+          shape="A".."E" (error envelope, spec §7.1; A is the default)
         - "reset": drop the connection without an answer
         - "delay": seconds= before answering normally
         - "truncate": streams only; stop after n_events= events (default 2), no finish reason

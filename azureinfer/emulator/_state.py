@@ -223,6 +223,8 @@ class EmulatorState:
             status = fault.params.get("status")
             if not isinstance(status, int) or not 400 <= status <= 599:
                 raise ValueError("a 'status' fault needs status=<int 400..599>")
+            if fault.params.get("shape", "A") not in ("A", "B", "C", "D", "E"):
+                raise ValueError("shape must be one of 'A', 'B', 'C', 'D', 'E' (spec §7.1)")
         with self.lock:
             self.faults.append(fault)
 

@@ -327,3 +327,35 @@ def test_emulator_bug_still_answers_json(
     assert info.value.status_code == 500
     assert info.value.error is not None
     assert "RuntimeError: boom" in info.value.error.message
+
+
+def test_error_shapes_as_seen_in_the_wild(azure_inference_emulator: Emulator) -> None:
+    """Spec §7.1: envelopes B-E on demand, parsed by azure-core as documented."""
+    emu = azure_inference_emulator
+    with _chat(emu, retry_total=0) as client:
+        emu.inject_fault("status", status=422, shape="B", code="parameter_not_supported")
+        with pytest.raises(HttpResponseError) as info:
+            client.complete(messages=MSG)
+        assert info.value.error is not None
+        assert info.value.error.code == "parameter_not_supported"
+        assert info.value.response.headers["x-ms-error-code"] == "parameter_not_supported"
+
+        emu.inject_fault("status", status=401, shape="C")
+        with pytest.raises(HttpResponseError) as info:
+            client.complete(messages=MSG)
+        assert info.value.response.json()["statusCode"] == 401
+        assert info.value.error is None or info.value.error.code is None
+        assert "x-ms-error-code" not in info.value.response.headers
+
+        emu.inject_fault("status", status=422, shape="D")
+        with pytest.raises(HttpResponseError) as info:
+            client.complete(messages=MSG)
+        assert info.value.message == "Operation returned an invalid status 'Unprocessable Entity'"
+        assert info.value.response.json()["detail"][0]["loc"] == ["body"]
+
+        emu.inject_fault("status", status=401, shape="E")
+        with pytest.raises(HttpResponseError) as info:
+            client.complete(messages=MSG)
+        assert info.value.response.json()["error"] == "401"
+    with pytest.raises(ValueError, match="shape"):
+        emu.inject_fault("status", status=500, shape="Z")
