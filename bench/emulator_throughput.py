@@ -6,7 +6,11 @@ It also prints the server's CPU time per request (read from /proc, Linux), which
 capacity on one core independently of what else runs on the machine (the client competes for
 the same cores).
 
-    python bench/emulator_throughput.py [--seconds 5] [--connections 8] [--stream]
+    python bench/emulator_throughput.py [--seconds 5] [--connections 8] [--stream] [--baseline]
+
+`--baseline` also measures a bare aiohttp server answering a constant JSON body, run the same
+way: the ceiling of this machine and client at that moment (the emulator's figure is worth
+reading against it when the machine is busy).
 """
 
 from __future__ import annotations
@@ -22,6 +26,22 @@ import sys
 import time
 
 import aiohttp
+
+BARE_SERVER = """
+import signal, sys
+from aiohttp import web
+
+async def handle(request):
+    await request.read()
+    return web.Response(body=b'{"ok":true}', content_type="application/json")
+
+app = web.Application()
+app.router.add_route("*", "/{tail:.*}", handle)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+port = int(sys.argv[1])
+web.run_app(app, host="127.0.0.1", port=port, access_log=None,
+            print=lambda *a: print(f"endpoint: http://127.0.0.1:{port}/models", flush=True))
+"""
 
 
 def _free_port() -> int:
@@ -89,35 +109,44 @@ async def _run(
         )
 
 
-def main() -> int:
-    """Start the emulator in a subprocess and measure it."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--stream", action="store_true", help="streamed requests instead")
-    args = parser.parse_args()
-    port = _free_port()
-    key = "bench-key"
+def _measure(command: list[str], args: argparse.Namespace, label: str) -> int:
+    """Start a server subprocess that prints its endpoint first, then load it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "azureinfer.emulator", "--port", str(port), "--key", key],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         match = re.search(r"(https?://[^/\s]+)", line)
         if not match:
-            print(f"emulator did not start: {line!r}", file=sys.stderr)
+            print(f"{label} did not start: {line!r}", file=sys.stderr)
             return 1
+        print(f"-- {label}")
         asyncio.run(
-            _run(match.group(1), key, args.seconds, args.connections, args.stream, proc.pid)
+            _run(match.group(1), "bench-key", args.seconds, args.connections, args.stream, proc.pid)
         )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
     return 0
+
+
+def main() -> int:
+    """Start the emulator in a subprocess and measure it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--stream", action="store_true", help="streamed requests instead")
+    parser.add_argument("--baseline", action="store_true", help="also measure bare aiohttp")
+    args = parser.parse_args()
+    emulator = [sys.executable, "-m", "azureinfer.emulator", "--key", "bench-key", "--port"]
+    status = _measure([*emulator, str(_free_port())], args, "azureinfer.emulator")
+    if args.baseline and status == 0:
+        bare = [sys.executable, "-c", BARE_SERVER, str(_free_port())]
+        status = _measure(bare, args, "bare aiohttp (constant body)")
+    return status
 
 
 if __name__ == "__main__":
