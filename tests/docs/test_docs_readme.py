@@ -5,7 +5,8 @@ Convention (stated in the README): examples read the endpoint and key from
 emulator, and each ```` ```python ```` block runs in a fresh namespace, in this process (so
 ``filterwarnings=error`` also catches unclosed clients). A block preceded by
 ``<!-- readme-test: compile-only (reason) -->`` needs something the emulator cannot be (Entra ID
-on a real tenant, a real Azure host): it is only compiled.
+on a real tenant, a real Azure host): it is only compiled. Functions named ``test_*`` that a block
+defines are called with the ``azure_inference_emulator`` fixture, as pytest would.
 """
 
 from __future__ import annotations
@@ -89,6 +90,13 @@ def test_readme_example_runs(
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", emu.endpoint)
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", emu.key)
-    exec(code, {"__name__": "__readme__"})
+    namespace: dict[str, Any] = {"__name__": "__readme__"}
+    exec(code, namespace)
+    # A block of pytest tests (README "Testing your own chains"): run them with the fixture.
+    tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
+    assert len(tests) == block.code.count("\ndef test_"), "a test function was not collected"
+    for test in tests:
+        emu.clear()
+        test(azure_inference_emulator=emu)
     if "Emulator()" not in block.code:  # else the example starts its own
         assert emu.requests, "the example sent nothing to the endpoint"
