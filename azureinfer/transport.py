@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from azure.core.exceptions import AzureError
+from azure.core.pipeline.policies import NetworkTraceLoggingPolicy
 
 from azureinfer._retry import InferenceAsyncRetryPolicy, InferenceRetryPolicy, retry_policy_kwargs
 from azureinfer._sse import SSEDecoder
@@ -90,6 +91,32 @@ async def _loop_guard(
         finally:
             if forget is not None:
                 forget(client)
+
+
+_SECRET_HEADERS = frozenset({"api-key", "authorization", "ocp-apim-subscription-key"})
+
+
+class _RedactingNetworkTraceLoggingPolicy(NetworkTraceLoggingPolicy):
+    """azure-core's network trace policy (``logging_enable=True``), minus the secrets.
+
+    azure-core logs every request header verbatim at DEBUG there, after the credential policy
+    added ``api-key`` and ``Authorization``; this one logs them as ``REDACTED``.
+    """
+
+    def on_request(self, request: Any) -> None:
+        headers = request.http_request.headers
+        saved = {k: headers[k] for k in list(headers) if k.lower() in _SECRET_HEADERS}
+        for key in saved:
+            headers[key] = "REDACTED"
+        try:
+            super().on_request(request)
+        finally:
+            for key, value in saved.items():
+                headers[key] = value
+
+
+def _redacting_trace_policy(logging_enable: bool) -> Any:
+    return _RedactingNetworkTraceLoggingPolicy(logging_enable=logging_enable)
 
 
 def _forgetter(owner: _BaseClient, loop: asyncio.AbstractEventLoop) -> Any:
@@ -217,6 +244,10 @@ class _BaseClient:
             kwargs["authentication_policy"] = _auth_policy(is_async, s.credential_scopes)
         kwargs["headers"] = dict(s.headers)
         kwargs["user_agent"] = s.user_agent
+        if "logging_policy" not in kwargs:
+            kwargs["logging_policy"] = _redacting_trace_policy(
+                bool(kwargs.get("logging_enable", False))
+            )
         return kwargs
 
     def _finish_auth(self, kwargs: dict[str, Any], credential: Any) -> None:

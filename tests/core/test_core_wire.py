@@ -167,3 +167,27 @@ def test_embeddings_wire(azure_inference_emulator: Emulator) -> None:
         "model": "cohere-embed-v3-english",
     }
     assert "extra-parameters" not in rec.headers
+
+
+def test_network_trace_logging_never_logs_the_key(
+    azure_inference_emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu = azure_inference_emulator
+    kwargs = {"logging_enable": True}
+    with caplog.at_level("DEBUG", logger="azure"):
+        with ChatClient(resolve_settings(emu.endpoint, emu.key, client_kwargs=kwargs)) as client:
+            client.complete(build_chat_request(HI, model="gpt-4o"))
+            list(client.stream(build_chat_request(HI, model="gpt-4o")))
+        import asyncio
+
+        async def run() -> None:
+            async with ChatClient(
+                resolve_settings(emu.endpoint, emu.key, client_kwargs=kwargs)
+            ) as c:
+                await c.acomplete(build_chat_request(HI, model="gpt-4o"))
+
+        asyncio.run(run())
+    assert "Request headers" in caplog.text and "'api-key': 'REDACTED'" in caplog.text
+    assert emu.key not in caplog.text
+    # the live requests still carried the key
+    assert all(r.status == 200 for r in emu.requests)
