@@ -48,6 +48,14 @@ def test_in_process_example_runs() -> None:
     exec(compile(block, "docs/emulator.md", "exec"), {})
 
 
+def test_custom_catalogue_example_runs() -> None:
+    block = next(b for b in BLOCKS if "catalogue=" in b)
+    block = block.replace("    ...", "    names = [d.name for d in emu.catalogue]")
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "docs/emulator.md", "exec"), namespace)
+    assert namespace["names"][-2:] == ["llama-3-70b", "gpt-4o-strict"]
+
+
 @pytest.mark.parametrize(
     "marker", ["def test_my_chain", "emu.script_reply(", "emu.inject_fault(", "RemoteEmulator("]
 )
