@@ -281,18 +281,21 @@ def test_fault_reset_drops_connection(azure_inference_emulator: Emulator) -> Non
 def test_fault_delay(azure_inference_emulator: Emulator) -> None:
     """A `delay` fault slows one answer; configure(latency) slows all."""
     emu = azure_inference_emulator
-    emu.inject_fault("delay", seconds=0.3)
+    emu.inject_fault("delay", seconds=0.5)
     with _chat(emu) as client:
         start = time.perf_counter()
         assert client.complete(messages=MSG).choices
-        assert time.perf_counter() - start >= 0.3
+        delayed = time.perf_counter() - start
         start = time.perf_counter()
         client.complete(messages=MSG)
-        assert time.perf_counter() - start < 0.3
+        normal = time.perf_counter() - start
         emu.configure(latency=0.2)
         start = time.perf_counter()
         client.complete(messages=MSG)
-        assert time.perf_counter() - start >= 0.2
+        slow = time.perf_counter() - start
+    assert delayed >= 0.5
+    assert normal < delayed  # the fault was used up
+    assert slow >= 0.2
 
 
 def test_script_raw_exact_answer(azure_inference_emulator: Emulator) -> None:
