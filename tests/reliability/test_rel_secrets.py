@@ -7,8 +7,7 @@ callback payloads, DEBUG logs of every logger (with azure-core's HTTP logging po
 its network trace turned on by ``logging_enable=True``). Pickles carry the credential on purpose
 (to worker processes): that is the documented exception, pinned at the end.
 
-OpenTelemetry: neither ``opentelemetry-sdk`` nor ``azure-core-tracing-opentelemetry`` is a
-dependency of the test environment, so spans are not checked here (see docs/reliability.md).
+OpenTelemetry spans are checked in ``test_rel_tracing.py``.
 """
 
 from __future__ import annotations
