@@ -342,12 +342,6 @@ def test_debug_logs_carry_no_key(emu: Emulator, debug_log: io.StringIO) -> None:
     assert_clean(text, "DEBUG log")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: azureinfer/transport.py passes logging_enable=True to azure-core, whose "
-    "NetworkTraceLoggingPolicy logs the 'api-key' and 'Authorization: Bearer <key>' request "
-    "headers verbatim at DEBUG (logger azure.core.pipeline.policies._universal)",
-)
 def test_debug_logs_with_logging_enable_carry_no_key(emu: Emulator, debug_log: io.StringIO) -> None:
     _exercise_all(emu, {"logging_enable": True, "logging_body": True})
     text = debug_log.getvalue()
