@@ -1,12 +1,17 @@
 """Embedding batches: one engine behind both frameworks' embedding classes.
 
 ```python
-from azureinfer.batching import BatchOptions, EmbeddingsSpec, embed_texts
+from azureinfer.batching import BatchOptions, Embedder, EmbeddingsSpec
+from azureinfer.settings import resolve_settings
 
-vectors = embed_texts(client, texts, EmbeddingsSpec(model="text-embedding-3-small",
-                                                    input_type="document"),
-                      BatchOptions(batch_size=96, max_concurrency=8))
+embedder = Embedder(resolve_settings())          # lazy clients for both routes; no I/O yet
+spec = EmbeddingsSpec(model="cohere-embed-v3-english", input_type="document")
+vectors = embedder.embed_texts(texts, spec, BatchOptions(batch_size=96, max_concurrency=8))
 ```
+
+The adapters (`langchain_azureinfer.AzureInferenceEmbeddings`,
+`llamaindex_azureinfer.AzureInferenceEmbedding`) only translate their fields into an
+`EmbeddingsSpec` (`EmbeddingsSpec.for_adapter`) and `BatchOptions` and call an `Embedder`.
 
 What the engine guarantees:
 
@@ -25,8 +30,9 @@ What the engine guarantees:
   floats (`decode_embedding`);
 - ``show_progress=True`` draws a tqdm bar (imported only then);
 - parameters marked droppable (``EmbeddingsSpec.droppable``: ``input_type``,
-  ``encoding_format``) are dropped, with a warning, when the model rejects them, so defaults
-  such as query/document input types or the compact base64 transfer work on every model.
+  ``encoding_format``) are dropped (logged: a warning when the user chose them) when the model
+  rejects them, so defaults such as query/document input types or the compact base64 transfer
+  work on every model; an `Embedder` remembers this per route.
 """
 
 from __future__ import annotations
