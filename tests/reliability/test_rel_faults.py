@@ -352,3 +352,25 @@ def test_embeddings_fault_cell(
         assert result is None
         assert isinstance(error, case.outcome), repr(error)
         assert isinstance(error, errors.AzureInferenceError)
+
+
+# ------------------------------------------------------ aggregated streams (invoke on a stream)
+STREAM_FAULTS = [c for c in CASES if c.stream_outcome is errors.IncompleteStreamError]
+
+
+@pytest.mark.parametrize("case", STREAM_FAULTS, ids=[c.id for c in STREAM_FAULTS])
+def test_streamed_invoke_never_returns_a_partial_message(emu: Emulator, case: Case) -> None:
+    """``invoke``/``ainvoke`` with ``streaming=True`` (LangChain) and ``complete`` on a stream
+    (LlamaIndex ``stream_complete`` joined) aggregate chunks: a broken stream must raise, not
+    come back as a shorter message."""
+    calls: list[Callable[[], Any]] = [
+        lambda: lc_chat(emu, streaming=True).invoke(PROMPT),
+        lambda: asyncio.run(lc_chat(emu, streaming=True).ainvoke(PROMPT)),
+        lambda: [r.text for r in li_chat(emu).stream_complete(PROMPT)],
+    ]
+    for call in calls:
+        emu.clear()
+        case.inject(emu, "chat")
+        with pytest.raises(errors.IncompleteStreamError):
+            call()
+        assert [r.stream for r in emu.requests_for("chat")] == [True]
