@@ -114,6 +114,9 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
     """Inputs per request."""
     max_batch_chars: int | None = Field(default=DEFAULT_MAX_BATCH_CHARS, gt=0)
     """Characters per request (a proxy for the token budget); None for no limit."""
+    max_input_chars: int | None = Field(default=None, gt=0)
+    """Characters per text; a longer one is refused, naming its position, before any request
+    (None: the service decides, and its error is annotated with the position)."""
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, gt=0)
     """Requests in flight at once."""
     show_progress: bool = False
@@ -203,6 +206,7 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
             batch_size=self.batch_size,
             max_concurrency=self.max_concurrency,
             max_batch_chars=self.max_batch_chars,
+            max_input_chars=self.max_input_chars,
             show_progress=self.show_progress,
         )
 

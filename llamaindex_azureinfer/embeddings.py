@@ -108,6 +108,11 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
     max_batch_chars: int | None = Field(
         default=DEFAULT_MAX_BATCH_CHARS, gt=0, description="Characters per request (at most)."
     )
+    max_input_chars: int | None = Field(
+        default=None,
+        gt=0,
+        description="Characters per text; longer ones are refused, naming their position.",
+    )
     show_progress: bool = Field(default=False, description="Show a tqdm progress bar.")
     timeout: float | None = Field(default=None, gt=0, description="Seconds per attempt.")
     max_retries: int | None = Field(
@@ -200,6 +205,7 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
             batch_size=self.embed_batch_size,
             max_concurrency=self.num_workers or self.max_concurrency,
             max_batch_chars=self.max_batch_chars,
+            max_input_chars=self.max_input_chars,
             show_progress=self.show_progress or show_progress,
         )
 

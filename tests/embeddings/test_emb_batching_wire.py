@@ -251,6 +251,7 @@ def test_oversized_input_is_named_by_position(emu: Any, emb: Embedder) -> None:
         emb.embed_texts(texts, EmbeddingsSpec(model=COHERE), BatchOptions(batch_size=4))
     notes = "\n".join(getattr(info.value, "__notes__", []))
     assert "inputs 4..7" in notes
+    assert "the service named input 5" in notes  # mapped from the batch's input.1
     # client-side limit: refused before sending, with the exact position
     emu.clear()
     with pytest.raises(EmbeddingInputError, match="input 5 has 10000 characters"):

@@ -16,7 +16,7 @@ from langchain_core.load import dumpd, dumps, loads
 from pydantic import ValidationError
 
 from azureinfer.batching import EmbeddingInputError
-from azureinfer.errors import ServiceError
+from azureinfer.errors import ServiceError, UnsupportedParameterError
 from langchain_azureinfer import AzureAIEmbeddingsModel, AzureInferenceEmbeddings
 
 OPENAI = "text-embedding-3-small"
@@ -240,6 +240,18 @@ def test_empty_inputs(emu: Any, conn: dict) -> None:
     with pytest.raises(EmbeddingInputError, match="input 0 is empty"):
         emb.embed_query("  ")
     assert emu.requests == []
+
+
+def test_oversized_text_is_named_before_or_by_the_service(emu: Any, conn: dict) -> None:
+    texts = ["short"] * 3 + ["word " * 1000]
+    capped = AzureInferenceEmbeddings(model=COHERE, max_input_chars=1000, **conn)
+    with pytest.raises(EmbeddingInputError, match="input 3 has 5000 characters"):
+        capped.embed_documents(texts)
+    assert emu.requests == []
+    uncapped = AzureInferenceEmbeddings(model=COHERE, **conn)
+    with pytest.raises(UnsupportedParameterError) as info:  # the service's 422, annotated
+        uncapped.embed_documents(texts)
+    assert "the service named input 3" in "\n".join(info.value.__notes__)
 
 
 def test_max_retries_and_timeout_are_honoured(emu: Any, conn: dict) -> None:
