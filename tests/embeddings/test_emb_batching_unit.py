@@ -172,3 +172,15 @@ def test_image_input_errors_are_clear(tmp_path: Any) -> None:
         image_input(b"just text")
     with pytest.raises(EmbeddingInputError, match="not int"):
         image_input(3)
+
+
+def test_tqdm_is_imported_only_when_a_progress_bar_is_wanted() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, langchain_azureinfer.embeddings, azureinfer.batching; "
+        "print('tqdm' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
