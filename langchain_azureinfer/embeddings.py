@@ -279,6 +279,11 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
     types (the deprecated class sent ``"text"`` for every non-Cohere model).
     """
 
+    @property
+    def model_name(self) -> str | None:
+        """The deprecated class's name for `model`."""
+        return self.model
+
     @model_validator(mode="before")
     @classmethod
     def _translate_deprecated(cls, values: Any) -> Any:

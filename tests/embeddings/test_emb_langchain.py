@@ -320,7 +320,7 @@ def test_deprecated_constructor_arguments(emu: Any, conn: dict) -> None:
         api_version="2024-05-01-preview",
         **conn,
     )
-    assert emb.model == COHERE and emb.batch_size == 4 and emb.max_retries == 0
+    assert emb.model == emb.model_name == COHERE and emb.batch_size == 4 and emb.max_retries == 0
     vectors = emb.embed_documents([f"d {i}" for i in range(9)])
     assert len(vectors) == 9
     assert sorted(len(b["input"]) for b in _bodies(emu)) == [1, 4, 4]
