@@ -606,6 +606,25 @@ class StreamAccumulator:
             last.reasoning_content += tail_reasoning
         return last
 
+    def tool_calls_so_far(self) -> list[ToolCallChunk]:
+        """The tool calls received so far, their fragments joined, in index order.
+
+        ``arguments`` is the JSON text received so far (partial until the stream finishes).
+        """
+        return [
+            ToolCallChunk(index=acc.index, id=acc.id, name=acc.name, arguments=acc.arguments)
+            for acc in sorted(self._tools.values(), key=lambda a: a.index)
+        ]
+
+    def snapshot(self) -> ChatResult:
+        """Everything received so far as a :class:`ChatResult`, at any point of the stream.
+
+        Tool calls whose arguments do not parse yet are ``invalid_tool_calls``;
+        ``finish_reason`` is set once the finishing event came. Text still held by the
+        ``<think>`` splitter (a possibly partial tag) arrives with :meth:`finish`.
+        """
+        return self._build()
+
     def _partial(self) -> ChatResult:
         return self._build()
 
@@ -617,11 +636,11 @@ class StreamAccumulator:
         calls, invalid = _parse_tool_calls(
             [
                 {
-                    "index": acc.index,
-                    "id": acc.id,
-                    "function": {"name": acc.name, "arguments": acc.arguments},
+                    "index": c.index,
+                    "id": c.id,
+                    "function": {"name": c.name, "arguments": c.arguments},
                 }
-                for acc in sorted(self._tools.values(), key=lambda a: a.index)
+                for c in self.tool_calls_so_far()
             ]
         )
         return ChatResult(

@@ -377,6 +377,40 @@ class _BaseClient:
             return {"enforce_https": False}
         return {}
 
+    def _request_options(
+        self, timeout: float | None = None, max_retries: int | None = None
+    ) -> dict[str, Any]:
+        """azure-core per-request keywords for a per-call ``timeout`` / ``max_retries``.
+
+        The pipeline hands them to the retry policy (``retry_*`` counts, as the settings'
+        ``max_retries`` sets them) and to the transport (``connection_timeout``,
+        ``read_timeout``); the client's own settings are untouched.
+        """
+        options: dict[str, Any] = {}
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+                raise ConfigurationError(f"timeout must be a positive number, got {timeout!r}")
+            options["connection_timeout"] = timeout
+            options["read_timeout"] = timeout
+        if max_retries is not None:
+            if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+                raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
+            counts = retry_policy_kwargs(max_retries, dict(self.settings.client_kwargs))
+            for key in ("retry_total", "retry_status", "retry_connect", "retry_read"):
+                options[key] = counts[key]
+        return options
+
+    def _send_kwargs(
+        self, headers: Mapping[str, str], options: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        kwargs = {**self._call_kwargs(), **(options or {})}
+        if headers:
+            # Also as the per-request ``headers`` option: azure-core's HeadersPolicy writes the
+            # client's default headers over the request's, then applies these on top, so a
+            # header of this request wins over a default of the same name.
+            kwargs["headers"] = dict(headers)
+        return kwargs
+
     def _http_request(self, method: str, route: str, body: Any, headers: Mapping[str, str]) -> Any:
         from azure.core.rest import HttpRequest
 
@@ -402,11 +436,13 @@ class _BaseClient:
         *,
         stream: bool,
         not_found_hint: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Any:
         client = self._get_sync_client()
         request = self._http_request(method, route, body, headers)
+        kwargs = self._send_kwargs(headers, options)
         try:
-            response = client.send_request(request, stream=stream, **self._call_kwargs())
+            response = client.send_request(request, stream=stream, **kwargs)
         except AzureError as exc:
             raise wrap_azure_error(exc) from exc
         if response.status_code != 200:
@@ -428,11 +464,13 @@ class _BaseClient:
         *,
         stream: bool,
         not_found_hint: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Any:
         client = await self._get_async_client()
         request = self._http_request(method, route, body, headers)
+        kwargs = self._send_kwargs(headers, options)
         try:
-            response = await client.send_request(request, stream=stream, **self._call_kwargs())
+            response = await client.send_request(request, stream=stream, **kwargs)
         except AzureError as exc:
             raise wrap_azure_error(exc) from exc
         if response.status_code != 200:
@@ -532,8 +570,13 @@ class ChatClient(_BaseClient):
         super().__init__(settings)
         self.think_tags = think_tags
 
-    def complete(self, req: WireRequest) -> ChatResult:
+    def complete(
+        self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> ChatResult:
         """Send one chat request and parse the answer.
+
+        ``timeout`` (seconds per attempt, connect and read) and ``max_retries`` override the
+        settings for this call only.
 
         Raises:
             APIStatusError subclasses for error statuses, ServiceError for an unusable answer,
@@ -541,70 +584,101 @@ class ChatClient(_BaseClient):
         """
         req = _check_request(req)
         response = self._send_sync(
-            "POST", self._route, _for_stream(req, False), req.headers, stream=False
+            "POST",
+            self._route,
+            _for_stream(req, False),
+            req.headers,
+            stream=False,
+            options=self._request_options(timeout, max_retries),
         )
         return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
 
-    async def acomplete(self, req: WireRequest) -> ChatResult:
+    async def acomplete(
+        self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> ChatResult:
         """Async :meth:`complete`."""
         req = _check_request(req)
         response = await self._send_async(
-            "POST", self._route, _for_stream(req, False), req.headers, stream=False
+            "POST",
+            self._route,
+            _for_stream(req, False),
+            req.headers,
+            stream=False,
+            options=self._request_options(timeout, max_retries),
         )
         return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
 
-    def stream(self, req: WireRequest) -> Iterator[ChatChunk]:
+    def stream(
+        self,
+        req: WireRequest,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        accumulator: StreamAccumulator | None = None,
+    ) -> Iterator[ChatChunk]:
         """Send a streaming request and yield chunks as they arrive.
 
         The last chunk carries ``finish_reason`` (and the usage, when the service sent it).
+        ``timeout`` and ``max_retries`` override the settings for this call (``timeout`` also
+        bounds each wait for the next bytes of the stream). Pass your own ``accumulator`` to
+        read what has arrived so far (:meth:`StreamAccumulator.snapshot`) while iterating; it
+        is fed every event before the chunks of that event are yielded.
 
         Raises:
             IncompleteStreamError: the stream carried an error event, or ended without a finish
             reason or ``[DONE]``; ``partial`` holds what arrived.
         """
         req = _check_request(req)
+        acc = self._accumulator(accumulator)
         response = self._send_sync(
-            "POST", self._route, _for_stream(req, True), req.headers, stream=True
+            "POST",
+            self._route,
+            _for_stream(req, True),
+            req.headers,
+            stream=True,
+            options=self._request_options(timeout, max_retries),
         )
-        acc = StreamAccumulator(think_tags=self.think_tags)
         try:
             if _is_json(response):
                 response.read()
-                for chunk in _feed(
-                    acc, [_completion_as_event(_json_object(response.text())), "[DONE]"]
-                ):
-                    yield chunk
+                yield from _feed(acc, _whole_completion(response.text()))
             else:
                 decoder = SSEDecoder()
                 try:
                     for data in response.iter_bytes():
-                        for chunk in _feed(acc, _decode_events(decoder.feed(data))):
-                            yield chunk
+                        yield from _feed(acc, _decode_events(decoder.feed(data)))
                 except IncompleteStreamError:
                     raise
                 except (AzureError, OSError) as exc:
                     raise _broken_stream(acc, exc) from exc
-                for chunk in _feed(acc, _decode_events(decoder.close())):
-                    yield chunk
-            last = acc.finish()
-            if last is not None:
-                yield last
+                yield from _feed(acc, _decode_events(decoder.close()))
+            yield from _finish(acc)
         finally:
             response.close()
 
-    async def astream(self, req: WireRequest) -> AsyncIterator[ChatChunk]:
+    async def astream(
+        self,
+        req: WireRequest,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        accumulator: StreamAccumulator | None = None,
+    ) -> AsyncIterator[ChatChunk]:
         """Async :meth:`stream`."""
         req = _check_request(req)
+        acc = self._accumulator(accumulator)
         response = await self._send_async(
-            "POST", self._route, _for_stream(req, True), req.headers, stream=True
+            "POST",
+            self._route,
+            _for_stream(req, True),
+            req.headers,
+            stream=True,
+            options=self._request_options(timeout, max_retries),
         )
-        acc = StreamAccumulator(think_tags=self.think_tags)
         try:
             if _is_json(response):
                 await response.read()
-                for chunk in _feed(
-                    acc, [_completion_as_event(_json_object(response.text())), "[DONE]"]
-                ):
+                for chunk in _feed(acc, _whole_completion(response.text())):
                     yield chunk
             else:
                 decoder = SSEDecoder()
@@ -618,11 +692,17 @@ class ChatClient(_BaseClient):
                     raise _broken_stream(acc, exc) from exc
                 for chunk in _feed(acc, _decode_events(decoder.close())):
                     yield chunk
-            last = acc.finish()
-            if last is not None:
-                yield last
+            for chunk in _finish(acc):
+                yield chunk
         finally:
             await response.close()
+
+    def _accumulator(self, accumulator: StreamAccumulator | None) -> StreamAccumulator:
+        if accumulator is None:
+            return StreamAccumulator(think_tags=self.think_tags)
+        if not isinstance(accumulator, StreamAccumulator) or accumulator.events:
+            raise ConfigurationError("accumulator must be a new, unused StreamAccumulator")
+        return accumulator
 
 
 def _is_json(response: Any) -> bool:
@@ -655,6 +735,17 @@ def _feed(acc: StreamAccumulator, events: Any) -> Iterator[ChatChunk]:
             yield chunk
 
 
+def _whole_completion(text: str) -> list[Any]:
+    """A service that ignored ``stream``: its whole completion as the events of a stream."""
+    return [_completion_as_event(_json_object(text)), "[DONE]"]
+
+
+def _finish(acc: StreamAccumulator) -> Iterator[ChatChunk]:
+    last = acc.finish()
+    if last is not None:
+        yield last
+
+
 def _broken_stream(acc: StreamAccumulator, exc: BaseException) -> IncompleteStreamError:
     return IncompleteStreamError(
         f"The connection broke after {acc.events} stream events: {exc}",
@@ -683,16 +774,37 @@ class EmbeddingsClient(_BaseClient):
         """``embeddings`` or ``images/embeddings``."""
         return self._route
 
-    def embed(self, req: WireRequest) -> EmbeddingsResult:
-        """Send one embeddings request; vectors come back in input order."""
+    def embed(
+        self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> EmbeddingsResult:
+        """Send one embeddings request; vectors come back in input order.
+
+        ``timeout`` and ``max_retries`` override the settings for this call only.
+        """
         req = _check_request(req)
-        response = self._send_sync("POST", self._route, req.body, req.headers, stream=False)
+        response = self._send_sync(
+            "POST",
+            self._route,
+            req.body,
+            req.headers,
+            stream=False,
+            options=self._request_options(timeout, max_retries),
+        )
         return parse_embeddings(_json_object(response.text()), expected=_count(req))
 
-    async def aembed(self, req: WireRequest) -> EmbeddingsResult:
+    async def aembed(
+        self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> EmbeddingsResult:
         """Async :meth:`embed`."""
         req = _check_request(req)
-        response = await self._send_async("POST", self._route, req.body, req.headers, stream=False)
+        response = await self._send_async(
+            "POST",
+            self._route,
+            req.body,
+            req.headers,
+            stream=False,
+            options=self._request_options(timeout, max_retries),
+        )
         return parse_embeddings(_json_object(response.text()), expected=_count(req))
 
 

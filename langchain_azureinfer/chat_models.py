@@ -66,6 +66,8 @@ _OPENAI_EXTRA_KWARGS = frozenset(
 )
 # Keyword arguments LangChain itself may pass down; they are not request parameters.
 _IGNORED_KWARGS = frozenset({"stream"})
+# Per-call options of the HTTP call (this call only; the instance's clients are unchanged).
+_CALL_OPTIONS = frozenset({"timeout", "max_retries"})
 # Fields that shape the HTTP clients (ConnectionSettings), not one request.
 _CONNECTION_FIELDS = frozenset(
     {
@@ -121,6 +123,10 @@ class ChatAzureInference(BaseChatModel):
         | `timeout` | `float | None` | Read timeout per attempt, seconds. |
         | `max_retries` | `int | None` | Retries on 408/429/5xx and connection errors. |
         | `client_kwargs` | `dict` | Other azure-core options (`connection_verify`, ...). |
+
+        `timeout`, `max_retries` and headers (`headers=` or `default_headers=`) also work per
+        call, e.g. `model.invoke(messages, timeout=5, max_retries=0)` or
+        `model.bind(max_retries=0)`; the instance's settings stay as they are.
 
     ??? info "Instantiate"
 
@@ -498,7 +504,8 @@ class ChatAzureInference(BaseChatModel):
             if k not in _REQUEST_KWARGS
             and k not in _OPENAI_EXTRA_KWARGS
             and k not in _IGNORED_KWARGS
-            and k not in ("model_extras", "model_kwargs", "headers")
+            and k not in _CALL_OPTIONS
+            and k not in ("model_extras", "model_kwargs", "headers", "default_headers")
         )
         connection = sorted(set(unknown) & _CONNECTION_FIELDS)
         if connection:
@@ -516,7 +523,7 @@ class ChatAzureInference(BaseChatModel):
         for key in ("model_kwargs", "model_extras"):
             extras.update(kwargs.get(key) or {})
         extras.update({k: kwargs[k] for k in _OPENAI_EXTRA_KWARGS if kwargs.get(k) is not None})
-        headers = kwargs.get("headers")
+        headers = {**(kwargs.get("default_headers") or {}), **(kwargs.get("headers") or {})}
 
         def pick(name: str) -> Any:
             return kwargs[name] if kwargs.get(name) is not None else getattr(self, name)
@@ -547,8 +554,13 @@ class ChatAzureInference(BaseChatModel):
             stream_usage=pick("stream_usage"),
             model_extras=extras or None,
             extra_parameters=pick("extra_parameters"),
-            headers=headers,
+            headers=headers or None,
         )
+
+    @staticmethod
+    def _call_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """Per-call ``timeout`` / ``max_retries`` for the client's methods."""
+        return {k: kwargs[k] for k in _CALL_OPTIONS if kwargs.get(k) is not None}
 
     # ---- calls --------------------------------------------------------------------------
 
@@ -576,7 +588,7 @@ class ChatAzureInference(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request = self._build_request(messages, stop, stream=False, **kwargs)
-        return self._chat_result(self._client.complete(request))
+        return self._chat_result(self._client.complete(request, **self._call_options(kwargs)))
 
     async def _agenerate(
         self,
@@ -586,7 +598,8 @@ class ChatAzureInference(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request = self._build_request(messages, stop, stream=False, **kwargs)
-        return self._chat_result(await self._client.acomplete(request))
+        options = self._call_options(kwargs)
+        return self._chat_result(await self._client.acomplete(request, **options))
 
     def _stream(
         self,
@@ -596,7 +609,7 @@ class ChatAzureInference(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = self._build_request(messages, stop, stream=True, **kwargs)
-        stream = self._client.stream(request)
+        stream = self._client.stream(request, **self._call_options(kwargs))
         try:
             for chunk in stream:
                 generation = self._generation_chunk(chunk)
@@ -616,7 +629,7 @@ class ChatAzureInference(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._build_request(messages, stop, stream=True, **kwargs)
-        stream = self._client.astream(request)
+        stream = self._client.astream(request, **self._call_options(kwargs))
         try:
             async for chunk in stream:
                 generation = self._generation_chunk(chunk)

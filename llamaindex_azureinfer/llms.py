@@ -90,6 +90,8 @@ _LEGACY_CLIENT_KWARGS = {
     "retry_total": "max_retries",
     "headers": "headers",
 }
+# Per-call options of the HTTP call (this call only; the instance's client is unchanged).
+_CALL_OPTIONS = ("timeout", "max_retries")
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
@@ -104,6 +106,8 @@ class AzureInference(FunctionCallingLLM):
     or shown in ``repr``. Unknown constructor arguments raise ``TypeError``; extra body
     parameters go in ``model_kwargs`` (sent as ``model_extras``). ``metadata`` never touches
     the network: set ``context_window`` (and ``max_tokens`` / ``num_output``) for your model.
+    Every call also takes ``timeout=``, ``max_retries=`` and ``headers=`` for that call only
+    (``llm.chat(messages, timeout=5, max_retries=0)``).
 
     Instantiate, chat, stream (every example below is run by the test suite):
 
@@ -366,19 +370,22 @@ class AzureInference(FunctionCallingLLM):
     # -- chat --------------------------------------------------------------------------------
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        result = self._client.complete(self._request(messages, stream=False, **kwargs))
-        return self._chat_response(result)
+        options = _pop_call_options(kwargs)
+        request = self._request(messages, stream=False, **kwargs)
+        return self._chat_response(self._client.complete(request, **options))
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        result = await self._client.acomplete(self._request(messages, stream=False, **kwargs))
-        return self._chat_response(result)
+        options = _pop_call_options(kwargs)
+        request = self._request(messages, stream=False, **kwargs)
+        return self._chat_response(await self._client.acomplete(request, **options))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        options = _pop_call_options(kwargs)
         request = self._request(messages, stream=True, **kwargs)
 
         def gen() -> ChatResponseGen:
             state = _StreamState()
-            stream = self._client.stream(request)
+            stream = self._client.stream(request, **options)
             try:
                 for chunk in stream:
                     if _is_empty(chunk):
@@ -393,11 +400,12 @@ class AzureInference(FunctionCallingLLM):
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
+        options = _pop_call_options(kwargs)
         request = self._request(messages, stream=True, **kwargs)
 
         async def gen() -> ChatResponseAsyncGen:
             state = _StreamState()
-            stream = self._client.astream(request)
+            stream = self._client.astream(request, **options)
             try:
                 async for chunk in stream:
                     if _is_empty(chunk):
@@ -755,6 +763,12 @@ def _reject_unknown(cls: type[AzureInference], data: Mapping[str, Any]) -> None:
             f"{cls.__name__} got unexpected keyword argument(s): {', '.join(hints)}. "
             "Put extra request parameters in model_kwargs."
         )
+
+
+def _pop_call_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take the per-call ``timeout`` / ``max_retries`` out of a call's kwargs."""
+    options = {key: kwargs.pop(key) for key in _CALL_OPTIONS if key in kwargs}
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def _split_kwargs(

@@ -606,9 +606,11 @@ def test_entra_token_credential_object(emu: Emulator) -> None:
 
 
 def test_connection_settings_change_through_a_copy_not_per_call(emu: Emulator) -> None:
+    # timeout and max_retries are per-call options (tests/langchain/test_lc_call_options.py);
+    # the settings that shape the HTTP client are not.
     model = make(emu, temperature=0.2)
-    with pytest.raises(TypeError, match=r"timeout cannot change per call.*model_copy"):
-        model.invoke("x", timeout=5)
+    with pytest.raises(TypeError, match=r"api_version cannot change per call.*model_copy"):
+        model.invoke("x", api_version="2024-05-01-preview")
     emu.inject_fault("delay", times=1, seconds=3)
     quick = model.model_copy(update={"timeout": 0.5, "max_retries": 0})
     with pytest.raises(APITimeoutError):
