@@ -25,8 +25,8 @@ from rel_support import lc_chat, li_chat
 from azureinfer import errors
 from azureinfer.emulator import Emulator
 
-LIFETIME = 1.5  # seconds a token lives
-REFRESH_AFTER = 1.2  # its refresh_on (azure-core reuses it until then, plus jitter, or expiry)
+LIFETIME = 2.0  # seconds a token lives
+REFRESH_AFTER = 1.8  # its refresh_on (azure-core reuses it until then, plus jitter, or expiry)
 SCOPE = "https://cognitiveservices.azure.com/.default"
 
 
