@@ -19,7 +19,7 @@ import string
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from llama_index.core.base.llms.types import AudioBlock, ImageBlock, TextBlock
@@ -180,6 +180,7 @@ junk_params = st.dictionaries(
 
 def _check_rejection(exc: BaseException, sent_before: int, server: Emulator) -> None:
     """A rejection is a clear ValueError/TypeError before sending, or a typed service error."""
+    event(f"rejected: {type(exc).__name__}")
     if isinstance(exc, errors.APIStatusError):
         assert 400 <= (exc.status_code or 0) < 500, repr(exc)
         assert isinstance(exc, errors.UnsupportedParameterError | errors.ContentFilterError) or (
@@ -511,3 +512,43 @@ def test_parse_usage_never_raises(data: Any) -> None:
 def test_parse_error_body_never_raises(data: Any) -> None:
     out = errors.parse_error_body(data)
     assert isinstance(out, dict)
+
+
+field_type = st.sampled_from([str, int, float, bool, list[str], dict[str, int]])
+
+
+@st.composite
+def li_tool(draw: st.DrawFn) -> Any:
+    """A FunctionTool with a random name (any text: the adapter sanitises it) and schema."""
+    from llama_index.core.tools import FunctionTool
+    from pydantic import create_model
+
+    fields = draw(
+        st.dictionaries(name.filter(lambda n: not n.startswith("_")), field_type, max_size=4)
+    )
+    schema = create_model("Args", **{k: (v, ...) for k, v in fields.items()})  # type: ignore[call-overload]
+    tool_name = draw(st.one_of(name, text.filter(str.strip)))
+    return FunctionTool.from_defaults(
+        fn=lambda **kw: "ok", name=tool_name, description=draw(text) or "a tool", fn_schema=schema
+    )
+
+
+@SETTINGS
+@given(tools=st.lists(li_tool(), min_size=1, max_size=3), prompt=text, required=st.booleans())
+def test_llamaindex_random_tools_are_accepted(
+    server: Emulator, tools: list[Any], prompt: str, required: bool
+) -> None:
+    server.clear()
+    names = [t.metadata.name for t in tools]
+    llm = li_chat(server)
+    try:
+        response = llm.chat_with_tools(
+            tools, user_msg=f"Use the tool. {prompt}", tool_required=required
+        )
+    except ValueError as exc:  # e.g. two tools whose names collide once sanitised
+        assert len(str(exc)) > 10 and server.requests == [], repr(exc)
+        return
+    assert [r.status for r in server.requests] == [200]
+    calls = llm.get_tool_calls_from_response(response, error_on_no_tool_call=False)
+    assert calls, "a prompt saying 'Use the tool.' calls one"
+    assert {c.tool_name for c in calls} <= set(names)  # the caller's names come back
