@@ -184,3 +184,16 @@ def test_memory_is_stable_across_repeated_runs(emu: Emulator) -> None:
         tracemalloc.stop()
     growth = sizes[-1] - sizes[0]
     assert growth < 1_000_000, f"traced heap grew by {growth} bytes over two runs: {sizes}"
+
+
+def test_langchain_sync_batch_on_threads_with_429s(emu: Emulator) -> None:
+    """``batch`` runs calls on threads sharing one sync client: 300 calls, 20 threads."""
+    n = 300
+    llm = lc_chat(emu, timeout=10.0, max_retries=30)
+    emu.inject_fault("status", times=30, route="chat", status=429, retry_after=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = llm.batch([_prompt(i) for i in range(n)], config={"max_concurrency": 20})
+        _assert_no_resource_warnings(caught)
+    assert [m.content for m in results] == [_reply(i) for i in range(n)]
+    assert _chat_log_counts(emu) == Counter({200: n, 429: 30})
