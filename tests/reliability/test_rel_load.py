@@ -103,6 +103,10 @@ def test_llamaindex_1000_chat_requests_concurrency_50_with_429s(emu: Emulator) -
 
     assert results == [_reply(i) for i in range(N_CHAT)]
     assert _chat_log_counts(emu) == Counter({200: N_CHAT, 429: 100})
+    answered = Counter(
+        r.body["messages"][-1]["content"] for r in emu.requests_for("chat") if r.status == 200
+    )
+    assert answered == Counter(_prompt(i) for i in range(N_CHAT))
 
 
 def _check_vectors(emu: Emulator, vectors: list[list[float]], texts: list[str], model: Any) -> None:
