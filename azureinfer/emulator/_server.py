@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
+import weakref
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,7 @@ class Emulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._tls_transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         where = self.base_url if self._thread is not None else "not started"
@@ -140,6 +142,16 @@ class Emulator:
         from azureinfer.emulator._app import create_app
 
         app = create_app(key=self.key, catalogue=self.catalogue, state=self._state)
+        if self._tls_files:
+            # An SSL transport whose peer never answers the close_notify (urllib3 after an error
+            # answer) outlives runner.cleanup(); stop() aborts the ones still open.
+            tls_transports = self._tls_transports
+
+            async def track(request: web.Request, response: web.StreamResponse) -> None:
+                if request.transport is not None:
+                    tls_transports.add(request.transport)
+
+            app.on_response_prepare.append(track)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         ssl_context = self._tls_files.server_context() if self._tls_files else None
@@ -160,6 +172,9 @@ class Emulator:
         if runner is not None:
             future = asyncio.run_coroutine_threadsafe(runner.cleanup(), loop)
             future.result(timeout=10)
+        for transport in list(self._tls_transports):
+            loop.call_soon_threadsafe(transport.abort)
+        self._tls_transports.clear()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         self._thread = self._loop = self._runner = None

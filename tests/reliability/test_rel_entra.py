@@ -213,10 +213,7 @@ def test_sync_credential_used_by_async_calls(server: Emulator) -> None:
     assert all(r.status == 200 for r in server.requests)
 
 
-def test_refused_token_is_a_typed_error_without_retries(emu: Emulator) -> None:
-    # Loopback http only: over TLS the emulator leaves the server side of a connection that
-    # answered an error status unclosed at shutdown (a ResourceWarning; reported, not ours).
-    server = emu
+def test_refused_token_is_a_typed_error_without_retries(server: Emulator) -> None:
     cred = SyncTokenInfoCredential("bad")
     server.configure(accept_any_bearer_token=False, allowed_tokens=("something-else",))
     with pytest.raises(errors.AuthenticationError) as info:
@@ -233,13 +230,6 @@ def test_async_credential_refuses_sync_calls_clearly(server: Emulator) -> None:
     assert server.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: azureinfer/emulator (TLS): after an error answer (401/404) the server side of "
-    "the connection is never closed, even once the client closed it; at stop() the "
-    "_SelectorSocketTransport and its socket are left for gc (ResourceWarning). Plain http is "
-    "fine.",
-)
 def test_tls_emulator_closes_connections_that_answered_an_error() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
