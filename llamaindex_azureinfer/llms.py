@@ -9,7 +9,6 @@ their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulatio
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,6 +46,7 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
 from azureinfer.request import WireRequest, build_chat_request, build_response_format
+from azureinfer.response import StreamAccumulator
 from azureinfer.settings import resolve_settings
 from azureinfer.transport import ChatClient
 from llamaindex_azureinfer._messages import (
@@ -349,11 +349,12 @@ class AzureInference(FunctionCallingLLM):
         extra = _result_kwargs(result.finish_reason, result.usage, result.model, result.id)
         return ChatResponse(message=message, raw=result.raw, additional_kwargs=extra)
 
-    def _chunk_response(self, acc: _StreamState, chunk: ChatChunk) -> ChatResponse:
+    def _chunk_response(self, acc: StreamAccumulator, chunk: ChatChunk) -> ChatResponse:
+        """The message accumulated so far (``acc`` is the core's accumulator of this stream)."""
         message = assistant_message(
             acc.content,
             reasoning_content=acc.reasoning or None,
-            tool_calls=acc.tool_calls(),
+            tool_calls=_stream_tool_calls(acc),
             tool_names=self._tool_names,
         )
         extra: dict[str, Any] = {}
@@ -384,14 +385,12 @@ class AzureInference(FunctionCallingLLM):
         request = self._request(messages, stream=True, **kwargs)
 
         def gen() -> ChatResponseGen:
-            state = _StreamState()
-            stream = self._client.stream(request, **options)
+            acc = StreamAccumulator(think_tags=self._client.think_tags)
+            stream = self._client.stream(request, accumulator=acc, **options)
             try:
                 for chunk in stream:
-                    if _is_empty(chunk):
-                        continue
-                    state.add(chunk)
-                    yield self._chunk_response(state, chunk)
+                    if not _is_empty(chunk):
+                        yield self._chunk_response(acc, chunk)
             finally:
                 _close(stream)
 
@@ -404,14 +403,12 @@ class AzureInference(FunctionCallingLLM):
         request = self._request(messages, stream=True, **kwargs)
 
         async def gen() -> ChatResponseAsyncGen:
-            state = _StreamState()
-            stream = self._client.astream(request, **options)
+            acc = StreamAccumulator(think_tags=self._client.think_tags)
+            stream = self._client.astream(request, accumulator=acc, **options)
             try:
                 async for chunk in stream:
-                    if _is_empty(chunk):
-                        continue
-                    state.add(chunk)
-                    yield self._chunk_response(state, chunk)
+                    if not _is_empty(chunk):
+                        yield self._chunk_response(acc, chunk)
             finally:
                 await _aclose(stream)
 
@@ -706,46 +703,20 @@ class AzureAICompletionsModel(AzureInference):
 # helpers
 
 
-class _StreamState:
-    """What a stream has delivered so far.
-
-    The core parses each event into a ``ChatChunk`` whose tool-call fragments carry their
-    ``index``; this keeps the running text and the fragments joined by index, so every yielded
-    ``ChatResponse`` holds all tool calls seen so far.
-    """
-
-    def __init__(self) -> None:
-        self.content = ""
-        self.reasoning = ""
-        self.finished = False
-        self._calls: dict[int, list[Any]] = {}
-
-    def add(self, chunk: ChatChunk) -> None:
-        self.content += chunk.content or ""
-        self.reasoning += chunk.reasoning_content or ""
-        for frag in chunk.tool_call_chunks:
-            call = self._calls.setdefault(frag.index, [None, None, ""])
-            call[0] = call[0] or frag.id
-            call[1] = call[1] or frag.name
-            call[2] += frag.arguments or ""
-        if chunk.finish_reason is not None:
-            self.finished = True
-
-    def tool_calls(self) -> list[tuple[str | None, str, dict[str, Any] | str]]:
-        """Tool calls so far; arguments become a dict once the stream has finished and parse."""
-        out: list[tuple[str | None, str, dict[str, Any] | str]] = []
-        for index in sorted(self._calls):
-            call_id, name, arguments = self._calls[index]
-            args: dict[str, Any] | str = arguments
-            if self.finished:
-                try:
-                    parsed = json.loads(arguments) if arguments.strip() else {}
-                except ValueError:
-                    parsed = None
-                if isinstance(parsed, dict):
-                    args = parsed
-            out.append((call_id, name or "", args))
-        return out
+def _stream_tool_calls(
+    acc: StreamAccumulator,
+) -> list[tuple[str | None, str, dict[str, Any] | str]]:
+    """The calls a stream has delivered so far: arguments stay the JSON text received until the
+    stream finishes, then become the parsed dict (or stay the text when it does not parse)."""
+    parsed = (
+        {call.index: call.arguments for call in acc.snapshot().tool_calls}
+        if acc.finish_reason is not None
+        else {}
+    )
+    return [
+        (call.id, call.name or "", parsed.get(call.index, call.arguments))
+        for call in acc.tool_calls_so_far()
+    ]
 
 
 def _reject_unknown(cls: type[AzureInference], data: Mapping[str, Any]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +23,8 @@ from azureinfer.emulator import Emulator
 from azureinfer.response import StreamAccumulator
 
 HI = [{"role": "user", "content": "hello there"}]
+SLOW = 1.0  # seconds a delayed answer takes; the per-call timeouts are far below
+_slow = [False]
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
 TOOL = {
     "type": "function",
@@ -32,8 +36,19 @@ TOOL = {
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Emulator:
-    return azure_inference_emulator
+def emu(azure_inference_emulator: Emulator) -> Iterator[Emulator]:
+    yield azure_inference_emulator
+    if _slow[0]:
+        # A delayed handler keeps running after the client gave up on it: let it end here, so
+        # it cannot take a reply that a later test scripts.
+        time.sleep(SLOW + 0.2)
+        _slow[0] = False
+
+
+def slow(emu: Emulator, times: int) -> None:
+    """Make the next ``times`` answers take ``SLOW`` seconds."""
+    emu.inject_fault("delay", times=times, seconds=SLOW)
+    _slow[0] = True
 
 
 def client(emu: Emulator, *, max_retries: int = 3, timeout: float | None = None) -> ChatClient:
@@ -49,9 +64,9 @@ def req(stream: bool = False) -> Any:
 
 def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(emu: Emulator) -> None:
     with client(emu) as c:
-        emu.inject_fault("delay", times=2, seconds=1.5)
+        slow(emu, 2)
         with pytest.raises(APITimeoutError):
-            c.complete(req(), timeout=0.3, max_retries=1)
+            c.complete(req(), timeout=0.25, max_retries=1)
         assert len(emu.requests_for("chat")) == 2  # one retry, then the typed error
         # The client's own settings (no timeout) are untouched: a slow answer is awaited.
         emu.clear()
@@ -80,9 +95,9 @@ def test_per_call_max_retries_overrides_the_settings_both_ways(emu: Emulator) ->
 
 def test_per_call_options_on_streams(emu: Emulator) -> None:
     with client(emu) as c:
-        emu.inject_fault("delay", times=1, seconds=1.5)
+        slow(emu, 1)
         with pytest.raises(APITimeoutError):
-            list(c.stream(req(stream=True), timeout=0.3, max_retries=0))
+            list(c.stream(req(stream=True), timeout=0.25, max_retries=0))
         assert len(emu.requests_for("chat")) == 1
         emu.clear()
         emu.inject_fault("status", times=1, status=503)
@@ -93,9 +108,9 @@ def test_per_call_options_on_streams(emu: Emulator) -> None:
 
 async def test_per_call_options_async(emu: Emulator) -> None:
     async with client(emu) as c:
-        emu.inject_fault("delay", times=2, seconds=1.5)
+        slow(emu, 2)
         with pytest.raises(APITimeoutError):
-            await c.acomplete(req(), timeout=0.3, max_retries=1)
+            await c.acomplete(req(), timeout=0.25, max_retries=1)
         assert len(emu.requests_for("chat")) == 2
         emu.clear()
         emu.inject_fault("status", times=1, status=503)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,7 +12,25 @@ from azureinfer import APITimeoutError, ConfigurationError, ServiceError
 from azureinfer.emulator import Emulator
 from langchain_azureinfer import ChatAzureInference
 
+SLOW = 1.0  # seconds a delayed answer takes; the per-call timeouts are far below
+_slow = [False]
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
+
+
+@pytest.fixture
+def emu(azure_inference_emulator: Emulator) -> Iterator[Emulator]:
+    yield azure_inference_emulator
+    if _slow[0]:
+        # A delayed handler keeps running after the client gave up on it: let it end here, so
+        # it cannot take a reply that a later test scripts.
+        time.sleep(SLOW + 0.2)
+        _slow[0] = False
+
+
+def slow(emu: Emulator, times: int) -> None:
+    """Make the next ``times`` answers take ``SLOW`` seconds."""
+    emu.inject_fault("delay", times=times, seconds=SLOW)
+    _slow[0] = True
 
 
 def make(emu: Emulator, **kwargs: Any) -> ChatAzureInference:
@@ -27,9 +47,9 @@ def make(emu: Emulator, **kwargs: Any) -> ChatAzureInference:
 
 def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(emu: Emulator) -> None:
     with make(emu) as model:
-        emu.inject_fault("delay", times=2, seconds=1.5)
+        slow(emu, 2)
         with pytest.raises(APITimeoutError):
-            model.invoke("x", timeout=0.3, max_retries=1)
+            model.invoke("x", timeout=0.25, max_retries=1)
         assert len(emu.requests_for("chat")) == 2
         assert model.timeout is None and model.max_retries is None
         emu.clear()
@@ -51,13 +71,13 @@ def test_per_call_max_retries_zero_makes_one_attempt(emu: Emulator) -> None:
 
 def test_per_call_options_through_bind_and_streams(emu: Emulator) -> None:
     with make(emu) as model:
-        impatient = model.bind(max_retries=0, timeout=0.3)
+        impatient = model.bind(max_retries=0, timeout=0.25)
         emu.inject_fault("status", times=1, status=503)
         with pytest.raises(ServiceError):
             list(impatient.stream("x"))
         assert len(emu.requests_for("chat")) == 1
         emu.clear()
-        emu.inject_fault("delay", times=1, seconds=1.5)
+        slow(emu, 1)
         with pytest.raises(APITimeoutError):
             list(impatient.stream("x"))
         assert len(emu.requests_for("chat")) == 1
@@ -66,9 +86,9 @@ def test_per_call_options_through_bind_and_streams(emu: Emulator) -> None:
 
 async def test_per_call_options_async(emu: Emulator) -> None:
     async with make(emu) as model:
-        emu.inject_fault("delay", times=2, seconds=1.5)
+        slow(emu, 2)
         with pytest.raises(APITimeoutError):
-            await model.ainvoke("x", timeout=0.3, max_retries=1)
+            await model.ainvoke("x", timeout=0.25, max_retries=1)
         assert len(emu.requests_for("chat")) == 2
         emu.clear()
         emu.inject_fault("status", times=1, status=503)

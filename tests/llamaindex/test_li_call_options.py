@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,13 +12,26 @@ from llama_index.core.base.llms.types import ChatMessage
 from azureinfer import APITimeoutError, ServiceError
 from llamaindex_azureinfer import AzureInference
 
+SLOW = 1.0  # seconds a delayed answer takes; the per-call timeouts are far below
+_slow = [False]
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
 HI = [ChatMessage(role="user", content="hello there")]
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
+def emu(azure_inference_emulator: Any) -> Iterator[Any]:
+    yield azure_inference_emulator
+    if _slow[0]:
+        # A delayed handler keeps running after the client gave up on it: let it end here, so
+        # it cannot take a reply that a later test scripts.
+        time.sleep(SLOW + 0.2)
+        _slow[0] = False
+
+
+def slow(emu: Any, times: int) -> None:
+    """Make the next ``times`` answers take ``SLOW`` seconds."""
+    emu.inject_fault("delay", times=times, seconds=SLOW)
+    _slow[0] = True
 
 
 @pytest.fixture
@@ -31,9 +46,9 @@ def llm(emu: Any) -> Any:
 def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(
     llm: Any, emu: Any
 ) -> None:
-    emu.inject_fault("delay", times=2, seconds=1.5)
+    slow(emu, 2)
     with pytest.raises(APITimeoutError):
-        llm.chat(HI, timeout=0.3, max_retries=1)
+        llm.chat(HI, timeout=0.25, max_retries=1)
     assert len(emu.requests_for("chat")) == 2
     emu.clear()
     emu.inject_fault("delay", times=1, seconds=0.5)
@@ -61,9 +76,9 @@ def test_per_call_max_retries_zero_makes_one_attempt(llm: Any, emu: Any) -> None
 
 
 async def test_per_call_options_async(llm: Any, emu: Any) -> None:
-    emu.inject_fault("delay", times=2, seconds=1.5)
+    slow(emu, 2)
     with pytest.raises(APITimeoutError):
-        await llm.achat(HI, timeout=0.3, max_retries=1)
+        await llm.achat(HI, timeout=0.25, max_retries=1)
     assert len(emu.requests_for("chat")) == 2
     emu.clear()
     emu.inject_fault("status", times=1, status=503)
