@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "ENDPOINT_ENV_VARS",
     "KEY_ENV_VARS",
+    "LEGACY_CLIENT_KWARGS",
     "ML_SCOPE",
     "AzureInferenceWarning",
     "ConnectionSettings",
@@ -35,6 +36,7 @@ __all__ = [
     "credential_kind",
     "default_scopes",
     "is_loopback",
+    "lift_legacy_client_kwargs",
     "resolve_settings",
 ]
 
@@ -81,15 +83,19 @@ _CLIENT_KWARGS = frozenset(
 )
 # SDK keywords that have a dedicated argument. The deprecated integrations took them in
 # ``client_kwargs`` (for example ``credential_scopes``, the documented fix for
-# langchain-azure#57), so they are accepted there too and moved to their argument; giving both
-# with different values is an error.
-_MERGED_KWARGS = {
-    "api_version": "api_version",
-    "credential_scopes": "credential_scopes",
-    "headers": "headers",
-    "user_agent": "user_agent",
-    "retry_total": "max_retries",
-}
+# langchain-azure#57), so they are accepted there too and moved to their argument
+# (:func:`lift_legacy_client_kwargs`); giving both with different values is an error.
+LEGACY_CLIENT_KWARGS: Mapping[str, str] = MappingProxyType(
+    {
+        "api_version": "api_version",
+        "credential_scopes": "credential_scopes",
+        "headers": "headers",
+        "user_agent": "user_agent",
+        "retry_total": "max_retries",
+    }
+)
+"""``client_kwargs`` key of the deprecated integrations -> the :func:`resolve_settings`
+argument it sets."""
 # Keywords that cannot be given in client_kwargs at all: say which argument to use.
 _OWNED_KWARGS = {
     "retry_status": "max_retries",
@@ -302,20 +308,54 @@ def _resolve_headers(headers: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
-def _merge_arg(name: str, arg: Any, from_kwargs: Any) -> Any:
+def _merge_arg(key: str, name: str, arg: Any, from_kwargs: Any) -> Any:
     if from_kwargs is None:
         return arg
-    same = arg == from_kwargs or (
-        isinstance(arg, (list, tuple))
-        and isinstance(from_kwargs, (list, tuple))
-        and tuple(arg) == tuple(from_kwargs)
-    )
-    if arg is not None and not same:
+    if name == "headers":
+        if not isinstance(from_kwargs, Mapping):
+            raise ConfigurationError(f"client_kwargs[{key!r}] must be a mapping")
+        return {**from_kwargs, **(arg or {})}  # the argument's headers win
+    if name == "credential_scopes":
+        from_kwargs = [from_kwargs] if isinstance(from_kwargs, str) else from_kwargs
+        if isinstance(from_kwargs, (list, tuple)):
+            from_kwargs = list(from_kwargs)
+            arg = [arg] if isinstance(arg, str) else arg
+            arg = list(arg) if isinstance(arg, (list, tuple)) else arg
+    if arg is not None and arg != from_kwargs:
         raise ConfigurationError(
-            f"{name} was given twice with different values: {arg!r} as the `{name}` argument "
-            f"and {from_kwargs!r} in client_kwargs. Pass only the argument."
+            f"client_kwargs[{key!r}]={from_kwargs!r} conflicts with {name}={arg!r}: {name} was "
+            "given twice with different values. Pass only the argument."
         )
     return from_kwargs
+
+
+def lift_legacy_client_kwargs(
+    client_kwargs: Mapping[str, Any] | None, arguments: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Move the :data:`LEGACY_CLIENT_KWARGS` keys of ``client_kwargs`` to their arguments.
+
+    Args:
+        client_kwargs: The caller's ``client_kwargs`` (never mutated).
+        arguments: The current values of the :func:`resolve_settings` arguments that may
+            receive a key (argument name -> value, None when not given). Keys whose argument is
+            not named here stay in ``client_kwargs``.
+
+    Returns:
+        ``(other client_kwargs, {argument: value})``: a new dict without the moved keys (None
+        when ``client_kwargs`` is None), and the new value of every argument a key moved to.
+        ``headers`` merge (the argument's win); ``credential_scopes`` become a list.
+
+    Raises:
+        ConfigurationError: a key and its argument were both given with different values.
+    """
+    if client_kwargs is None or not isinstance(client_kwargs, Mapping):
+        return client_kwargs, {}  # not a mapping: resolve_settings rejects it
+    rest = dict(client_kwargs)
+    moved: dict[str, Any] = {}
+    for key, name in LEGACY_CLIENT_KWARGS.items():
+        if key in rest and name in arguments:
+            moved[name] = _merge_arg(key, name, arguments[name], rest.pop(key))
+    return rest, moved
 
 
 def _resolve_client_kwargs(client_kwargs: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -356,19 +396,21 @@ def resolve_settings(
         ``/embeddings``, ``/images/embeddings``, ``/info``) is corrected with an
         :class:`AzureInferenceWarning`.
     """
-    if client_kwargs is not None and isinstance(client_kwargs, Mapping):
-        client_kwargs = dict(client_kwargs)  # never mutate the caller's dict
-        moved = {k: client_kwargs.pop(k) for k in _MERGED_KWARGS if k in client_kwargs}
-        api_version = _merge_arg("api_version", api_version, moved.get("api_version"))
-        credential_scopes = _merge_arg(
-            "credential_scopes", credential_scopes, moved.get("credential_scopes")
-        )
-        user_agent = _merge_arg("user_agent", user_agent, moved.get("user_agent"))
-        max_retries = _merge_arg("max_retries", max_retries, moved.get("retry_total"))
-        if moved.get("headers") is not None:
-            if not isinstance(moved["headers"], Mapping):
-                raise ConfigurationError("client_kwargs['headers'] must be a mapping")
-            headers = {**moved["headers"], **(headers or {})}
+    client_kwargs, moved = lift_legacy_client_kwargs(
+        client_kwargs,
+        {
+            "api_version": api_version,
+            "credential_scopes": credential_scopes,
+            "headers": headers,
+            "user_agent": user_agent,
+            "max_retries": max_retries,
+        },
+    )
+    api_version = moved.get("api_version", api_version)
+    credential_scopes = moved.get("credential_scopes", credential_scopes)
+    headers = moved.get("headers", headers)
+    user_agent = moved.get("user_agent", user_agent)
+    max_retries = moved.get("max_retries", max_retries)
     if endpoint is None or (isinstance(endpoint, str) and not endpoint.strip()):
         endpoint = _env(ENDPOINT_ENV_VARS)
     if not endpoint:

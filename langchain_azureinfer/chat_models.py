@@ -28,7 +28,12 @@ from typing_extensions import Self
 from azureinfer.request import WireRequest, build_chat_request, build_response_format
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
-from azureinfer.settings import ConnectionSettings, resolve_settings
+from azureinfer.settings import (
+    LEGACY_CLIENT_KWARGS,
+    ConnectionSettings,
+    lift_legacy_client_kwargs,
+    resolve_settings,
+)
 from azureinfer.transport import ChatClient
 from langchain_azureinfer._messages import (
     MODEL_PROVIDER,
@@ -82,6 +87,11 @@ _CONNECTION_FIELDS = frozenset(
         "client_kwargs",
     }
 )
+
+# resolve_settings arguments that LEGACY_CLIENT_KWARGS keys move to, and the fields naming
+# them here where the names differ.
+_LEGACY_ARGUMENTS = frozenset(LEGACY_CLIENT_KWARGS.values())
+_FIELD_OF = {"headers": "default_headers"}
 
 
 class ChatAzureInference(BaseChatModel):
@@ -806,7 +816,8 @@ class AzureAIChatCompletionsModel(ChatAzureInference):
     ``model_name``/``model``, ``model_kwargs``, ``client_kwargs``, ``api_version``, a single
     ``stop`` string). Options it used to read from ``client_kwargs`` that have their own
     argument here (``api_version``, ``credential_scopes``, ``user_agent``, ``headers``,
-    ``retry_total``) are moved to that argument.
+    ``retry_total``; ``azureinfer.settings.LEGACY_CLIENT_KWARGS``) are moved to that argument
+    (``headers`` merge into ``default_headers``; other values given both ways must agree).
     """
 
     @model_validator(mode="before")
@@ -815,21 +826,10 @@ class AzureAIChatCompletionsModel(ChatAzureInference):
         if not isinstance(values, dict) or not isinstance(values.get("client_kwargs"), Mapping):
             return values
         values = dict(values)
-        client_kwargs = dict(values["client_kwargs"])
-        lifted = {
-            "api_version": "api_version",
-            "credential_scopes": "credential_scopes",
-            "user_agent": "user_agent",
-            "headers": "default_headers",
-            "retry_total": "max_retries",
-        }
-        for old, new in lifted.items():
-            if old in client_kwargs:
-                value = client_kwargs.pop(old)
-                if values.get(new) is not None and values[new] != value:
-                    raise ValueError(
-                        f"client_kwargs[{old!r}]={value!r} conflicts with {new}={values[new]!r}"
-                    )
-                values[new] = value
-        values["client_kwargs"] = client_kwargs
+        arguments = {name: values.get(_FIELD_OF.get(name, name)) for name in _LEGACY_ARGUMENTS}
+        values["client_kwargs"], moved = lift_legacy_client_kwargs(
+            values["client_kwargs"], arguments
+        )
+        for name, value in moved.items():
+            values[_FIELD_OF.get(name, name)] = value
         return values

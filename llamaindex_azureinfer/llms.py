@@ -47,7 +47,7 @@ from llama_index.core.types import Model
 
 from azureinfer.request import WireRequest, build_chat_request, build_response_format
 from azureinfer.response import StreamAccumulator
-from azureinfer.settings import resolve_settings
+from azureinfer.settings import lift_legacy_client_kwargs, resolve_settings
 from azureinfer.transport import ChatClient
 from llamaindex_azureinfer._messages import (
     assistant_message,
@@ -83,13 +83,9 @@ _REQUEST_PARAMS = (
     "response_format",
     "headers",
 )
-# client_kwargs keys of the deprecated AzureAICompletionsModel that are fields here.
-_LEGACY_CLIENT_KWARGS = {
-    "api_version": "api_version",
-    "credential_scopes": "credential_scopes",
-    "retry_total": "max_retries",
-    "headers": "headers",
-}
+# resolve_settings arguments that are fields here: the deprecated AzureAICompletionsModel took
+# them in client_kwargs (azureinfer.settings.LEGACY_CLIENT_KWARGS).
+_LEGACY_FIELDS = ("api_version", "credential_scopes", "max_retries", "headers")
 # Per-call options of the HTTP call (this call only; the instance's client is unchanged).
 _CALL_OPTIONS = ("timeout", "max_retries")
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
@@ -677,14 +673,11 @@ class AzureAICompletionsModel(AzureInference):
             if data.get("model") not in (None, model_name):
                 raise ValueError("pass either model_name or model, not both")
             data["model"] = model_name
-        client_kwargs = dict(data.pop("client_kwargs", None) or {})
         # The deprecated class took these through client_kwargs; they are fields here.
-        for old, new in _LEGACY_CLIENT_KWARGS.items():
-            if old in client_kwargs:
-                value = client_kwargs.pop(old)
-                if data.get(new) is not None and data[new] != value:
-                    raise ValueError(f"client_kwargs[{old!r}] conflicts with {new}={data[new]!r}")
-                data[new] = list(value) if new == "credential_scopes" else value
+        client_kwargs, moved = lift_legacy_client_kwargs(
+            data.pop("client_kwargs", None), {name: data.get(name) for name in _LEGACY_FIELDS}
+        )
+        data.update(moved)
         super().__init__(
             endpoint=endpoint, credential=credential, client_kwargs=client_kwargs or None, **data
         )
