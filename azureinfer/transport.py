@@ -483,6 +483,31 @@ class _BaseClient:
             raise error
         return response
 
+    def _body(self, req: WireRequest, stream: bool) -> dict[str, Any]:
+        return req.body
+
+    def _post_args(
+        self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
+    ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+        req = _check_request(req)
+        return self._body(req, stream), req.headers, self._request_options(timeout, max_retries)
+
+    def _post_sync(
+        self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
+    ) -> Any:
+        """POST a ``WireRequest`` to this client's route, with this call's options."""
+        body, headers, options = self._post_args(req, stream, timeout, max_retries)
+        return self._send_sync("POST", self._route, body, headers, stream=stream, options=options)
+
+    async def _post_async(
+        self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
+    ) -> Any:
+        """Async :meth:`_post_sync`."""
+        body, headers, options = self._post_args(req, stream, timeout, max_retries)
+        return await self._send_async(
+            "POST", self._route, body, headers, stream=stream, options=options
+        )
+
     # -- model info ------------------------------------------------------------------------------
     def get_model_info(self) -> dict[str, Any]:
         """``GET /info`` once; the answer (``model_name``, ``model_type``,
@@ -570,6 +595,9 @@ class ChatClient(_BaseClient):
         super().__init__(settings)
         self.think_tags = think_tags
 
+    def _body(self, req: WireRequest, stream: bool) -> dict[str, Any]:
+        return _for_stream(req, stream)
+
     def complete(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> ChatResult:
@@ -582,30 +610,14 @@ class ChatClient(_BaseClient):
             APIStatusError subclasses for error statuses, ServiceError for an unusable answer,
             APIConnectionError / APITimeoutError after all retries.
         """
-        req = _check_request(req)
-        response = self._send_sync(
-            "POST",
-            self._route,
-            _for_stream(req, False),
-            req.headers,
-            stream=False,
-            options=self._request_options(timeout, max_retries),
-        )
+        response = self._post_sync(req, False, timeout, max_retries)
         return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
 
     async def acomplete(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> ChatResult:
         """Async :meth:`complete`."""
-        req = _check_request(req)
-        response = await self._send_async(
-            "POST",
-            self._route,
-            _for_stream(req, False),
-            req.headers,
-            stream=False,
-            options=self._request_options(timeout, max_retries),
-        )
+        response = await self._post_async(req, False, timeout, max_retries)
         return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
 
     def stream(
@@ -628,16 +640,8 @@ class ChatClient(_BaseClient):
             IncompleteStreamError: the stream carried an error event, or ended without a finish
             reason or ``[DONE]``; ``partial`` holds what arrived.
         """
-        req = _check_request(req)
         acc = self._accumulator(accumulator)
-        response = self._send_sync(
-            "POST",
-            self._route,
-            _for_stream(req, True),
-            req.headers,
-            stream=True,
-            options=self._request_options(timeout, max_retries),
-        )
+        response = self._post_sync(req, True, timeout, max_retries)
         try:
             if _is_json(response):
                 response.read()
@@ -665,16 +669,8 @@ class ChatClient(_BaseClient):
         accumulator: StreamAccumulator | None = None,
     ) -> AsyncIterator[ChatChunk]:
         """Async :meth:`stream`."""
-        req = _check_request(req)
         acc = self._accumulator(accumulator)
-        response = await self._send_async(
-            "POST",
-            self._route,
-            _for_stream(req, True),
-            req.headers,
-            stream=True,
-            options=self._request_options(timeout, max_retries),
-        )
+        response = await self._post_async(req, True, timeout, max_retries)
         try:
             if _is_json(response):
                 await response.read()
@@ -781,30 +777,14 @@ class EmbeddingsClient(_BaseClient):
 
         ``timeout`` and ``max_retries`` override the settings for this call only.
         """
-        req = _check_request(req)
-        response = self._send_sync(
-            "POST",
-            self._route,
-            req.body,
-            req.headers,
-            stream=False,
-            options=self._request_options(timeout, max_retries),
-        )
+        response = self._post_sync(req, False, timeout, max_retries)
         return parse_embeddings(_json_object(response.text()), expected=_count(req))
 
     async def aembed(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> EmbeddingsResult:
         """Async :meth:`embed`."""
-        req = _check_request(req)
-        response = await self._send_async(
-            "POST",
-            self._route,
-            req.body,
-            req.headers,
-            stream=False,
-            options=self._request_options(timeout, max_retries),
-        )
+        response = await self._post_async(req, False, timeout, max_retries)
         return parse_embeddings(_json_object(response.text()), expected=_count(req))
 
 

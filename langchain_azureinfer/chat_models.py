@@ -25,6 +25,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
+from azureinfer._lifecycle import ModelInfo
 from azureinfer.request import WireRequest, build_chat_request, build_response_format
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
@@ -94,7 +95,7 @@ _LEGACY_ARGUMENTS = frozenset(LEGACY_CLIENT_KWARGS.values())
 _FIELD_OF = {"headers": "default_headers"}
 
 
-class ChatAzureInference(BaseChatModel):
+class ChatAzureInference(ModelInfo, BaseChatModel):
     """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub Models,
     serverless and managed-compute deployments).
 
@@ -469,38 +470,11 @@ class ChatAzureInference(BaseChatModel):
             return super().get_num_tokens_from_messages(messages, tools)
         return count_tokens_approximately(messages, tools=list(tools) if tools else None)
 
-    # ---- lifecycle ----------------------------------------------------------------------
+    # ---- lifecycle (close, aclose, context managers, get_model_info: ModelInfo) ----------
 
-    def get_model_info(self) -> dict[str, Any]:
-        """``GET /info``: the endpoint's model name, type and provider.
-
-        Only this method (and :meth:`aget_model_info`) calls ``/info``; the answer is cached.
-        """
-        return self._client.get_model_info()
-
-    async def aget_model_info(self) -> dict[str, Any]:
-        """Async :meth:`get_model_info`."""
-        return await self._client.aget_model_info()
-
-    def close(self) -> None:
-        """Close the HTTP clients (a later call opens new ones)."""
-        self._client.close()
-
-    async def aclose(self) -> None:
-        """Close the HTTP clients, including the async ones."""
-        await self._client.aclose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    @property
+    def _closeable(self) -> ChatClient:
+        return self._client
 
     # ---- request building ---------------------------------------------------------------
 

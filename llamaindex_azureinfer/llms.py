@@ -45,6 +45,7 @@ from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
+from azureinfer._lifecycle import ModelInfo
 from azureinfer.request import WireRequest, build_chat_request, build_response_format
 from azureinfer.response import StreamAccumulator
 from azureinfer.settings import lift_legacy_client_kwargs, resolve_settings
@@ -92,7 +93,7 @@ _CALL_OPTIONS = ("timeout", "max_retries")
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
 
-class AzureInference(FunctionCallingLLM):
+class AzureInference(ModelInfo, FunctionCallingLLM):
     """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
 
     Setup: ``pip install "azureinfer[llamaindex]"``. The endpoint and key come from the
@@ -152,7 +153,7 @@ class AzureInference(FunctionCallingLLM):
     a stream), reasoning as a ``ThinkingBlock`` (``thinking_delta`` while streaming), tool calls
     as ``ToolCallBlock`` s plus wire dicts in ``additional_kwargs["tool_calls"]``, and the wire
     response as a plain dict in ``raw``. Close with ``close()`` / ``await aclose()`` or use the
-    instance as a (async) context manager.
+    instance as a (async) context manager; ``get_model_info()`` asks the endpoint's ``/info``.
     """
 
     model: str | None = Field(
@@ -258,27 +259,11 @@ class AzureInference(FunctionCallingLLM):
             system_role=MessageRole.SYSTEM,
         )
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle (close, aclose, context managers, get_model_info: ModelInfo) -------------
 
-    def close(self) -> None:
-        """Close the sync SDK client (and async clients owned by closed loops)."""
-        self._client.close()
-
-    async def aclose(self) -> None:
-        """Close the async SDK client of the running loop, then the sync one."""
-        await self._client.aclose()
-
-    def __enter__(self) -> AzureInference:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> AzureInference:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    @property
+    def _closeable(self) -> ChatClient:
+        return self._client
 
     # -- request building --------------------------------------------------------------------
 
