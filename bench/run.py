@@ -69,7 +69,7 @@ class Config:
     async_calls: int = 500
     async_concurrency: int = 50
     async_latency: float = 0.020
-    async_reps: int = 3
+    async_reps: int = 5
     import_runs: int = 7
     memory_texts: int = 100_000
     #: Also measure the existing integrations in scenario 7 (minutes each at 100,000 texts).
