@@ -2,11 +2,13 @@
 
 Run from the repository root::
 
-    python -m bench                 # every scenario (~10 minutes on 2 cores)
-    python -m bench --quick         # tiny sizes, seconds per scenario: proves the harness works
+    python -m bench                 # every scenario (~7-10 minutes on 2 cores)
+    python bench/run.py             # the same
+    python -m bench --quick         # tiny sizes (about a minute): proves the harness works
     python -m bench --only 1,6      # scenarios by number or name (overhead, stream, tools, async,
                                     # embeddings, import, memory)
     python -m bench --output out.md # also write the tables to a Markdown file
+    python -m bench --memory-all    # scenario 7 also for the existing integrations (slow)
 
 The local endpoint (``python -m azureinfer.emulator``) runs in a separate process on a free port;
 each scenario configures it (latency, chunk size, scripted replies) over its HTTP control API.
@@ -32,6 +34,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+if __package__ in (None, ""):  # `python bench/run.py`: make the repository root importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import _memory
 from bench._harness import (
@@ -499,6 +504,9 @@ IMPORTS: list[tuple[str, str, list[str]]] = [
 ]  # fmt: skip
 
 
+#: The repository root: children run ``python -m bench...`` from there.
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 #: Bytecode cache for the import children, outside the repository.
 PYCACHE = os.path.join(tempfile.gettempdir(), "azureinfer-bench-pycache")
 
@@ -619,6 +627,7 @@ def scenario_memory(emu: EmulatorProcess, cfg: Config) -> Table:
             capture_output=True,
             text=True,
             timeout=600,
+            cwd=REPO_ROOT,
         )  # fmt: skip
         if proc.returncode != 0:
             last = (proc.stderr.strip().splitlines() or ["?"])[-1]
@@ -730,3 +739,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(args.output, "w") as f:
             f.write("\n".join(parts))
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
