@@ -26,6 +26,7 @@ from typing import Any, Literal
 from azureinfer.errors import ConfigurationError
 
 __all__ = [
+    "CHAT_REQUEST_PARAMETERS",
     "EXTRA_PARAMETERS_POLICIES",
     "KNOWN_CHAT_KEYS",
     "KNOWN_EMBEDDINGS_KEYS",
@@ -61,6 +62,27 @@ KNOWN_CHAT_KEYS = frozenset(
     }
 )
 KNOWN_EMBEDDINGS_KEYS = frozenset({"input", "dimensions", "encoding_format", "input_type", "model"})
+# The request parameters :func:`build_chat_request` takes by name (everything but messages,
+# stream, stream_usage, model_extras, extra_parameters and headers): what an adapter's per-call
+# keyword arguments map onto.
+CHAT_REQUEST_PARAMETERS = frozenset(
+    {
+        "model",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "seed",
+        "stop",
+        "frequency_penalty",
+        "presence_penalty",
+        "reasoning_effort",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+    }
+)
 
 _ENCODING_FORMATS = ("base64", "binary", "float", "int8", "ubinary", "uint8")
 _INPUT_TYPES = ("text", "query", "document")

@@ -26,7 +26,12 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator,
 from typing_extensions import Self
 
 from azureinfer._lifecycle import ModelInfo
-from azureinfer.request import WireRequest, build_chat_request, build_response_format
+from azureinfer.request import (
+    CHAT_REQUEST_PARAMETERS,
+    WireRequest,
+    build_chat_request,
+    build_response_format,
+)
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
 from azureinfer.settings import (
@@ -45,26 +50,9 @@ from langchain_azureinfer._messages import (
 
 __all__ = ["AzureAIChatCompletionsModel", "ChatAzureInference"]
 
-# Per-call keyword arguments with a direct counterpart in ``build_chat_request``.
-_REQUEST_KWARGS = frozenset(
-    {
-        "model",
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "max_completion_tokens",
-        "seed",
-        "frequency_penalty",
-        "presence_penalty",
-        "reasoning_effort",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "stream_usage",
-        "extra_parameters",
-    }
-)
+# Per-call keyword arguments with a direct counterpart in ``build_chat_request`` (``stop`` is
+# LangChain's own argument).
+_REQUEST_KWARGS = (CHAT_REQUEST_PARAMETERS - {"stop"}) | {"stream_usage", "extra_parameters"}
 # OpenAI chat-completions parameters the API does not define: sent in the body as extra
 # parameters (governed by ``extra_parameters``), never handed to the HTTP layer.
 _OPENAI_EXTRA_KWARGS = frozenset(

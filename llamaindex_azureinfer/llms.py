@@ -46,7 +46,12 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
 from azureinfer._lifecycle import ModelInfo
-from azureinfer.request import WireRequest, build_chat_request, build_response_format
+from azureinfer.request import (
+    CHAT_REQUEST_PARAMETERS,
+    WireRequest,
+    build_chat_request,
+    build_response_format,
+)
 from azureinfer.response import StreamAccumulator
 from azureinfer.settings import lift_legacy_client_kwargs, resolve_settings
 from azureinfer.transport import ChatClient
@@ -67,23 +72,7 @@ __all__ = ["AzureAICompletionsModel", "AzureInference"]
 dispatcher = instrument.get_dispatcher(__name__)
 
 # Per-call keyword arguments that map to a first-class request parameter.
-_REQUEST_PARAMS = (
-    "model",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "max_completion_tokens",
-    "seed",
-    "stop",
-    "frequency_penalty",
-    "presence_penalty",
-    "reasoning_effort",
-    "tools",
-    "tool_choice",
-    "parallel_tool_calls",
-    "response_format",
-    "headers",
-)
+_REQUEST_PARAMS = CHAT_REQUEST_PARAMETERS | {"headers"}
 # resolve_settings arguments that are fields here: the deprecated AzureAICompletionsModel took
 # them in client_kwargs (azureinfer.settings.LEGACY_CLIENT_KWARGS).
 _LEGACY_FIELDS = ("api_version", "credential_scopes", "max_retries", "headers")

@@ -220,3 +220,13 @@ def test_a_request_header_wins_over_a_default_header_of_the_same_name(emu: Emula
     first, second = (r.headers for r in emu.requests_for("chat"))
     assert first["x-team"] == "search" and first["x-keep"] == "1"
     assert second["x-team"] == "core"
+
+
+def test_chat_request_parameters_are_exactly_the_builders_named_request_parameters() -> None:
+    import inspect
+
+    from azureinfer.request import CHAT_REQUEST_PARAMETERS
+
+    named = set(inspect.signature(build_chat_request).parameters)
+    others = {"messages", "stream", "stream_usage", "model_extras", "extra_parameters", "headers"}
+    assert named - others == CHAT_REQUEST_PARAMETERS
