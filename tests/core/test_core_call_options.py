@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,8 +21,6 @@ from azureinfer.emulator import Emulator
 from azureinfer.response import StreamAccumulator
 
 HI = [{"role": "user", "content": "hello there"}]
-SLOW = 1.0  # seconds a delayed answer takes; the per-call timeouts are far below
-_slow = [False]
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
 TOOL = {
     "type": "function",
@@ -36,19 +32,8 @@ TOOL = {
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Iterator[Emulator]:
-    yield azure_inference_emulator
-    if _slow[0]:
-        # A delayed handler keeps running after the client gave up on it: let it end here, so
-        # it cannot take a reply that a later test scripts.
-        time.sleep(SLOW + 0.2)
-        _slow[0] = False
-
-
-def slow(emu: Emulator, times: int) -> None:
-    """Make the next ``times`` answers take ``SLOW`` seconds."""
-    emu.inject_fault("delay", times=times, seconds=SLOW)
-    _slow[0] = True
+def emu(azure_inference_emulator: Emulator) -> Emulator:
+    return azure_inference_emulator
 
 
 def client(emu: Emulator, *, max_retries: int = 3, timeout: float | None = None) -> ChatClient:
@@ -62,9 +47,11 @@ def req(stream: bool = False) -> Any:
     return build_chat_request(HI, model="gpt-4o", stream=stream)
 
 
-def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(emu: Emulator) -> None:
+def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(
+    slow_answers: Any, emu: Emulator
+) -> None:
     with client(emu) as c:
-        slow(emu, 2)
+        slow_answers(2)
         with pytest.raises(APITimeoutError):
             c.complete(req(), timeout=0.25, max_retries=1)
         assert len(emu.requests_for("chat")) == 2  # one retry, then the typed error
@@ -93,9 +80,9 @@ def test_per_call_max_retries_overrides_the_settings_both_ways(emu: Emulator) ->
         assert len(emu.requests_for("chat")) == 3
 
 
-def test_per_call_options_on_streams(emu: Emulator) -> None:
+def test_per_call_options_on_streams(slow_answers: Any, emu: Emulator) -> None:
     with client(emu) as c:
-        slow(emu, 1)
+        slow_answers(1)
         with pytest.raises(APITimeoutError):
             list(c.stream(req(stream=True), timeout=0.25, max_retries=0))
         assert len(emu.requests_for("chat")) == 1
@@ -106,9 +93,9 @@ def test_per_call_options_on_streams(emu: Emulator) -> None:
         assert len(emu.requests_for("chat")) == 1
 
 
-async def test_per_call_options_async(emu: Emulator) -> None:
+async def test_per_call_options_async(slow_answers: Any, emu: Emulator) -> None:
     async with client(emu) as c:
-        slow(emu, 2)
+        slow_answers(2)
         with pytest.raises(APITimeoutError):
             await c.acomplete(req(), timeout=0.25, max_retries=1)
         assert len(emu.requests_for("chat")) == 2

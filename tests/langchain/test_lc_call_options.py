@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,25 +10,7 @@ from azureinfer import APITimeoutError, ConfigurationError, ServiceError
 from azureinfer.emulator import Emulator
 from langchain_azureinfer import ChatAzureInference
 
-SLOW = 1.0  # seconds a delayed answer takes; the per-call timeouts are far below
-_slow = [False]
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
-
-
-@pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Iterator[Emulator]:
-    yield azure_inference_emulator
-    if _slow[0]:
-        # A delayed handler keeps running after the client gave up on it: let it end here, so
-        # it cannot take a reply that a later test scripts.
-        time.sleep(SLOW + 0.2)
-        _slow[0] = False
-
-
-def slow(emu: Emulator, times: int) -> None:
-    """Make the next ``times`` answers take ``SLOW`` seconds."""
-    emu.inject_fault("delay", times=times, seconds=SLOW)
-    _slow[0] = True
 
 
 def make(emu: Emulator, **kwargs: Any) -> ChatAzureInference:
@@ -45,9 +25,11 @@ def make(emu: Emulator, **kwargs: Any) -> ChatAzureInference:
     )
 
 
-def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(emu: Emulator) -> None:
+def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(
+    slow_answers: Any, emu: Emulator
+) -> None:
     with make(emu) as model:
-        slow(emu, 2)
+        slow_answers(2)
         with pytest.raises(APITimeoutError):
             model.invoke("x", timeout=0.25, max_retries=1)
         assert len(emu.requests_for("chat")) == 2
@@ -69,7 +51,7 @@ def test_per_call_max_retries_zero_makes_one_attempt(emu: Emulator) -> None:
         assert len(emu.requests_for("chat")) == 2
 
 
-def test_per_call_options_through_bind_and_streams(emu: Emulator) -> None:
+def test_per_call_options_through_bind_and_streams(slow_answers: Any, emu: Emulator) -> None:
     with make(emu) as model:
         impatient = model.bind(max_retries=0, timeout=0.25)
         emu.inject_fault("status", times=1, status=503)
@@ -77,16 +59,16 @@ def test_per_call_options_through_bind_and_streams(emu: Emulator) -> None:
             list(impatient.stream("x"))
         assert len(emu.requests_for("chat")) == 1
         emu.clear()
-        slow(emu, 1)
+        slow_answers(1)
         with pytest.raises(APITimeoutError):
             list(impatient.stream("x"))
         assert len(emu.requests_for("chat")) == 1
         assert emu.requests_for("chat")[0].body.keys().isdisjoint({"timeout", "max_retries"})
 
 
-async def test_per_call_options_async(emu: Emulator) -> None:
+async def test_per_call_options_async(slow_answers: Any, emu: Emulator) -> None:
     async with make(emu) as model:
-        slow(emu, 2)
+        slow_answers(2)
         with pytest.raises(APITimeoutError):
             await model.ainvoke("x", timeout=0.25, max_retries=1)
         assert len(emu.requests_for("chat")) == 2

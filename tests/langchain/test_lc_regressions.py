@@ -605,13 +605,15 @@ def test_entra_token_credential_object(emu: Emulator) -> None:
     model.close()
 
 
-def test_connection_settings_change_through_a_copy_not_per_call(emu: Emulator) -> None:
+def test_connection_settings_change_through_a_copy_not_per_call(
+    emu: Emulator, slow_answers: Any
+) -> None:
     # timeout and max_retries are per-call options (tests/langchain/test_lc_call_options.py);
     # the settings that shape the HTTP client are not.
     model = make(emu, temperature=0.2)
     with pytest.raises(TypeError, match=r"api_version cannot change per call.*model_copy"):
         model.invoke("x", api_version="2024-05-01-preview")
-    emu.inject_fault("delay", times=1, seconds=1)
+    slow_answers(1)
     quick = model.model_copy(update={"timeout": 0.25, "max_retries": 0})
     with pytest.raises(APITimeoutError):
         quick.invoke("x")
@@ -621,7 +623,6 @@ def test_connection_settings_change_through_a_copy_not_per_call(emu: Emulator) -
     other.invoke("x")
     assert emu.requests_for("chat")[-1].query["api-version"] == "2024-05-01-preview"
     assert other.temperature == 0.2
-    time.sleep(1.2)  # let the delayed handler end before a later test scripts a reply
 
 
 @pytest.mark.parametrize("kind", ["truncate", "stream_error"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,26 +10,13 @@ from llama_index.core.base.llms.types import ChatMessage
 from azureinfer import APITimeoutError, ServiceError
 from llamaindex_azureinfer import AzureInference
 
-SLOW = 1.0  # seconds a delayed answer takes; the per-call timeouts are far below
-_slow = [False]
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
 HI = [ChatMessage(role="user", content="hello there")]
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Any) -> Iterator[Any]:
-    yield azure_inference_emulator
-    if _slow[0]:
-        # A delayed handler keeps running after the client gave up on it: let it end here, so
-        # it cannot take a reply that a later test scripts.
-        time.sleep(SLOW + 0.2)
-        _slow[0] = False
-
-
-def slow(emu: Any, times: int) -> None:
-    """Make the next ``times`` answers take ``SLOW`` seconds."""
-    emu.inject_fault("delay", times=times, seconds=SLOW)
-    _slow[0] = True
+def emu(azure_inference_emulator: Any) -> Any:
+    return azure_inference_emulator
 
 
 @pytest.fixture
@@ -44,9 +29,9 @@ def llm(emu: Any) -> Any:
 
 
 def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(
-    llm: Any, emu: Any
+    slow_answers: Any, llm: Any, emu: Any
 ) -> None:
-    slow(emu, 2)
+    slow_answers(2)
     with pytest.raises(APITimeoutError):
         llm.chat(HI, timeout=0.25, max_retries=1)
     assert len(emu.requests_for("chat")) == 2
@@ -75,8 +60,8 @@ def test_per_call_max_retries_zero_makes_one_attempt(llm: Any, emu: Any) -> None
     )
 
 
-async def test_per_call_options_async(llm: Any, emu: Any) -> None:
-    slow(emu, 2)
+async def test_per_call_options_async(slow_answers: Any, llm: Any, emu: Any) -> None:
+    slow_answers(2)
     with pytest.raises(APITimeoutError):
         await llm.achat(HI, timeout=0.25, max_retries=1)
     assert len(emu.requests_for("chat")) == 2
