@@ -382,8 +382,40 @@ class AnchorLlamaIndex(_LlamaIndexSubject):
         self.llm = AzureAICompletionsModel(endpoint=endpoint, credential=key, model_name=CHAT_MODEL)
 
 
-#: For scenarios 1 and 4: the server's own cost without any SDK, shown for reference.
-REFERENCE_SUBJECTS: list[type[Subject]] = [PlainHTTP]
+class LangChainNoop(Subject):
+    """LangChain's own ``invoke`` path with a model that returns at once: the framework's cost."""
+
+    name = "reference: LangChain invoke, no-op model (no I/O)"
+
+    def __init__(self, endpoint: str, key: str) -> None:
+        super().__init__(endpoint, key)
+        from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+        self.llm = FakeListChatModel(responses=["Emulated reply"])
+
+    def invoke(self) -> str:
+        return str(self.llm.invoke(PROMPT).content)
+
+
+class LlamaIndexNoop(Subject):
+    """LlamaIndex's ``chat`` path (callback decorator, events) with an LLM that returns at once."""
+
+    name = "reference: LlamaIndex chat, no-op LLM (no I/O)"
+
+    def __init__(self, endpoint: str, key: str) -> None:
+        super().__init__(endpoint, key)
+        from llama_index.core.llms import ChatMessage
+        from llama_index.core.llms.mock import MockLLM
+
+        self.llm = MockLLM(max_tokens=4)
+        self._messages = [ChatMessage(role="user", content=PROMPT)]
+
+    def invoke(self) -> str:
+        return str(self.llm.chat(self._messages).message.content)
+
+
+#: For scenario 1: the server's own cost without any SDK, and each framework's own call path.
+REFERENCE_SUBJECTS: list[type[Subject]] = [PlainHTTP, LangChainNoop, LlamaIndexNoop]
 
 #: In table order: the floor first, then ours, then the existing integrations.
 CHAT_SUBJECTS: list[type[Subject]] = [
