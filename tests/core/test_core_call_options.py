@@ -217,3 +217,14 @@ def test_chat_request_parameters_are_exactly_the_builders_named_request_paramete
     named = set(inspect.signature(build_chat_request).parameters)
     others = {"messages", "stream", "stream_usage", "model_extras", "extra_parameters", "headers"}
     assert named - others == CHAT_REQUEST_PARAMETERS
+
+
+async def test_per_call_timeout_bounds_a_stalled_stream(emu: Emulator) -> None:
+    from azureinfer import IncompleteStreamError
+
+    emu.configure(stream_delay=1.0)
+    with client(emu) as c, pytest.raises(IncompleteStreamError, match="after 1 stream events"):
+        list(c.stream(req(stream=True), timeout=0.3, max_retries=0))
+    async with client(emu) as ac:
+        with pytest.raises(IncompleteStreamError, match="after 1 stream events"):
+            [chunk async for chunk in ac.astream(req(stream=True), timeout=0.3, max_retries=0)]
