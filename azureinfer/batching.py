@@ -39,20 +39,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import logging
 import mimetypes
 import os
 import re
-import sys
 import threading
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from azureinfer.errors import AzureInferenceError, ConfigurationError
+from azureinfer.errors import ConfigurationError, EmbeddingsResponseError
+from azureinfer.response import decode_embedding
 
 if TYPE_CHECKING:
     from azureinfer.request import WireRequest
@@ -103,10 +101,6 @@ class EmbeddingInputError(ConfigurationError):
     def __init__(self, message: str, position: int | None = None) -> None:
         super().__init__(message)
         self.position = position
-
-
-class EmbeddingsResponseError(AzureInferenceError):
-    """The service answered, but not with exactly one embedding per input of the batch."""
 
 
 class _EmbeddingsClient(Protocol):
@@ -317,56 +311,6 @@ def plan_batches(
 # --------------------------------------------------------------------------- decoding
 
 
-def decode_embedding(
-    value: Any, encoding_format: str | None = None, dimensions: int | None = None
-) -> Vector:
-    """One embedding from the wire as a list of floats.
-
-    - ``float`` (or None): the list itself;
-    - ``base64``: little-endian float32 bytes;
-    - ``int8``: the integers as floats; ``uint8``: the integers minus 128 (uint8 is int8 shifted
-      by 128), so the vector is centred like the others and cosine similarity stays meaningful;
-    - ``binary`` / ``ubinary``: sign bits packed 8 per byte (most significant bit first),
-      unpacked to +1.0 / -1.0 and cut to ``dimensions`` when given.
-
-    A base64 string is decoded whatever format was asked for (some services answer base64 for
-    every format); anything else unexpected raises `EmbeddingsResponseError`.
-    """
-    if isinstance(value, str):
-        return _decode_base64(value)
-    if not isinstance(value, list):
-        raise EmbeddingsResponseError(
-            f"embedding is a {type(value).__name__}, expected a list or a base64 string"
-        )
-    if encoding_format in ("binary", "ubinary"):
-        bits: list[float] = []
-        for byte in value:
-            b = int(byte) & 0xFF
-            bits.extend(1.0 if b & (0x80 >> k) else -1.0 for k in range(8))
-        return bits[:dimensions] if dimensions else bits
-    offset = 128.0 if encoding_format == "uint8" else 0.0
-    try:
-        return [float(x) - offset for x in value]
-    except (TypeError, ValueError) as exc:
-        raise EmbeddingsResponseError(f"embedding holds a non-number: {exc}") from None
-
-
-def _decode_base64(value: str) -> Vector:
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise EmbeddingsResponseError(f"embedding is not valid base64: {exc}") from None
-    if len(raw) % 4:
-        raise EmbeddingsResponseError(
-            f"base64 embedding has {len(raw)} bytes, not a whole number of float32 values"
-        )
-    floats = array("f")
-    floats.frombytes(raw)
-    if sys.byteorder != "little":  # pragma: no cover - big-endian hosts only
-        floats.byteswap()
-    return floats.tolist()
-
-
 def vectors_from_result(
     result: EmbeddingsResult,
     batch: Batch,
@@ -376,20 +320,15 @@ def vectors_from_result(
 ) -> list[Vector]:
     """The batch's vectors in input order, decoded to floats.
 
-    Uses `EmbeddingsResult.vectors` (which the core orders by index and decodes) for float and
-    base64; otherwise (integer and packed formats, or a result without vectors) places the raw
-    ``data[].index`` entries itself, so an out-of-order answer is restored either way. Raises
-    `EmbeddingsResponseError` unless there is exactly one embedding per input.
+    `EmbeddingsResult.vectors` is already ordered by index and decoded by the core
+    (`azureinfer.response.parse_embeddings`); a result without them (or with the wrong count) is
+    placed from the raw ``data[].index`` entries, so errors name the inputs' positions in the
+    whole run. Raises `EmbeddingsResponseError` unless there is exactly one embedding per input.
     """
     expected = len(batch.inputs)
     where = f"inputs {batch.start}..{batch.stop - 1}"
     vectors = list(result.vectors)
-    if (
-        encoding_format in (None, "float", "base64")
-        and len(vectors) == expected
-        and all(isinstance(v, list) for v in vectors)
-    ):
-        # The core already placed them by index and decoded float / base64.
+    if len(vectors) == expected:
         return vectors
     raw = getattr(result, "raw", None)
     data = raw.get("data") if isinstance(raw, Mapping) else None
@@ -414,11 +353,9 @@ def vectors_from_result(
                 f"missing positions: {missing[:10]}"
             )
         return [v for v in slots if v is not None]
-    if len(vectors) != expected:
-        raise EmbeddingsResponseError(
-            f"the service returned {len(vectors)} embeddings for {expected} inputs ({where})"
-        )
-    return [decode_embedding(v, encoding_format, dimensions) for v in vectors]
+    raise EmbeddingsResponseError(
+        f"the service returned {len(vectors)} embeddings for {expected} inputs ({where})"
+    )
 
 
 # --------------------------------------------------------------------------- images

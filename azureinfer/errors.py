@@ -17,6 +17,7 @@ answer also derive from the matching ``azure.core.exceptions`` class, so code wr
         ├── RequestTooLargeError      413
         ├── RateLimitError            429 (``retry_after``)
         └── ServiceError              5xx, or an answer that cannot be used
+            └── EmbeddingsResponseError   not one valid embedding per input
 
 ``APIStatusError`` keeps azure-core's ``status_code``, ``reason``, ``response`` and ``error``
 (``ODataV4Format`` or None) and adds the parsed ``code``, ``message``, ``param``, ``value`` and
@@ -50,6 +51,7 @@ __all__ = [
     "AzureInferenceError",
     "ConfigurationError",
     "ContentFilterError",
+    "EmbeddingsResponseError",
     "IncompleteStreamError",
     "ModelNotFoundError",
     "RateLimitError",
@@ -216,6 +218,10 @@ class RateLimitError(APIStatusError):
 
 class ServiceError(APIStatusError):
     """5xx, or a 200 answer that cannot be used (for example no choices)."""
+
+
+class EmbeddingsResponseError(ServiceError):
+    """An embeddings answer without exactly one decodable embedding per input."""
 
 
 # --------------------------------------------------------------------------------------------

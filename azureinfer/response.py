@@ -9,14 +9,21 @@ of the content is split into ``reasoning_content`` (``think_tags=False`` turns t
 from __future__ import annotations
 
 import base64
+import binascii
 import json
-import struct
+import sys
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from azureinfer.errors import ContentFilterError, IncompleteStreamError, ServiceError
+from azureinfer.errors import (
+    ContentFilterError,
+    EmbeddingsResponseError,
+    IncompleteStreamError,
+    ServiceError,
+)
 
 __all__ = [
     "ChatChunk",
@@ -106,8 +113,13 @@ class ChatResult:
 
     @property
     def created_at(self) -> datetime | None:
-        """``created`` as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.created, tz=timezone.utc) if self.created else None
+        """``created`` as an aware UTC datetime (None when absent or out of range)."""
+        if not self.created:
+            return None
+        try:
+            return datetime.fromtimestamp(self.created, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
 
 
 @dataclass
@@ -316,7 +328,9 @@ def parse_chat_completion(data: Mapping[str, Any], *, think_tags: bool = True) -
     content = message.get("content")
     if isinstance(content, list):  # some services send text parts
         content = "".join(
-            p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text"
+            p["text"]
+            for p in content
+            if isinstance(p, Mapping) and p.get("type") == "text" and isinstance(p.get("text"), str)
         )
     content = content if isinstance(content, str) else ""
     reasoning = message.get("reasoning_content")
@@ -687,20 +701,64 @@ def _merge_extra(target: dict[str, Any], key: str, val: Any) -> None:
 # Embeddings
 
 
-def decode_embedding(value: Any) -> list[float]:
-    """Decode one wire embedding: a list of numbers, or base64 of little-endian float32."""
-    if isinstance(value, list):
-        return [float(v) for v in value]
+def decode_embedding(
+    value: Any, encoding_format: str | None = None, dimensions: int | None = None
+) -> list[float]:
+    """One embedding from the wire as a list of floats.
+
+    - ``float`` (or None): the list itself;
+    - ``base64``: little-endian float32 bytes (a base64 string is decoded whatever format was
+      asked for: some services answer base64 for every format);
+    - ``int8``: the integers as floats; ``uint8``: the integers minus 128 (uint8 is int8 shifted
+      by 128), so the vector is centred like the others and cosine similarity stays meaningful;
+    - ``binary`` / ``ubinary``: sign bits packed 8 per byte (most significant bit first),
+      unpacked to +1.0 / -1.0 and cut to ``dimensions`` when given.
+
+    Raises:
+        EmbeddingsResponseError: anything else (bad base64, a non-number, another type).
+    """
     if isinstance(value, str):
-        raw = base64.b64decode(value)
-        if len(raw) % 4:
-            raise ServiceError(f"base64 embedding of {len(raw)} bytes is not float32 data")
-        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
-    raise ServiceError(f"Unexpected embedding value of type {type(value).__name__}")
+        return _decode_base64(value)
+    if not isinstance(value, list):
+        raise EmbeddingsResponseError(
+            f"embedding is a {type(value).__name__}, expected a list or a base64 string"
+        )
+    if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in value):
+        raise EmbeddingsResponseError("embedding holds a value that is not a number")
+    if encoding_format in ("binary", "ubinary"):
+        bits: list[float] = []
+        for byte in value:
+            b = int(byte) & 0xFF
+            bits.extend(1.0 if b & (0x80 >> k) else -1.0 for k in range(8))
+        return bits[:dimensions] if dimensions else bits
+    offset = 128.0 if encoding_format == "uint8" else 0.0
+    return [float(x) - offset for x in value]
 
 
-def parse_embeddings(data: Mapping[str, Any], *, expected: int | None = None) -> EmbeddingsResult:
-    """Parse a wire embeddings result, ordering vectors by ``index``.
+def _decode_base64(value: str) -> list[float]:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise EmbeddingsResponseError(f"embedding is not valid base64: {exc}") from None
+    if len(raw) % 4:
+        raise EmbeddingsResponseError(
+            f"base64 embedding has {len(raw)} bytes, not a whole number of float32 values"
+        )
+    floats = array("f")
+    floats.frombytes(raw)
+    if sys.byteorder != "little":  # pragma: no cover - big-endian hosts only
+        floats.byteswap()
+    return floats.tolist()
+
+
+def parse_embeddings(
+    data: Mapping[str, Any],
+    *,
+    expected: int | None = None,
+    encoding_format: str | None = None,
+    dimensions: int | None = None,
+) -> EmbeddingsResult:
+    """Parse a wire embeddings result, ordering vectors by ``index`` and decoding them to floats.
 
     Raises:
         ServiceError: malformed data, or a count different from ``expected``.
@@ -716,7 +774,7 @@ def parse_embeddings(data: Mapping[str, Any], *, expected: int | None = None) ->
         index = pos if index is None else index
         if index in indexed:
             raise ServiceError(f"Embeddings answer repeats index {index}")
-        indexed[index] = decode_embedding(item["embedding"])
+        indexed[index] = decode_embedding(item["embedding"], encoding_format, dimensions)
     count = len(indexed)
     if sorted(indexed) != list(range(count)):
         raise ServiceError(

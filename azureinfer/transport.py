@@ -778,14 +778,24 @@ class EmbeddingsClient(_BaseClient):
         ``timeout`` and ``max_retries`` override the settings for this call only.
         """
         response = self._post_sync(req, False, timeout, max_retries)
-        return parse_embeddings(_json_object(response.text()), expected=_count(req))
+        return _parse_embeddings(response.text(), req)
 
     async def aembed(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> EmbeddingsResult:
         """Async :meth:`embed`."""
         response = await self._post_async(req, False, timeout, max_retries)
-        return parse_embeddings(_json_object(response.text()), expected=_count(req))
+        return _parse_embeddings(response.text(), req)
+
+
+def _parse_embeddings(text: str, req: WireRequest) -> EmbeddingsResult:
+    body = req.body
+    return parse_embeddings(
+        _json_object(text),
+        expected=_count(req),
+        encoding_format=body.get("encoding_format"),
+        dimensions=body.get("dimensions"),
+    )
 
 
 def _count(req: WireRequest) -> int | None:

@@ -443,12 +443,6 @@ def _typed_or_result(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"{kind}{type(exc).__name__} from inside: {exc!r}") from exc
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: azureinfer/response.py: parse_chat_completion raises TypeError (str.join) when "
-    "a content part's 'text' is not a string; ChatResult.created_at raises OverflowError/"
-    "ValueError for an out-of-range 'created'",
-)
 @FUZZ
 @given(data=st.one_of(completion, json_value))
 @example(data={"choices": [{"message": {"content": [{"type": "text", "text": 5}]}}]})
@@ -484,12 +478,6 @@ def test_stream_accumulation_gives_chunks_or_a_typed_error(events: list[Any]) ->
         assert isinstance(result.content, str)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: azureinfer/response.py decode_embedding: float() raises TypeError/ValueError "
-    "for a non-number in an embedding list, base64.b64decode raises binascii.Error for bad "
-    "base64; neither becomes a ServiceError",
-)
 @FUZZ
 @given(data=st.one_of(embeddings_answer, json_value), expected=st.none() | st.integers(0, 4))
 @example(data={"data": [{"index": 0, "embedding": [0.5, None]}]}, expected=None)
