@@ -9,6 +9,7 @@ from langchain_core.load.serializable import Serializable
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
+from azureinfer._lifecycle import ClientLifecycle
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -36,7 +37,7 @@ __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
 EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 
 
-class AzureInferenceEmbeddings(Serializable, Embeddings):
+class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
     """Embeddings from a deployment behind the Azure AI Model Inference API.
 
     Setup:
@@ -248,25 +249,9 @@ class AzureInferenceEmbeddings(Serializable, Embeddings):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def close(self) -> None:
-        """Close the HTTP clients (they are created again if used later)."""
-        self._embedder.close()
-
-    async def aclose(self) -> None:
-        """Close every HTTP client, sync and async."""
-        await self._embedder.aclose()
-
-    def __enter__(self) -> AzureInferenceEmbeddings:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> AzureInferenceEmbeddings:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    @property
+    def _closeable(self) -> Embedder:
+        return self._embedder
 
 
 class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):

@@ -16,6 +16,7 @@ from llama_index.core.instrumentation.events.embedding import (
 from llama_index.core.schema import ImageType
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 
+from azureinfer._lifecycle import ClientLifecycle
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -49,7 +50,7 @@ def _env(names: tuple[str, ...]) -> str | None:
     return next((os.environ[n] for n in names if os.environ.get(n)), None)
 
 
-class AzureInferenceEmbedding(MultiModalEmbedding):
+class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
     """Text and image embeddings from the Azure AI Model Inference API.
 
     ```python
@@ -331,13 +332,9 @@ class AzureInferenceEmbedding(MultiModalEmbedding):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def close(self) -> None:
-        """Close the HTTP clients (created again if used later)."""
-        self._embedder.close()
-
-    async def aclose(self) -> None:
-        """Close every HTTP client, sync and async."""
-        await self._embedder.aclose()
+    @property
+    def _closeable(self) -> Embedder:
+        return self._embedder
 
 
 class AzureAIEmbeddingsModel(AzureInferenceEmbedding):

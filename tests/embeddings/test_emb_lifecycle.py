@@ -1,0 +1,43 @@
+"""Both embeddings classes close their clients the same way (sync and async context managers)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from langchain_azureinfer import AzureInferenceEmbeddings
+from llamaindex_azureinfer import AzureInferenceEmbedding
+
+
+def _lc(conn: dict[str, Any]) -> Any:
+    return AzureInferenceEmbeddings(model="text-embedding-3-small", **conn)
+
+
+def _li(conn: dict[str, Any]) -> Any:
+    return AzureInferenceEmbedding(model_name="text-embedding-3-small", **conn)
+
+
+@pytest.mark.parametrize("make", [_lc, _li], ids=["langchain", "llamaindex"])
+def test_context_managers_close_and_a_later_call_reopens(
+    emu: Any, conn: dict[str, Any], make: Any
+) -> None:
+    embed = (
+        (lambda m, t: m.embed_query(t)) if make is _lc else (lambda m, t: m.get_query_embedding(t))
+    )
+    with make(conn) as model:
+        first = embed(model, "returns policy")
+    # closed by the with block; using it again opens new clients instead of failing
+    assert embed(model, "returns policy") == first
+    model.close()
+
+    async def run() -> list[float]:
+        async with make(conn) as amodel:
+            if make is _lc:
+                return await amodel.aembed_query("returns policy")
+            return await amodel.aget_query_embedding("returns policy")
+
+    assert asyncio.run(run()) == first
+    # three answered calls (each new instance first learns that this model refuses input_type)
+    assert [r.status for r in emu.requests_for("embeddings")].count(200) == 3
