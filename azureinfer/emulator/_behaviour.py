@@ -167,6 +167,10 @@ def _call_id(digest: str, index: int) -> str:
     return "call_" + hashlib.sha256(f"{digest}:{index}".encode()).hexdigest()[:24]
 
 
+#: Longest caption of a user message that only relays a tool's media (see `_carries_tool_media`).
+MEDIA_CAPTION_WORDS = 12
+
+
 def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in body.get("messages") or [] if isinstance(m, dict)]
 
@@ -473,9 +477,23 @@ def _limited(
     return text, "stop", None
 
 
+def _carries_tool_media(msg: dict[str, Any], previous: dict[str, Any]) -> bool:
+    """A user message right after tool results that only carries media (images or audio a tool
+    returned, which the tool role cannot hold) and a short caption belongs to those results."""
+    content = msg.get("content")
+    return (
+        msg.get("role") == "user"
+        and previous.get("role") == "tool"
+        and any(_media_counts(content))
+        and len(_content_text(content).split()) <= MEDIA_CAPTION_WORDS
+    )
+
+
 def chat_reply(dep: Deployment, body: dict[str, Any]) -> Reply:
     """The deterministic reply of `dep` to a validated chat body (rules in docs/emulator.md)."""
     messages = _messages(body)
+    if len(messages) >= 2 and _carries_tool_media(messages[-1], messages[-2]):
+        messages = messages[:-1]
     user_idx, user = _last_user(messages)
     user_content = user.get("content") if user else None
     user_text = _content_text(user_content)

@@ -293,6 +293,20 @@ def test_after_tool_results_auto_answers_with_the_results() -> None:
     assert reply.content == "Emulated reply from gpt-4o: tool results: It's sunny."
 
 
+def test_images_relayed_after_tool_results_belong_to_them() -> None:
+    body = _after_tool_result(None)
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    # "tool" in the caption would make a new user turn call a tool again (the auto rule)
+    caption = {"type": "text", "text": "Images returned by the tool call(s) above:"}
+    body["messages"].append(user([caption, image]))
+    reply = chat_reply(dep("gpt-4o"), body)
+    assert reply.tool_calls == []
+    assert reply.content == "Emulated reply from gpt-4o: tool results: It's sunny."
+    # a text message after the tool results is a new turn
+    body["messages"][-1] = user("Now use the tool for Rome")
+    assert chat_reply(dep("gpt-4o"), body).tool_calls
+
+
 def test_after_tool_results_required_calls_a_tool_not_yet_called() -> None:
     reply = chat_reply(dep("gpt-4o"), _after_tool_result("required"))
     assert [name for name, _ in args_of(reply)] == ["WeatherReport"]

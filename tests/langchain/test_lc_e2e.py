@@ -281,3 +281,34 @@ def test_tool_call_arguments_keep_unicode(chat: ChatAzureInference, emu: Emulato
     raw = emu.requests_for("chat")[-1].body["messages"][1]["tool_calls"][0]["function"]["arguments"]
     assert json.loads(raw) == {"city": "東京"}
     assert "東京" in raw
+
+
+_PIXEL_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+    "AAAABJRU5ErkJggg=="
+)
+
+
+@tool
+def take_snapshot(city: str) -> list[dict[str, Any]]:
+    """Take a picture of a city's skyline."""
+    return [
+        {"type": "text", "text": f"Snapshot of {city}"},
+        {"type": "image", "base64": _PIXEL_PNG, "mime_type": "image/png"},
+    ]
+
+
+def test_create_agent_tool_returning_an_image_reaches_a_final_answer(
+    chat: ChatAzureInference, emu: Emulator
+) -> None:
+    agent = create_agent(chat, tools=[take_snapshot])
+    result = agent.invoke({"messages": [HumanMessage("Use take_snapshot for 'Paris'.")]})
+    final = result["messages"][-1]
+    assert isinstance(final, AIMessage)
+    assert not final.tool_calls
+    assert "Snapshot of Paris" in final.text
+    calls = emu.requests_for("chat")
+    assert len(calls) == 2  # one tool call, then the answer: no loop back to the tool
+    relayed = calls[-1].body["messages"][-1]
+    assert relayed["role"] == "user"
+    assert any(part.get("type") == "image_url" for part in relayed["content"])
