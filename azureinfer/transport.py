@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 import threading
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
@@ -104,6 +105,10 @@ class _RedactingNetworkTraceLoggingPolicy(NetworkTraceLoggingPolicy):
     """
 
     def on_request(self, request: Any) -> None:
+        enabled = request.context.options.get("logging_enable", self.enable_http_logger)
+        if not (enabled and _http_logger.isEnabledFor(logging.DEBUG)):
+            super().on_request(request)  # logs nothing; only records the option
+            return
         headers = request.http_request.headers
         saved = {k: headers[k] for k in list(headers) if k.lower() in _SECRET_HEADERS}
         for key in saved:
@@ -113,6 +118,10 @@ class _RedactingNetworkTraceLoggingPolicy(NetworkTraceLoggingPolicy):
         finally:
             for key, value in saved.items():
                 headers[key] = value
+
+
+# The logger azure-core's NetworkTraceLoggingPolicy writes to.
+_http_logger = logging.getLogger(NetworkTraceLoggingPolicy.__module__)
 
 
 def _redacting_trace_policy(logging_enable: bool) -> Any:
