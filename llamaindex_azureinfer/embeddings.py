@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.embeddings.base import Embedding
@@ -129,6 +129,9 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         default_factory=dict, description="azure-core client options.", exclude=True
     )
 
+    #: Arguments of the deprecated class that a subclass translates (not fields).
+    _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
+
     _embedder: Embedder = PrivateAttr()
     _embedder_key: tuple[int, ...] = PrivateAttr(default=())
 
@@ -136,6 +139,15 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
     @classmethod
     def _accept_model(cls, values: Any) -> Any:
         if isinstance(values, dict):
+            # A misspelt argument (``embed_batchsize=``) is an error, not silently ignored.
+            known = {"model", *cls._legacy_arguments, *cls.model_fields}
+            known.update(f.alias for f in cls.model_fields.values() if f.alias)
+            unknown = sorted(k for k in values if k not in known)
+            if unknown:
+                raise ConfigurationError(
+                    f"{cls.__name__} got unexpected argument(s) {', '.join(map(repr, unknown))}; "
+                    "extra request parameters go in model_kwargs"
+                )
             values = dict(values)
             if "model" in values:
                 model = values.pop("model")

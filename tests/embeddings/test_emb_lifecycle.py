@@ -41,3 +41,9 @@ def test_context_managers_close_and_a_later_call_reopens(
     assert asyncio.run(run()) == first
     # three answered calls (each new instance first learns that this model refuses input_type)
     assert [r.status for r in emu.requests_for("embeddings")].count(200) == 3
+
+
+@pytest.mark.parametrize("cls", [AzureInferenceEmbeddings, AzureInferenceEmbedding])
+def test_a_misspelt_argument_is_an_error_naming_it(cls: Any, conn: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="embed_batchsize"):
+        cls(model="text-embedding-3-small", embed_batchsize=3, **conn)
