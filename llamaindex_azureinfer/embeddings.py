@@ -286,7 +286,7 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         ) as event:
             embeddings = self._texts(texts, "document_input_type", show_progress)
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
-        dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
+        dispatcher.event(_end_event(texts, embeddings))
         return embeddings
 
     @dispatcher.span
@@ -305,7 +305,7 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         ) as event:
             embeddings = await self._atexts(texts, "document_input_type", show_progress)
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
-        dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
+        dispatcher.event(_end_event(texts, embeddings))
         return embeddings
 
     def get_image_embedding_batch(
@@ -381,3 +381,8 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
     def class_name(cls) -> str:
         """Name used by LlamaIndex serialisation."""
         return "AzureAIEmbeddingsModel"
+
+
+def _end_event(texts: list[str], embeddings: list[list[float]]) -> EmbeddingEndEvent:
+    # Validation would copy every vector (GBs for a large corpus); these are already checked.
+    return EmbeddingEndEvent.model_construct(chunks=texts, embeddings=embeddings)
