@@ -19,7 +19,12 @@ from azureinfer.batching import (
     EmbeddingsSpec,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.settings import ENDPOINT_ENV_VARS, KEY_ENV_VARS, resolve_settings
+from azureinfer.settings import (
+    ENDPOINT_ENV_VARS,
+    KEY_ENV_VARS,
+    lift_legacy_client_kwargs,
+    resolve_settings,
+)
 
 _CONNECTION_FIELDS = (
     "endpoint",
@@ -35,6 +40,10 @@ _CONNECTION_FIELDS = (
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
 
 EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
+
+
+# Fields that the deprecated class's client_kwargs keys set (see the alias).
+_LEGACY_FIELDS = ("api_version", "credential_scopes", "headers", "max_retries")
 
 
 class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
@@ -284,14 +293,11 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
             )
         values.pop("project_endpoint", None)
         values.pop("service", None)
-        client_kwargs = dict(values.get("client_kwargs") or {})
-        if "retry_total" in client_kwargs and "max_retries" not in values:
-            values["max_retries"] = client_kwargs.pop("retry_total")
-        if "api_version" in client_kwargs and "api_version" not in values:
-            values["api_version"] = client_kwargs.pop("api_version")
-        if "credential_scopes" in client_kwargs and "credential_scopes" not in values:
-            values["credential_scopes"] = client_kwargs.pop("credential_scopes")
-        client_kwargs.pop("user_agent", None)
-        if "client_kwargs" in values:
-            values["client_kwargs"] = client_kwargs
+        # The deprecated class took these through client_kwargs; they are fields here (the
+        # rest, e.g. user_agent, resolve_settings lifts itself).
+        if values.get("client_kwargs"):
+            values["client_kwargs"], moved = lift_legacy_client_kwargs(
+                values["client_kwargs"], {name: values.get(name) for name in _LEGACY_FIELDS}
+            )
+            values.update(moved)
         return values

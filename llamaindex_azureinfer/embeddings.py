@@ -26,7 +26,12 @@ from azureinfer.batching import (
     EmbeddingsSpec,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.settings import ENDPOINT_ENV_VARS, KEY_ENV_VARS, resolve_settings
+from azureinfer.settings import (
+    ENDPOINT_ENV_VARS,
+    KEY_ENV_VARS,
+    lift_legacy_client_kwargs,
+    resolve_settings,
+)
 
 _CONNECTION_FIELDS = (
     "endpoint",
@@ -48,6 +53,10 @@ EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"
 
 def _env(names: tuple[str, ...]) -> str | None:
     return next((os.environ[n] for n in names if os.environ.get(n)), None)
+
+
+# Fields that the deprecated class's client_kwargs keys set (see the alias).
+_LEGACY_FIELDS = ("api_version", "credential_scopes", "headers", "max_retries")
 
 
 class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
@@ -365,16 +374,12 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
         if not isinstance(values, dict) or not values.get("client_kwargs"):
             return values
         values = dict(values)
-        client_kwargs = dict(values["client_kwargs"])
-        for legacy, field in (
-            ("retry_total", "max_retries"),
-            ("api_version", "api_version"),
-            ("credential_scopes", "credential_scopes"),
-        ):
-            if legacy in client_kwargs and values.get(field) is None:
-                values[field] = client_kwargs.pop(legacy)
-        client_kwargs.pop("user_agent", None)
-        values["client_kwargs"] = client_kwargs
+        # The deprecated class took these through client_kwargs; they are fields here (the
+        # rest, e.g. user_agent, resolve_settings lifts itself).
+        values["client_kwargs"], moved = lift_legacy_client_kwargs(
+            values["client_kwargs"], {name: values.get(name) for name in _LEGACY_FIELDS}
+        )
+        values.update(moved)
         return values
 
     @classmethod

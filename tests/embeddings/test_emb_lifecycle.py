@@ -47,3 +47,25 @@ def test_context_managers_close_and_a_later_call_reopens(
 def test_a_misspelt_argument_is_an_error_naming_it(cls: Any, conn: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="embed_batchsize"):
         cls(model="text-embedding-3-small", embed_batchsize=3, **conn)
+
+
+@pytest.mark.parametrize("alias", ["langchain", "llamaindex"])
+def test_deprecated_client_kwargs_are_used_not_dropped(
+    alias: str, emu: Any, conn: dict[str, Any]
+) -> None:
+    from langchain_azureinfer import AzureAIEmbeddingsModel as LCAlias
+    from llamaindex_azureinfer import AzureAIEmbeddingsModel as LIAlias
+
+    legacy = {"user_agent": "my-app/1.0", "retry_total": 0, "api_version": "2024-05-01-preview"}
+    if alias == "langchain":
+        model = LCAlias(model="cohere-embed-v3-english", client_kwargs=legacy, **conn)
+        model.embed_query("returns policy")
+    else:
+        model = LIAlias(model_name="cohere-embed-v3-english", client_kwargs=legacy, **conn)
+        model.get_query_embedding("returns policy")
+    model.close()
+    assert model.max_retries == 0
+    sent = emu.requests_for("embeddings")[-1]
+    assert "my-app/1.0" in sent.headers["user-agent"]
+    assert "azureinfer/" in sent.headers["user-agent"]
+    assert sent.query["api-version"] == "2024-05-01-preview"
