@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from azureinfer.errors import ConfigurationError, EmbeddingsResponseError
 from azureinfer.response import decode_embedding
+from azureinfer.settings import resolve_settings
 
 if TYPE_CHECKING:
     from azureinfer.request import WireRequest
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from azureinfer.settings import ConnectionSettings
 
 __all__ = [
+    "CONNECTION_FIELDS",
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_BATCH_CHARS",
     "DEFAULT_MAX_CONCURRENCY",
@@ -70,9 +72,11 @@ __all__ = [
     "EmbeddingsSpec",
     "aembed_images",
     "aembed_texts",
+    "connection_key",
     "decode_embedding",
     "embed_images",
     "embed_texts",
+    "embedder_for",
     "image_input",
     "plan_batches",
     "validate_texts",
@@ -781,6 +785,41 @@ async def aembed_images(
 
 
 Route = Literal["embeddings", "images/embeddings"]
+
+
+#: An embeddings adapter's connection fields (see `embedder_for`).
+CONNECTION_FIELDS = (
+    "endpoint",
+    "credential",
+    "api_version",
+    "credential_scopes",
+    "timeout",
+    "max_retries",
+    "headers",
+    "client_kwargs",
+)
+
+
+def connection_key(source: Any) -> tuple[int, ...]:
+    """Identity of ``source``'s `CONNECTION_FIELDS`: when it changes (``model_copy(update=...)``,
+    assignment), the object needs an `Embedder` of its own instead of the original's clients."""
+    return tuple(id(getattr(source, name)) for name in CONNECTION_FIELDS)
+
+
+def embedder_for(source: Any) -> Embedder:
+    """An `Embedder` for an adapter object that carries the `CONNECTION_FIELDS` attributes."""
+    return Embedder(
+        resolve_settings(
+            source.endpoint,
+            source.credential,
+            api_version=source.api_version,
+            credential_scopes=source.credential_scopes,
+            timeout=source.timeout,
+            max_retries=source.max_retries,
+            headers=source.headers,
+            client_kwargs=source.client_kwargs,
+        )
+    )
 
 
 class Embedder:

@@ -17,24 +17,14 @@ from azureinfer.batching import (
     BatchOptions,
     Embedder,
     EmbeddingsSpec,
+    connection_key,
+    embedder_for,
 )
 from azureinfer.errors import ConfigurationError
 from azureinfer.settings import (
     ENDPOINT_ENV_VARS,
     KEY_ENV_VARS,
     lift_legacy_client_kwargs,
-    resolve_settings,
-)
-
-_CONNECTION_FIELDS = (
-    "endpoint",
-    "credential",
-    "api_version",
-    "credential_scopes",
-    "timeout",
-    "max_retries",
-    "headers",
-    "client_kwargs",
 )
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
@@ -157,28 +147,15 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
         self._embedder = self._new_embedder()
         return self
 
-    def _connection_key(self) -> tuple[int, ...]:
-        return tuple(id(getattr(self, name)) for name in _CONNECTION_FIELDS)
-
     def _new_embedder(self) -> Embedder:
-        settings = resolve_settings(
-            self.endpoint,
-            self.credential,
-            api_version=self.api_version,
-            credential_scopes=self.credential_scopes,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            headers=self.headers,
-            client_kwargs=self.client_kwargs,
-        )
-        self._embedder_key = self._connection_key()
-        return Embedder(settings)
+        self._embedder_key = connection_key(self)
+        return embedder_for(self)
 
     @property
     def _engine(self) -> Embedder:
         # A copy with other connection fields (model_copy(update=...), assignment) gets its
         # own clients instead of silently using the original's.
-        if self._embedder_key != self._connection_key():
+        if self._embedder_key != connection_key(self):
             self._embedder = self._new_embedder()
         return self._embedder
 
