@@ -190,6 +190,8 @@ class EmulatorApp:
                 service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}"),
                 headers,
             )
+        if not resp.prepared:
+            await _until_deadline(request)
         # 0: the connection was dropped (reset fault) before any answer.
         rec.status = 0 if isinstance(resp, _Dropped) else resp.status
         return resp
@@ -205,7 +207,9 @@ class EmulatorApp:
         """The checks of the module docstring, in order."""
         s = self.state.settings
         if s.latency:
-            await asyncio.sleep(s.latency)
+            # The answer leaves no sooner than `latency` after arrival; the emulator's own work
+            # happens within that time, as a service's does within its response time.
+            request[_DEADLINE] = asyncio.get_running_loop().time() + s.latency
         expected_method = ROUTE_PATHS[route][1]
         if request.method != expected_method:
             raise service_error(
@@ -419,6 +423,7 @@ class EmulatorApp:
         if fault.kind == "status":
             return fault_status_response(p, headers)
         if fault.kind == "reset":
+            await _until_deadline(request)
             if request.transport is not None:
                 request.transport.abort()
             return _Dropped(status=500)
@@ -523,6 +528,7 @@ class EmulatorApp:
             status=200,
             headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
         )
+        await _until_deadline(request)
         try:
             await resp.prepare(request)
             if s.stream_delay:
@@ -790,3 +796,15 @@ def create_app(
     _control_routes(app, state, deployments)
     app.router.add_route("*", "/{tail:.*}", _not_found)
     return app
+
+
+_DEADLINE = "azureinfer_emulator_deadline"
+
+
+async def _until_deadline(request: web.Request) -> None:
+    """Wait until the request's `latency` deadline (set on arrival), if any is left."""
+    deadline = request.get(_DEADLINE)
+    if deadline is not None:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining > 0:
+            await asyncio.sleep(remaining)
