@@ -18,7 +18,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     parser.add_argument("--key", default=None, help="API key to accept (default: random)")
-    parser.add_argument("--latency", type=float, default=0.0, help="least seconds before each answer")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="least seconds before each answer"
+    )
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with a generated cert")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
