@@ -578,6 +578,18 @@ class _Sender:
         )
 
 
+def _plan(
+    inputs: list[Any], options: BatchOptions, size_of: Callable[[Any], int] | None
+) -> list[Batch]:
+    """The run's batches: by count, and by the size budget when inputs have a size."""
+    return plan_batches(
+        inputs,
+        batch_size=options.batch_size,
+        max_batch_chars=options.max_batch_chars if size_of else None,
+        size_of=size_of or len,
+    )
+
+
 def _run_sync(
     sender: _Sender,
     inputs: list[Any],
@@ -586,12 +598,7 @@ def _run_sync(
 ) -> list[Vector]:
     if not inputs:
         return []
-    batches = plan_batches(
-        inputs,
-        batch_size=options.batch_size,
-        max_batch_chars=options.max_batch_chars if size_of else None,
-        size_of=size_of or len,
-    )
+    batches = _plan(inputs, options, size_of)
     out: list[Vector | None] = [None] * len(inputs)
     progress = _Progress(len(inputs), options)
 
@@ -664,12 +671,7 @@ async def _run_async(
 ) -> list[Vector]:
     if not inputs:
         return []
-    batches = plan_batches(
-        inputs,
-        batch_size=options.batch_size,
-        max_batch_chars=options.max_batch_chars if size_of else None,
-        size_of=size_of or len,
-    )
+    batches = _plan(inputs, options, size_of)
     out: list[Vector | None] = [None] * len(inputs)
     progress = _Progress(len(inputs), options)
     todo = iter(batches)
