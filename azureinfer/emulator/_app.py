@@ -287,14 +287,14 @@ class EmulatorApp:
         stream = route == "chat" and body.get("stream") is True
         rec.stream = stream
 
-        fault = self.state.take_fault(route, dep.name, stream)
+        fault = self.state.take_fault(route, dep.name, stream, rec.api)
         if fault is not None:
             early = await self.apply_fault(request, fault, stream, headers, v1)
             if early is not None:
                 return early
             if fault.kind == "delay":
                 fault = None
-        raw = self.state.take_raw(route, dep.name)
+        raw = self.state.take_raw(route, dep.name, rec.api)
         if raw is not None:
             return raw_response(raw, headers)
         headers.update(profile.headers)
@@ -662,12 +662,12 @@ class EmulatorApp:
     # ---------------------------------------------------------------- v1 models
     async def models(self, request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
         """``GET /openai/v1/models`` (the deployments) and ``/models/{model}`` (one of them)."""
-        fault = self.state.take_fault("models", None, False)
+        fault = self.state.take_fault("models", None, False, "openai_v1")
         if fault is not None:
             early = await self.apply_fault(request, fault, False, headers, True)
             if early is not None:
                 return early
-        raw = self.state.take_raw("models", None)
+        raw = self.state.take_raw("models", None, "openai_v1")
         if raw is not None:
             return raw_response(raw, headers)
         name = request.match_info.get("model")
