@@ -38,6 +38,7 @@ from azureinfer.errors import (
     error_from_response,
     wrap_azure_error,
 )
+from azureinfer.observe import observed
 from azureinfer.request import WireRequest
 from azureinfer.response import (
     ChatChunk,
@@ -509,10 +510,17 @@ class _BaseClient:
         return self._send_sync("POST", self._route, body, headers, stream=stream, options=options)
 
     async def _post_async(
-        self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
+        self,
+        req: Any,
+        stream: bool,
+        timeout: float | None,
+        max_retries: int | None,
+        hook: Any = None,
     ) -> Any:
-        """Async :meth:`_post_sync`."""
+        """Async :meth:`_post_sync`; ``hook`` is an azure-core ``raw_response_hook``."""
         body, headers, options = self._post_args(req, stream, timeout, max_retries)
+        if hook is not None:
+            options["raw_response_hook"] = hook
         return await self._send_async(
             "POST", self._route, body, headers, stream=stream, options=options
         )
@@ -625,9 +633,14 @@ class ChatClient(_BaseClient):
     async def acomplete(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> ChatResult:
-        """Async :meth:`complete`."""
-        response = await self._post_async(req, False, timeout, max_retries)
-        return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
+        """Async :meth:`complete` (seen by `azureinfer.observe.observe_requests`)."""
+        async with observed(self._route, _check_request(req).body) as seen:
+            response = await self._post_async(req, False, timeout, max_retries, seen.hook)
+            result = parse_chat_completion(
+                _json_object(response.text()), think_tags=self.think_tags
+            )
+            seen.usage = result.usage
+        return result
 
     def stream(
         self,
@@ -792,9 +805,12 @@ class EmbeddingsClient(_BaseClient):
     async def aembed(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> EmbeddingsResult:
-        """Async :meth:`embed`."""
-        response = await self._post_async(req, False, timeout, max_retries)
-        return _parse_embeddings(response.text(), req)
+        """Async :meth:`embed` (seen by `azureinfer.observe.observe_requests`)."""
+        async with observed(self._route, _check_request(req).body) as seen:
+            response = await self._post_async(req, False, timeout, max_retries, seen.hook)
+            result = _parse_embeddings(response.text(), req)
+            seen.usage = result.usage
+        return result
 
 
 def _parse_embeddings(text: str, req: WireRequest) -> EmbeddingsResult:
