@@ -115,9 +115,13 @@ class Schedule:
             self.log.remove(start)
 
     def settle(self, start_id: int, tokens: int) -> None:
-        """Replace a start's estimated tokens with the ones the service counted."""
+        """Replace a start's estimated tokens with the ones the service counted (in the window
+        and in the spacing of the starts after it)."""
         for start in self.log:
             if start.id == start_id:
+                if self.tokens_per_minute:
+                    slow = 1.0 + self.margin
+                    self.next_at += 60.0 * slow * (tokens - start.tokens) / self.tokens_per_minute
                 start.tokens = tokens
                 return
 

@@ -46,8 +46,9 @@ class RowError(AzureInferenceError):
 
 def estimate_tokens(text: str) -> int:
     """Tokens of ``text`` before the service counts them: one per word or punctuation mark, one
-    per 4 characters of a long word (tokenizers split long words). Corrected by the usage."""
-    return sum(max(1, math.ceil(len(m) / 4)) for m in _WORD.findall(text))
+    per 6 characters of a long word (tokenizers split long words). The quota is corrected with
+    the usage the service reports."""
+    return sum(max(1, math.ceil(len(m) / 6)) for m in _WORD.findall(text))
 
 
 def request_tokens(route: str, body: Mapping[str, Any]) -> int:
