@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pyarrow as pa
 import pytest
 
@@ -13,7 +15,7 @@ from azureinfer.ray._workers import _check_columns, reply_of, request_tokens
 def test_requests_are_spaced_evenly_with_the_margin() -> None:
     s = Schedule(requests_per_minute=600, window=2.0, margin=0.1)
     starts = [s.reserve(1, now=0.0).at for _ in range(50)]
-    gaps = {round(b - a, 9) for a, b in zip(starts, starts[1:], strict=False)}
+    gaps = {round(b - a, 9) for a, b in itertools.pairwise(starts)}
     assert gaps == {0.11}  # 60 / 600 * 1.1: never a burst
     for t in starts:  # no 2-second window (of arrival times) holds more than its 20
         assert sum(t <= u < t + 2.0 for u in starts) <= 20
@@ -94,7 +96,7 @@ def test_replies_of_every_result_kind() -> None:
 
 def test_columns_are_checked_with_a_clear_message() -> None:
     table = pa.table({"id": [1], "body": ["x"]})
-    with pytest.raises(ConfigurationError, match="no column 'text'.*columns: body, id"):
+    with pytest.raises(ConfigurationError, match=r"no column 'text'.*columns: body, id"):
         _check_columns(table, ["text"], ["embedding"])
     with pytest.raises(ConfigurationError, match="already has a column 'body'"):
         _check_columns(table, ["body"], ["body"])
