@@ -62,12 +62,22 @@ def observe_requests(observer: RequestObserver) -> Iterator[RequestObserver]:
 
 
 class _Seen:
-    """One observed request: the azure-core response hook and the usage to report."""
+    """One observed request: ``begin`` (``start``) right before it is sent, the azure-core
+    response hook, and the usage to report at the end."""
 
-    def __init__(self, observer: RequestObserver | None, ticket: Any) -> None:
+    def __init__(self, observer: RequestObserver | None, route: str, body: Mapping[str, Any]):
         self.observer = observer
-        self.ticket = ticket
+        self.route = route
+        self.body = body
+        self.begun = False
+        self.ticket: Any = None
         self.usage: Usage | None = None
+
+    async def begin(self) -> None:
+        """Call the observer's ``start`` (the transport does, once its client is ready)."""
+        if self.observer is not None and not self.begun:
+            self.ticket = await self.observer.start(self.route, self.body)
+            self.begun = True
 
     @property
     def hook(self) -> Callable[[Any], None] | None:
@@ -85,15 +95,14 @@ class _Seen:
 
 @asynccontextmanager
 async def observed(route: str, body: Mapping[str, Any]) -> AsyncIterator[_Seen]:
-    """The transport's side: ``start`` before, ``finish`` after (set ``seen.usage`` inside)."""
-    observer = _OBSERVER.get()
-    if observer is None:
-        yield _Seen(None, None)
-        return
-    seen = _Seen(observer, await observer.start(route, body))
+    """The transport's side: pass the record to the send (which calls ``begin``), set
+    ``seen.usage`` inside; ``finish`` is called on the way out if the request began."""
+    seen = _Seen(_OBSERVER.get(), route, body)
     try:
         yield seen
     except BaseException as exc:
-        observer.finish(seen.ticket, None, exc)
+        if seen.begun and seen.observer is not None:
+            seen.observer.finish(seen.ticket, None, exc)
         raise
-    observer.finish(seen.ticket, seen.usage, None)
+    if seen.begun and seen.observer is not None:
+        seen.observer.finish(seen.ticket, seen.usage, None)

@@ -475,10 +475,14 @@ class _BaseClient:
         stream: bool,
         not_found_hint: str | None = None,
         options: Mapping[str, Any] | None = None,
+        seen: Any = None,
     ) -> Any:
         client = await self._get_async_client()
         request = self._http_request(method, route, body, headers)
         kwargs = self._send_kwargs(headers, options)
+        if seen is not None and seen.observer is not None:
+            await seen.begin()  # last, so a quota's start is the moment the request leaves
+            kwargs["raw_response_hook"] = seen.hook
         try:
             response = await client.send_request(request, stream=stream, **kwargs)
         except AzureError as exc:
@@ -515,14 +519,12 @@ class _BaseClient:
         stream: bool,
         timeout: float | None,
         max_retries: int | None,
-        hook: Any = None,
+        seen: Any = None,
     ) -> Any:
-        """Async :meth:`_post_sync`; ``hook`` is an azure-core ``raw_response_hook``."""
+        """Async :meth:`_post_sync`; ``seen``: the `azureinfer.observe` record of this call."""
         body, headers, options = self._post_args(req, stream, timeout, max_retries)
-        if hook is not None:
-            options["raw_response_hook"] = hook
         return await self._send_async(
-            "POST", self._route, body, headers, stream=stream, options=options
+            "POST", self._route, body, headers, stream=stream, options=options, seen=seen
         )
 
     # -- model info ------------------------------------------------------------------------------
@@ -635,7 +637,7 @@ class ChatClient(_BaseClient):
     ) -> ChatResult:
         """Async :meth:`complete` (seen by `azureinfer.observe.observe_requests`)."""
         async with observed(self._route, _check_request(req).body) as seen:
-            response = await self._post_async(req, False, timeout, max_retries, seen.hook)
+            response = await self._post_async(req, False, timeout, max_retries, seen)
             result = parse_chat_completion(
                 _json_object(response.text()), think_tags=self.think_tags
             )
@@ -807,7 +809,7 @@ class EmbeddingsClient(_BaseClient):
     ) -> EmbeddingsResult:
         """Async :meth:`embed` (seen by `azureinfer.observe.observe_requests`)."""
         async with observed(self._route, _check_request(req).body) as seen:
-            response = await self._post_async(req, False, timeout, max_retries, seen.hook)
+            response = await self._post_async(req, False, timeout, max_retries, seen)
             result = _parse_embeddings(response.text(), req)
             seen.usage = result.usage
         return result

@@ -278,22 +278,18 @@ class QuotaActor:
         r.starts.append(time.monotonic())
         return ticket
 
-    def answered(self, ticket: int, status: int, headers: dict[str, str]) -> None:
+    def answered(self, run_name: str, ticket: int, status: int, headers: dict[str, str]) -> None:
         """One HTTP answer to ``ticket``'s request: learn the quota, pause on a 429."""
         entry = self._open.get(ticket)
-        run = self._run(entry[1]) if entry else None
-        if run is not None:
-            run.responses += 1
+        run = self._run(run_name)
         if status == 429:
-            if run is not None:
-                run.rate_limited += 1
+            run.rate_limited += 1
             from azureinfer.errors import parse_retry_after
 
             wait = 1.0 if (hint := parse_retry_after(headers)) is None else hint
             now = time.monotonic()
             self.schedule.pause(wait, now)
-            if run is not None:
-                run.pauses.append((now, now + wait))
+            run.pauses.append((now, now + wait))
         if self.learning and (status < 400 or _tells_limits(headers)):
             # A 429's remaining-* are 0: only its limit-* headers (if any) tell the quota.
             rpm, tpm, told = limits_from_headers(headers, entry[0].tokens if entry else 0)
@@ -304,14 +300,16 @@ class QuotaActor:
             self.learning = False  # told or not: no more probing
             self._end_probe()
 
-    def settle(self, ticket: int, tokens: int | None, failed: bool) -> None:
-        """``ticket``'s request ended (``tokens``: the usage the service counted)."""
+    def settle(self, ticket: int, tokens: int | None, failed: bool, answers: int) -> None:
+        """``ticket``'s request ended (``tokens``: the usage the service counted; ``answers``:
+        the HTTP answers it got, retries included)."""
         entry = self._open.pop(ticket, None)
         if entry is None:
             return
         start, run_name, _ = entry
         run = self._run(run_name)
         run.requests += 1
+        run.responses += answers
         run.failed_requests += int(failed)
         run.last = time.time()
         if tokens is not None:

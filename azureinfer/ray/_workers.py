@@ -71,6 +71,7 @@ class _QuotaObserver:
         self.quota = quota
         self.run = run
         self.slots = asyncio.Semaphore(max_in_flight)
+        self.answers: dict[Any, int] = {}
 
     async def start(self, route: str, body: Mapping[str, Any]) -> Any:
         await self.slots.acquire()
@@ -81,12 +82,15 @@ class _QuotaObserver:
             raise
 
     def response(self, ticket: Any, status: int, headers: Mapping[str, str]) -> None:
-        self.quota.answered.remote(ticket, status, dict(headers))  # no wait: a hook must not block
+        self.answers[ticket] = self.answers.get(ticket, 0) + 1
+        # No wait: an azure-core hook must not block.
+        self.quota.answered.remote(self.run, ticket, status, dict(headers))
 
     def finish(self, ticket: Any, usage: Usage | None, error: BaseException | None) -> None:
         self.slots.release()
         tokens = usage.total_tokens if usage is not None else None
-        self.quota.settle.remote(ticket, tokens, error is not None)
+        answers = self.answers.pop(ticket, 0)
+        self.quota.settle.remote(ticket, tokens, error is not None, answers)
 
 
 class _RowUsage:
