@@ -59,7 +59,7 @@ def test_a_killed_worker_loses_and_duplicates_no_row(ray_cluster: Any, emu: Any)
     table = result["table"]
     assert table.column("id").to_pylist() == list(range(N))  # every row once, in order
     vectors = table.column("embedding").to_pylist()
-    sample = list(range(0, N, 50)) + [N - 1]
+    sample = [*range(0, N, 50), N - 1]
     for i, expected in zip(sample, emb.embed_documents([texts[i] for i in sample]), strict=True):
         assert vectors[i] == pytest.approx(expected, abs=1e-6), i
     workers = ray.get(quota.workers.remote(run))
