@@ -18,10 +18,11 @@ print(summary(out))                          # requests, tokens, retries, 429s
 - `embed_dataset` / `chat_dataset` return a new Dataset lazily (nothing is sent before it is
   consumed); a pool of Ray actors (``actors``) each unpickles the embeddings / chat object
   once and builds its own clients, with up to ``max_in_flight`` async requests at a time.
-- **One quota**: one named Ray actor (``quota_name``) schedules every request of every worker
-  within ``requests_per_minute`` / ``tokens_per_minute``, paced evenly and within the share of
-  every ``quota_window`` seconds (the service enforces its per-minute quota over windows of a
-  few seconds); a 429 seen by any worker pauses the whole cluster for its ``retry-after``.
+- **One quota**: one named, detached Ray actor (``quota_name``) schedules every request of
+  every worker within ``requests_per_minute`` / ``tokens_per_minute``, paced evenly and within
+  the share of every ``quota_window`` seconds (the service enforces its per-minute quota over
+  windows of a few seconds); a 429 seen by any worker pauses the whole cluster for its
+  ``retry-after``.
   Without a quota, the first request goes alone and its answer's ``x-ratelimit-*`` headers set
   the quota (no such headers: no limit). See `azureinfer.ray._quota` for the schedule.
 - **Rows**: each vector / reply is written into the row it was computed for (batches travel as
@@ -74,6 +75,8 @@ OnError = Literal["raise", "keep"]
 DEFAULT_QUOTA_WINDOW = 10.0
 #: How much slower than the quota requests are scheduled (slack for network jitter).
 DEFAULT_QUOTA_MARGIN = 0.05
+#: Ray namespace of the quota actors.
+QUOTA_NAMESPACE = "azureinfer"
 #: Requests in flight per actor.
 DEFAULT_MAX_IN_FLIGHT = 8
 
@@ -88,6 +91,8 @@ class RunSummary:
     failed_rows: int
     requests: int
     failed_requests: int
+    """Requests that ended in an error, the 422s included that made the engine drop a parameter
+    the model refuses (such as ``input_type``) and send the batch again."""
     tokens: int
     retries: int
     """Answers beyond one per request (retried 429s / 5xx)."""
@@ -136,14 +141,23 @@ def quota_actor(
     quota_window: float = DEFAULT_QUOTA_WINDOW,
     quota_margin: float = DEFAULT_QUOTA_MARGIN,
 ) -> Any:
-    """The named quota actor ``name`` (created if needed; a quota given here replaces its
-    quota). Every dataset drawing from the same deployment should share one."""
+    """The named quota actor ``name`` in the ``azureinfer`` namespace (created if needed; a
+    quota given here replaces its quota). Every dataset drawing from the same deployment, in
+    any job on the cluster, shares it: it is detached (it outlives the job, idle and holding no
+    CPU; ``ray.kill(ray.get_actor(name, namespace="azureinfer"))`` removes it)."""
     import ray
 
     check_quota(requests_per_minute, tokens_per_minute, quota_window, quota_margin)
     actor: Any = (
         ray.remote(QuotaActor)
-        .options(name=name, get_if_exists=True, num_cpus=0, max_concurrency=10_000)
+        .options(
+            name=name,
+            namespace=QUOTA_NAMESPACE,
+            lifetime="detached",
+            get_if_exists=True,
+            num_cpus=0,
+            max_concurrency=10_000,
+        )
         .remote(requests_per_minute, tokens_per_minute, quota_window, quota_margin)
     )
     if requests_per_minute or tokens_per_minute:
