@@ -41,7 +41,7 @@ def _check_usage(rows: list[dict[str, Any]], emu: Any) -> None:
 
 def test_langchain_plain_replies_match_direct_calls(ray_cluster: Any, emu: Any) -> None:
     model = _chat(emu)
-    out = chat_dataset(_prompts(ray_cluster), model, requests_per_minute=60_000)
+    out = chat_dataset(_prompts(ray_cluster), model, requests_per_minute=60_000, actors=1)
     rows = out.take_all()
     assert [r["id"] for r in rows] == list(range(N))
     _check_usage(rows, emu)
@@ -57,7 +57,7 @@ def test_langchain_plain_replies_match_direct_calls(ray_cluster: Any, emu: Any) 
 
 def test_langchain_bound_tools_fill_the_tool_calls_column(ray_cluster: Any, emu: Any) -> None:
     model = _chat(emu).bind_tools([get_weather], tool_choice="get_weather")
-    rows = chat_dataset(_prompts(ray_cluster), model).take_all()
+    rows = chat_dataset(_prompts(ray_cluster), model, actors=1).take_all()
     _check_usage(rows, emu)
     for row in rows:
         (call,) = json.loads(row["tool_calls"])
@@ -67,7 +67,7 @@ def test_langchain_bound_tools_fill_the_tool_calls_column(ray_cluster: Any, emu:
 
 def test_langchain_structured_output(ray_cluster: Any, emu: Any) -> None:
     model = _chat(emu).with_structured_output(CityReport)
-    rows = chat_dataset(_prompts(ray_cluster), model, output_column="report").take_all()
+    rows = chat_dataset(_prompts(ray_cluster), model, output_column="report", actors=1).take_all()
     _check_usage(rows, emu)
     for row in rows:
         report = CityReport.model_validate_json(row["report"])
@@ -77,12 +77,13 @@ def test_langchain_structured_output(ray_cluster: Any, emu: Any) -> None:
 
 def test_llamaindex_plain_and_structured(ray_cluster: Any, emu: Any) -> None:
     llm = _llm(emu)
-    rows = chat_dataset(_prompts(ray_cluster), llm).take_all()
+    rows = chat_dataset(_prompts(ray_cluster), llm, actors=1).take_all()
     _check_usage(rows, emu)
     for row in rows[:3]:
         assert row["reply"] == llm.complete(row["prompt"]).text
     emu.clear()
-    rows = chat_dataset(_prompts(ray_cluster), llm.as_structured_llm(CityReport)).take_all()
+    structured = llm.as_structured_llm(CityReport)
+    rows = chat_dataset(_prompts(ray_cluster), structured, actors=1).take_all()
     _check_usage(rows, emu)
     for row in rows:
         report = CityReport.model_validate_json(row["reply"])
@@ -92,7 +93,7 @@ def test_llamaindex_plain_and_structured(ray_cluster: Any, emu: Any) -> None:
 def test_a_failed_row_is_kept_with_its_error_or_fails_the_job(ray_cluster: Any, emu: Any) -> None:
     model = _chat(emu)
     emu.inject_fault("status", status=400, times=1, route="chat")
-    rows = chat_dataset(_prompts(ray_cluster, 8), model, on_error="keep").take_all()
+    rows = chat_dataset(_prompts(ray_cluster, 8), model, on_error="keep", actors=1).take_all()
     failed = [r for r in rows if r["error"] is not None]
     assert len(failed) == 1
     assert failed[0]["reply"] is None and failed[0]["total_tokens"] is None
@@ -101,7 +102,7 @@ def test_a_failed_row_is_kept_with_its_error_or_fails_the_job(ray_cluster: Any, 
     emu.clear()
     emu.inject_fault("status", status=400, times=1, route="chat")
     with pytest.raises(Exception, match=r"chat failed for row id=\d+: BadRequest|chat failed"):
-        chat_dataset(_prompts(ray_cluster, 8), model, id_column="id").take_all()
+        chat_dataset(_prompts(ray_cluster, 8), model, id_column="id", actors=1).take_all()
 
 
 def test_bad_arguments_are_refused_before_anything_runs(ray_cluster: Any, emu: Any) -> None:

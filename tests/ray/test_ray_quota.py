@@ -69,6 +69,7 @@ def test_the_quota_is_read_from_the_headers_when_not_given(ray_cluster: Any, emu
     out = embed_dataset(
         _dataset(ray_cluster, 200),
         _embeddings(emu, 5),
+        actors=1,
         quota_window=2.0,
         quota_margin=0.1,
         quota_name=uuid.uuid4().hex,
