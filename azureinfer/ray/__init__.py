@@ -122,8 +122,20 @@ def _positive_int(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
 
 
+def _ray() -> Any:
+    """The ``ray`` module, or a `ConfigurationError` saying how to install it."""
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise ConfigurationError(
+            'azureinfer.ray needs Ray Data: pip install "azureinfer[ray]"'
+        ) from exc
+    return ray
+
+
 def _compute(actors: int | tuple[int, int]) -> Any:
-    import ray.data
+    ray = _ray()
 
     if isinstance(actors, tuple) and len(actors) == 2:
         _positive_int("actors[0]", actors[0])
@@ -145,7 +157,7 @@ def quota_actor(
     quota given here replaces its quota). Every dataset drawing from the same deployment, in
     any job on the cluster, shares it: it is detached (it outlives the job, idle and holding no
     CPU; ``ray.kill(ray.get_actor(name, namespace="azureinfer"))`` removes it)."""
-    import ray
+    ray = _ray()
 
     check_quota(requests_per_minute, tokens_per_minute, quota_window, quota_margin)
     actor: Any = (
@@ -363,7 +375,7 @@ def _chat_target(chat_model: Any) -> Any:
 def summary(ds: ray.data.Dataset) -> RunSummary:
     """The counters of the run behind ``ds`` (a dataset `embed_dataset` / `chat_dataset`
     returned), after it was consumed."""
-    import ray
+    ray = _ray()
 
     entry = _RUNS.get(ds)
     if entry is None:

@@ -180,6 +180,9 @@ def limits_from_headers(
     return rpm or None, tpm or None, told
 
 
+_TIMELINE_LIMIT = 100_000
+
+
 def _tells_limits(headers: Mapping[str, str]) -> bool:
     names = {k.lower() for k in headers}
     return bool(names & {"x-ratelimit-limit-requests", "x-ratelimit-limit-tokens"})
@@ -275,7 +278,8 @@ class QuotaActor:
         now = time.time()
         r.first = now if r.first is None else r.first
         r.waited += time.monotonic() - asked
-        r.starts.append(time.monotonic())
+        if len(r.starts) < _TIMELINE_LIMIT:
+            r.starts.append(time.monotonic())
         return ticket
 
     def answered(self, run_name: str, ticket: int, status: int, headers: dict[str, str]) -> None:
@@ -331,8 +335,8 @@ class QuotaActor:
         r.failed_rows += failed
 
     def timeline(self, run: str) -> dict[str, Any]:
-        """When ``run``'s requests started and the pauses 429s caused (this actor's monotonic
-        clock, seconds): ``{"starts": [...], "pauses": [(at, until), ...]}``."""
+        """When ``run``'s requests started (the first 100,000) and the pauses 429s caused (this
+        actor's monotonic clock, seconds): ``{"starts": [...], "pauses": [(at, until), ...]}``."""
         r = self._run(run)
         return {"starts": list(r.starts), "pauses": list(r.pauses)}
 
