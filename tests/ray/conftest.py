@@ -1,14 +1,16 @@
-"""One local Ray cluster for the whole session (started by the first test that needs it).
+"""One local Ray cluster for this directory (started by its first test that needs it, shut down
+after its last one, so no Ray process runs during the other directories' tests).
 
 ``ray.init(num_cpus=2)``, no dashboard. Workers are processes on this machine, so they reach
 the session emulator on its loopback port. Ray Data keeps row order here
 (``preserve_order``) so the tests can check it; its progress output is left on (it is Ray's).
+Ray's own sockets are C++ (gRPC): pytest-socket's ``disable_socket`` marker, which patches
+Python's ``socket``, neither blocks them nor is needed here.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,12 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[Any]:
-    """The running local cluster (``ray`` module)."""
+def _start() -> Any:
+    import ray
     import ray.data
 
+    if ray.is_initialized():
+        return ray
     # Workers import the schemas and tools these tests define (pickled by reference).
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), saved) if p)
@@ -33,9 +36,22 @@ def ray_cluster() -> Iterator[Any]:
         else:
             os.environ["PYTHONPATH"] = saved
     ray.data.DataContext.get_current().execution_options.preserve_order = True
-    try:
-        yield ray
-    finally:
+    return ray
+
+
+@pytest.fixture
+def ray_cluster() -> Any:
+    """The running local cluster (the ``ray`` module)."""
+    return _start()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After this directory's last test (of a run of them), stop the cluster."""
+    if nextitem is not None and HERE in Path(nextitem.path).resolve().parents:
+        return
+    import ray
+
+    if ray.is_initialized():
         ray.shutdown()
 
 
