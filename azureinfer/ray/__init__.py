@@ -88,6 +88,8 @@ class RunSummary:
     """What one `embed_dataset` / `chat_dataset` run did, from the quota actor's counters."""
 
     rows: int
+    """Rows the workers finished (a batch run again after its worker died counts again; the
+    dataset itself has each row once)."""
     failed_rows: int
     requests: int
     failed_requests: int
