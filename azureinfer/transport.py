@@ -38,6 +38,7 @@ from azureinfer.errors import (
     error_from_response,
     wrap_azure_error,
 )
+from azureinfer.observe import observed
 from azureinfer.request import WireRequest
 from azureinfer.response import (
     ChatChunk,
@@ -474,10 +475,14 @@ class _BaseClient:
         stream: bool,
         not_found_hint: str | None = None,
         options: Mapping[str, Any] | None = None,
+        seen: Any = None,
     ) -> Any:
         client = await self._get_async_client()
         request = self._http_request(method, route, body, headers)
         kwargs = self._send_kwargs(headers, options)
+        if seen is not None and seen.observer is not None:
+            await seen.begin()  # last, so a quota's start is the moment the request leaves
+            kwargs["raw_response_hook"] = seen.hook
         try:
             response = await client.send_request(request, stream=stream, **kwargs)
         except AzureError as exc:
@@ -509,12 +514,17 @@ class _BaseClient:
         return self._send_sync("POST", self._route, body, headers, stream=stream, options=options)
 
     async def _post_async(
-        self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
+        self,
+        req: Any,
+        stream: bool,
+        timeout: float | None,
+        max_retries: int | None,
+        seen: Any = None,
     ) -> Any:
-        """Async :meth:`_post_sync`."""
+        """Async :meth:`_post_sync`; ``seen``: the `azureinfer.observe` record of this call."""
         body, headers, options = self._post_args(req, stream, timeout, max_retries)
         return await self._send_async(
-            "POST", self._route, body, headers, stream=stream, options=options
+            "POST", self._route, body, headers, stream=stream, options=options, seen=seen
         )
 
     # -- model info ------------------------------------------------------------------------------
@@ -625,9 +635,14 @@ class ChatClient(_BaseClient):
     async def acomplete(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> ChatResult:
-        """Async :meth:`complete`."""
-        response = await self._post_async(req, False, timeout, max_retries)
-        return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
+        """Async :meth:`complete` (seen by `azureinfer.observe.observe_requests`)."""
+        async with observed(self._route, _check_request(req).body) as seen:
+            response = await self._post_async(req, False, timeout, max_retries, seen)
+            result = parse_chat_completion(
+                _json_object(response.text()), think_tags=self.think_tags
+            )
+            seen.usage = result.usage
+        return result
 
     def stream(
         self,
@@ -792,9 +807,12 @@ class EmbeddingsClient(_BaseClient):
     async def aembed(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> EmbeddingsResult:
-        """Async :meth:`embed`."""
-        response = await self._post_async(req, False, timeout, max_retries)
-        return _parse_embeddings(response.text(), req)
+        """Async :meth:`embed` (seen by `azureinfer.observe.observe_requests`)."""
+        async with observed(self._route, _check_request(req).body) as seen:
+            response = await self._post_async(req, False, timeout, max_retries, seen)
+            result = _parse_embeddings(response.text(), req)
+            seen.usage = result.usage
+        return result
 
 
 def _parse_embeddings(text: str, req: WireRequest) -> EmbeddingsResult:

@@ -6,7 +6,7 @@ Run from the repository root::
     python bench/run.py             # the same
     python -m bench --quick         # tiny sizes (about a minute): proves the harness works
     python -m bench --only 1,6      # scenarios by number or name (overhead, stream, tools, async,
-                                    # embeddings, import, memory)
+                                    # embeddings, import, memory, ray)
     python -m bench --output out.md # also write the tables to a Markdown file
     python -m bench --memory-all    # scenario 7 also for the existing integrations (slow)
 
@@ -652,6 +652,16 @@ def scenario_memory(emu: EmulatorProcess, cfg: Config) -> Table:
     return table
 
 
+# -- 8. Ray ----------------------------------------------------------------------------------
+
+
+def scenario_ray(emu: EmulatorProcess, cfg: Config) -> Table:
+    """`azureinfer.ray.embed_dataset` vs the quota's ideal and one process (bench/ray_embed.py)."""
+    from bench import ray_embed
+
+    return ray_embed.table(emu, 2_000 if cfg.quick else 20_000)
+
+
 # -- driver ----------------------------------------------------------------------------------
 
 SCENARIOS: list[tuple[str, Callable[[Any, Config], Table]]] = [
@@ -662,6 +672,7 @@ SCENARIOS: list[tuple[str, Callable[[Any, Config], Table]]] = [
     ("embeddings", scenario_embeddings),
     ("import", scenario_import),
     ("memory", scenario_memory),
+    ("ray", scenario_ray),
 ]
 
 

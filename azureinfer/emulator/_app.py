@@ -603,10 +603,12 @@ class EmulatorApp:
             return
         wait, quota = verdict
         limits = []
+        max_requests, max_tokens = self.state.rate_caps()
+        span = f"{s.rate_limit_window:g}s"
         if s.rate_limit_rpm:
-            limits.append(f"{s.rate_limit_rpm} per 60s")
+            limits.append(f"{max_requests:g} per {span}")
         if s.rate_limit_tpm:
-            limits.append(f"{s.rate_limit_tpm} tokens per 60s")
+            limits.append(f"{max_tokens:g} tokens per {span}")
         raise rate_limited(" and ".join(limits), wait, quota, operation)
 
     async def write_stream(

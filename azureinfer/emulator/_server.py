@@ -242,8 +242,9 @@ class Emulator:
 
     def configure(self, **settings: Any) -> Settings:
         """Change settings: latency, stream_delay, chunk_size, rate_limit_rpm, rate_limit_tpm,
-        max_body_bytes, default_deployment, api_versions, strict, accept_any_bearer_token,
-        allowed_tokens, token_audiences, v1_token_audiences, custom_header_limit, sse_crlf,
+        rate_limit_window, max_body_bytes, default_deployment, api_versions, strict,
+        accept_any_bearer_token, allowed_tokens, token_audiences, v1_token_audiences,
+        custom_header_limit, sse_crlf,
         sse_keepalive, info_model_type, prompt_cache (see `Settings`).
 
         Unknown names raise TypeError; bad values ValueError."""

@@ -62,6 +62,11 @@ class Settings:
     """Requests per minute per deployment before 429 (0: unlimited)."""
     rate_limit_tpm: int = 0
     """Tokens (prompt + completion) per minute per deployment before 429 (0: unlimited)."""
+    rate_limit_window: float = 60.0
+    """Seconds of the sliding window the quotas are counted over, with the quotas scaled to it
+    (``rpm * window / 60`` requests and ``tpm * window / 60`` tokens per window): a short window
+    makes quota tests fast and is how the service enforces a per-minute quota (over a few
+    seconds, so a whole minute's requests at once get 429s)."""
     max_body_bytes: int = 20 * 1024 * 1024
     """Larger request bodies get 413."""
     default_deployment: str | None = "gpt-4o"
@@ -191,6 +196,10 @@ class EmulatorState:
                 value = float(value)
                 if value < 0:
                     raise ValueError(f"{name} must be >= 0, got {value}")
+            elif name == "rate_limit_window":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise ValueError(f"rate_limit_window must be seconds > 0, got {value!r}")
+                value = float(value)
             elif name in (
                 "chunk_size",
                 "rate_limit_rpm",
@@ -214,7 +223,7 @@ class EmulatorState:
             normalised[name] = value
         with self.lock:
             self.settings = replace(self.settings, **normalised)
-            if "rate_limit_rpm" in changes or "rate_limit_tpm" in changes:
+            if changes.keys() & {"rate_limit_rpm", "rate_limit_tpm", "rate_limit_window"}:
                 self.windows = {}
             return self.settings
 
@@ -299,23 +308,32 @@ class EmulatorState:
                     return self.scripts.pop(i)
         return None
 
-    def rate_check(self, deployment: str, tokens: int) -> tuple[float, dict[str, str]] | None:
-        """Admit a request against the per-minute windows.
+    def rate_caps(self) -> tuple[float, float]:
+        """The request and token quotas of one `rate_limit_window` (0: unlimited)."""
+        s = self.settings
+        scale = s.rate_limit_window / 60.0
+        return s.rate_limit_rpm * scale, s.rate_limit_tpm * scale
 
-        Returns None and the quota headers' values through `rate_headers` when admitted, or
+    def rate_check(self, deployment: str, tokens: int) -> tuple[float, dict[str, str]] | None:
+        """Admit a request against the sliding `rate_limit_window` (the per-minute quotas scaled
+        to it).
+
+        Returns None when admitted (the quota headers then come from `quota_headers`), or
         `(retry_after_seconds, headers)` when the request must get 429.
         """
         s = self.settings
+        span = s.rate_limit_window
+        max_requests, max_tokens = self.rate_caps()
         now = time.monotonic()
         with self.lock:
             window = self.windows.setdefault(deployment, deque())
-            while window and now - window[0][0] >= 60.0:
+            while window and now - window[0][0] >= span:
                 window.popleft()
             used_tokens = sum(t for _, t in window)
-            over_rpm = s.rate_limit_rpm and len(window) >= s.rate_limit_rpm
-            over_tpm = s.rate_limit_tpm and used_tokens + tokens > s.rate_limit_tpm
+            over_rpm = s.rate_limit_rpm and len(window) + 1 > max_requests
+            over_tpm = s.rate_limit_tpm and used_tokens + tokens > max_tokens
             if over_rpm or over_tpm:
-                wait = 60.0 - (now - window[0][0]) if window else 60.0
+                wait = span - (now - window[0][0]) if window else span
                 return max(wait, 0.001), self._quota_headers(window, wait)
             window.append((now, tokens))
             return None
@@ -333,20 +351,23 @@ class EmulatorState:
         with self.lock:
             window = self.windows.get(deployment) or deque()
             now = time.monotonic()
-            wait = 60.0 - (now - window[0][0]) if window else 0.0
+            wait = self.settings.rate_limit_window - (now - window[0][0]) if window else 0.0
             return self._quota_headers(window, wait)
 
     def _quota_headers(self, window: deque[tuple[float, int]], wait: float) -> dict[str, str]:
+        # limit-*: the per-minute quota, as the service reports it; remaining-*: what is left
+        # of the current window's share of it.
         s = self.settings
+        max_requests, max_tokens = self.rate_caps()
         headers: dict[str, str] = {}
         reset = f"{max(wait, 0.0):.0f}s"
         if s.rate_limit_rpm:
             headers["x-ratelimit-limit-requests"] = str(s.rate_limit_rpm)
-            headers["x-ratelimit-remaining-requests"] = str(max(s.rate_limit_rpm - len(window), 0))
+            headers["x-ratelimit-remaining-requests"] = str(max(int(max_requests) - len(window), 0))
             headers["x-ratelimit-reset-requests"] = reset
         if s.rate_limit_tpm:
             used = sum(t for _, t in window)
             headers["x-ratelimit-limit-tokens"] = str(s.rate_limit_tpm)
-            headers["x-ratelimit-remaining-tokens"] = str(max(s.rate_limit_tpm - used, 0))
+            headers["x-ratelimit-remaining-tokens"] = str(max(int(max_tokens) - used, 0))
             headers["x-ratelimit-reset-tokens"] = reset
         return headers

@@ -1,0 +1,61 @@
+"""One local Ray cluster for this directory (started by its first test that needs it, shut down
+after its last one, so no Ray process runs during the other directories' tests).
+
+``ray.init(num_cpus=2)``, no dashboard. Workers are processes on this machine, so they reach
+the session emulator on its loopback port. Ray Data keeps row order here
+(``preserve_order``) so the tests can check it; its progress output is left on (it is Ray's).
+Ray's own sockets are C++ (gRPC): pytest-socket's ``disable_socket`` marker, which patches
+Python's ``socket``, neither blocks them nor is needed here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def _start() -> Any:
+    import ray
+    import ray.data
+
+    if ray.is_initialized():
+        return ray
+    # Workers import the schemas and tools these tests define (pickled by reference).
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), saved) if p)
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
+    return ray
+
+
+@pytest.fixture
+def ray_cluster() -> Any:
+    """The running local cluster (the ``ray`` module)."""
+    return _start()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After this directory's last test (of a run of them), stop the cluster."""
+    if nextitem is not None and HERE in Path(nextitem.path).resolve().parents:
+        return
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+@pytest.fixture
+def emu(azure_inference_emulator: Any, ray_cluster: Any) -> Any:
+    """The session emulator, cleared, with the cluster running."""
+    return azure_inference_emulator
