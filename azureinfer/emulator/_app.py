@@ -17,8 +17,9 @@ import json
 import logging
 import re
 import time
+import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -180,21 +181,34 @@ class EmulatorApp:
         if client_id is not None:
             headers["x-ms-client-request-id"] = client_id
         headers["x-request-id"] = headers["apim-request-id"]
+        bug: str | None = None
         try:
             resp = await self.serve(request, rec, route, azure_openai, headers)
         except ApiError as err:
             resp = error_response(err, headers)
         except Exception as exc:  # a bug in the emulator: still answer like the service
-            logger.exception("emulator error while serving %s %s", request.method, request.path)
+            bug = traceback.format_exc()
             resp = error_response(
                 service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}"),
                 headers,
             )
+        if resp.status >= 500 and not request.get(_INJECTED, False):
+            self.unexpected(request, resp, bug)
         if not resp.prepared:
             await _until_deadline(request)
         # 0: the connection was dropped (reset fault) before any answer.
         rec.status = 0 if isinstance(resp, _Dropped) else resp.status
         return resp
+
+    def unexpected(self, request: web.Request, resp: web.StreamResponse, bug: str | None) -> None:
+        """Log and keep a 5xx that no fault or script asked for (an emulator bug)."""
+        where = f"{request.method} {request.path}"
+        if bug is None:
+            body = resp.body if isinstance(resp, web.Response) else None
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else ""
+            bug = f"answered {resp.status} without an injected fault: {text}"
+        logger.error("emulator error while serving %s (status %d)\n%s", where, resp.status, bug)
+        self.state.add_unexpected(f"{where} -> {resp.status}\n{bug}")
 
     async def serve(
         self,
@@ -241,6 +255,7 @@ class EmulatorApp:
 
         fault = self.state.take_fault(route, dep.name, stream)
         if fault is not None:
+            request[_INJECTED] = True
             early = await self.apply_fault(request, fault, stream, headers)
             if early is not None:
                 return early
@@ -248,6 +263,7 @@ class EmulatorApp:
                 fault = None
         raw = self.state.take_raw(route, dep.name)
         if raw is not None:
+            request[_INJECTED] = True
             return raw_response(raw, headers)
         if route == "info":
             return json_response(200, info_body(dep, s.info_model_type), headers)
@@ -798,7 +814,13 @@ def create_app(
     return app
 
 
-_DEADLINE = "azureinfer_emulator_deadline"
+if TYPE_CHECKING or hasattr(web, "RequestKey"):
+    # Typed request storage (aiohttp >= 3.14 warns, NotAppKeyWarning, about plain string keys).
+    _DEADLINE = web.RequestKey("azureinfer_emulator_deadline", float)
+    _INJECTED = web.RequestKey("azureinfer_emulator_injected", bool)
+else:  # aiohttp < 3.14: no RequestKey, and string keys do not warn there
+    _DEADLINE = "azureinfer_emulator_deadline"
+    _INJECTED = "azureinfer_emulator_injected"
 
 
 async def _until_deadline(request: web.Request) -> None:

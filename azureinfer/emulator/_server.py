@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from azureinfer.emulator._tls import TlsFiles
 
 
+#: Every Emulator not yet garbage-collected (the project's tests check each for unexpected 5xx).
+_INSTANCES: weakref.WeakSet[Emulator] = weakref.WeakSet()
+
+
+def live_emulators() -> list[Emulator]:
+    """The Emulator instances of this process that are still referenced."""
+    return list(_INSTANCES)
+
+
 class Emulator:
     """A local Azure AI Model Inference endpoint (aiohttp server on a background thread).
 
@@ -67,6 +76,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._tls_transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
+        _INSTANCES.add(self)
 
     def __repr__(self) -> str:
         where = self.base_url if self._thread is not None else "not started"
@@ -216,13 +226,21 @@ class Emulator:
         return _control.requests_for(self._state.recorded(), route)
 
     @property
+    def unexpected_errors(self) -> list[str]:
+        """Reports (with the traceback) of the 5xx answers since the last `clear()` that no
+        fault or script asked for: emulator bugs, also logged at ERROR on ``azureinfer.emulator``.
+        The pytest fixture fails a test that leaves any."""
+        with self._state.lock:
+            return list(self._state.unexpected)
+
+    @property
     def settings(self) -> Settings:
         """The current settings (read-only snapshot)."""
         return self._state.settings
 
     # ---------------------------------------------------------------- control
     def clear(self) -> None:
-        """Forget recorded requests, scripts and faults; reset settings to the start values."""
+        """Forget recorded requests, scripts, faults and unexpected errors; reset settings."""
         self._state.clear()
 
     def configure(self, **settings: Any) -> Settings:
