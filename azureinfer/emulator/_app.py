@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from azureinfer.emulator import _control, _validate
+from azureinfer.emulator._access import RECORD_KEY
 from azureinfer.emulator._behaviour import (
     chat_reply,
     count_tokens,
@@ -176,6 +177,7 @@ class EmulatorApp:
             time=time.time(),
         )
         state.record(rec)
+        request[RECORD_KEY] = rec  # for the access log
         headers = {"apim-request-id": request_id()}
         client_id = request.headers.get("x-ms-client-request-id")
         if client_id is not None:
@@ -250,6 +252,8 @@ class EmulatorApp:
             rec.body = body
         dep = self.resolve(request, route, azure_openai, body, s)
         rec.deployment = dep.name
+        if azure_openai:
+            _warn_model_mismatch(body, dep, headers)
         stream = route == "chat" and body.get("stream") is True
         rec.stream = stream
 
@@ -616,6 +620,24 @@ class EmulatorApp:
             self.rate_limit(dep, result["usage"]["total_tokens"], s)
             headers.update(self.state.quota_headers(dep.name))
         return json_response(200, result, headers)
+
+
+def _warn_model_mismatch(body: dict[str, Any], dep: Deployment, headers: dict[str, str]) -> None:
+    """Under /openai/deployments/{name} the URL's deployment answers whatever the body's `model`
+    says (as Azure OpenAI does); a `model` naming something else is most likely a mistake, so it
+    is logged (WARNING) and reported in an `x-emulator-warning` header."""
+    model = body.get("model")
+    if not isinstance(model, str) or model.strip().lower() in (
+        dep.name.lower(),
+        dep.model_name.lower(),
+    ):
+        return
+    text = (
+        f"the body's model {model!r} is not the URL's deployment {dep.name!r}; "
+        f"{dep.name!r} answers (under /openai/deployments/ the URL decides, as in Azure OpenAI)"
+    )
+    logger.warning("Request to /openai/deployments/%s: %s", dep.name, text)
+    headers["x-emulator-warning"] = text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 # -------------------------------------------------------------------- responses
