@@ -9,6 +9,7 @@ vectors must rank the document that shares the question's words first.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -283,3 +284,22 @@ def test_the_issue_example_over_http(azure_inference_emulator: Emulator) -> None
         assert store.similarity_search(question, k=1)[0].metadata["topic"] == expected, question
     answered = [r.body["input"] for r in emu.requests_for("embeddings") if r.status == 200]
     assert {t for batch in answered for t in batch} == set(OFFICE.values()) | set(OFFICE_QUESTIONS)
+
+
+def _report() -> None:
+    """Print the hit rates (`python tests/emulator/test_emu_retrieval.py`)."""
+    for label, cases in (("tuned on", CASES), ("held out", HELD_OUT)):
+        for size in (64, 256, 1024, 1536):
+            rates = hit_rates(functools.partial(_embed, dimensions=size), cases)
+            hits = sum(h for h, _, _ in rates.values())
+            total = sum(n for _, n, _ in rates.values())
+            kinds = ", ".join(f"{k} {h}/{n}" for k, (h, n, _) in rates.items())
+            print(f"{label:8} {size:5}d: {hits}/{total} = {hits / total:.1%} ({kinds})")
+
+
+def _embed(text: str, dimensions: int) -> list[float]:
+    return embed_text(text, dimensions, None)
+
+
+if __name__ == "__main__":
+    _report()
