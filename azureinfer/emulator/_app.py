@@ -802,6 +802,27 @@ def _control_routes(
     app.router.add_get("/_emulator/catalogue", cat)
 
 
+def _catch_bugs(state: EmulatorState) -> Any:
+    """A middleware: an exception escaping any handler (the control routes, say; the API
+    handlers answer their own) is logged, kept as an unexpected error and answered 500."""
+
+    @web.middleware
+    async def catch(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            bug = traceback.format_exc()
+            where = f"{request.method} {request.path}"
+            logger.error("emulator error while serving %s (status 500)\n%s", where, bug)
+            state.add_unexpected(f"{where} -> 500\n{bug}")
+            err = service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}")
+            return error_response(err, {"apim-request-id": request_id()})
+
+    return catch
+
+
 async def _not_found(request: web.Request) -> web.Response:
     return error_response(service_error(404), {"apim-request-id": request_id()})
 
@@ -821,7 +842,7 @@ def create_app(
     if state is None:
         state = EmulatorState(key, settings or Settings())
     # Body size is enforced by the handlers (413 with the service's envelope).
-    app = web.Application(client_max_size=1 << 40)
+    app = web.Application(client_max_size=1 << 40, middlewares=[_catch_bugs(state)])
     app[STATE_KEY] = state
     app[CATALOGUE_KEY] = deployments
     api = EmulatorApp(state, deployments)

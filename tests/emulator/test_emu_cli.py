@@ -90,8 +90,9 @@ def _serve_and_call(*flags: str) -> tuple[str, str]:
         assert proc.stdout is not None
         endpoint = proc.stdout.readline().split()[-1]
         assert _chat(endpoint, "cli-k3y") == 200
-        with pytest.raises(urllib.error.HTTPError):
+        with pytest.raises(urllib.error.HTTPError) as info:
             _chat(endpoint, "wrong-key")
+        info.value.close()
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=30)

@@ -32,7 +32,8 @@ def _post(emu: Emulator, body: dict[str, object] = BODY) -> tuple[int, bytes]:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as err:
-        return err.code, err.read()
+        with err:
+            return err.code, err.read()
 
 
 def test_latency_answers_200_with_warnings_as_errors(azure_inference_emulator: Emulator) -> None:
@@ -103,6 +104,7 @@ def test_the_fixture_fails_a_test_that_left_an_unexpected_5xx(tmp_path: Path) ->
                 try:
                     urllib.request.urlopen(req, timeout=30)
                 except urllib.error.HTTPError as err:
+                    err.close()
                     assert err.code == 500  # the test itself does not notice
 
             def test_next_one_is_clean(azure_inference_emulator):
@@ -129,3 +131,21 @@ def test_the_fixture_fails_a_test_that_left_an_unexpected_5xx(tmp_path: Path) ->
     assert "the emulator answered 1 unexpected 5xx" in out, out
     assert "KeyError: 'lost state'" in out, out
     assert "Traceback (most recent call last)" in out, out
+
+
+def test_a_bug_in_a_control_route_is_kept_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azureinfer.emulator import _control
+
+    def broken(state: object) -> None:
+        raise KeyError("settings")
+
+    monkeypatch.setattr(_control, "settings_dict", broken)
+    with Emulator() as emu:
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(emu.base_url + "/_emulator/settings", timeout=30)
+        info.value.close()
+        (report,) = emu.unexpected_errors
+        emu.clear()
+    assert info.value.code == 500
+    assert report.startswith("GET /_emulator/settings -> 500\n")
+    assert "KeyError: 'settings'" in report
