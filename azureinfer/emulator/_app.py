@@ -204,13 +204,11 @@ class EmulatorApp:
 
     def unexpected(self, request: web.Request, resp: web.StreamResponse, bug: str | None) -> None:
         """Log and keep a 5xx that no fault or script asked for (an emulator bug)."""
-        where = f"{request.method} {request.path}"
         if bug is None:
             body = resp.body if isinstance(resp, web.Response) else None
             text = body.decode("utf-8", "replace") if isinstance(body, bytes) else ""
             bug = f"answered {resp.status} without an injected fault: {text}"
-        logger.error("emulator error while serving %s (status %d)\n%s", where, resp.status, bug)
-        self.state.add_unexpected(f"{where} -> {resp.status}\n{bug}")
+        _report_bug(self.state, request, resp.status, bug)
 
     async def serve(
         self,
@@ -802,6 +800,13 @@ def _control_routes(
     app.router.add_get("/_emulator/catalogue", cat)
 
 
+def _report_bug(state: EmulatorState, request: web.Request, status: int, bug: str) -> None:
+    """Log (ERROR, with the traceback) and keep an unexpected 5xx."""
+    where = f"{request.method} {request.path}"
+    logger.error("emulator error while serving %s (status %d)\n%s", where, status, bug)
+    state.add_unexpected(f"{where} -> {status}\n{bug}")
+
+
 def _catch_bugs(state: EmulatorState) -> Any:
     """A middleware: an exception escaping any handler (the control routes, say; the API
     handlers answer their own) is logged, kept as an unexpected error and answered 500."""
@@ -813,10 +818,7 @@ def _catch_bugs(state: EmulatorState) -> Any:
         except web.HTTPException:
             raise
         except Exception as exc:
-            bug = traceback.format_exc()
-            where = f"{request.method} {request.path}"
-            logger.error("emulator error while serving %s (status 500)\n%s", where, bug)
-            state.add_unexpected(f"{where} -> 500\n{bug}")
+            _report_bug(state, request, 500, traceback.format_exc())
             err = service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}")
             return error_response(err, {"apim-request-id": request_id()})
 
