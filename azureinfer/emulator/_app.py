@@ -797,7 +797,13 @@ def _control_routes(
     app.router.add_post("/_emulator/script_reply", script_reply)
     app.router.add_post("/_emulator/script_raw", script_raw)
     app.router.add_post("/_emulator/faults", faults)
+
+    async def unexpected_errors(request: web.Request) -> web.Response:
+        with state.lock:
+            return ok({"unexpected_errors": list(state.unexpected)})
+
     app.router.add_get("/_emulator/catalogue", cat)
+    app.router.add_get("/_emulator/unexpected_errors", unexpected_errors)
 
 
 def _report_bug(state: EmulatorState, request: web.Request, status: int, bug: str) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from azureinfer.emulator import Emulator, _app
+from azureinfer.emulator import Emulator, RemoteEmulator, _app
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]}
 
@@ -58,6 +58,7 @@ def test_an_emulator_bug_is_logged_counted_and_answered_500(
     with Emulator() as emu, caplog.at_level(logging.ERROR, logger="azureinfer.emulator"):
         status, body = _post(emu)
         errors = emu.unexpected_errors
+        assert RemoteEmulator(emu.base_url).unexpected_errors == errors  # over HTTP too
         emu.clear()  # taken: this test's bug is on purpose
     assert status == 500
     assert "RuntimeError: rule engine exploded" in body.decode()
