@@ -88,20 +88,20 @@ def serve(args: argparse.Namespace) -> int:
         latency=args.latency,
         access_log=not args.quiet,
     )
-    try:
-        emu.start()
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        log.removeHandler(handler)
-        log.setLevel(level)
-        return 1
-    print(f"endpoint: {emu.endpoint}")
-    print(f"key:      {emu.key}")
-    if emu.ca_file:
-        print(f"ca_file:  {emu.ca_file}")
-    print(f"control:  {emu.base_url}/_emulator/  (Ctrl-C to stop)", flush=True)
+    # SIGTERM stops it cleanly from the start: a client may be served (and send SIGTERM) before
+    # the lines below are printed.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        try:
+            emu.start()
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"endpoint: {emu.endpoint}")
+        print(f"key:      {emu.key}")
+        if emu.ca_file:
+            print(f"ca_file:  {emu.ca_file}")
+        print(f"control:  {emu.base_url}/_emulator/  (Ctrl-C to stop)", flush=True)
         asyncio.run(_wait_forever())
     except KeyboardInterrupt:
         pass
