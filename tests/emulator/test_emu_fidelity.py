@@ -401,11 +401,6 @@ def test_stream_comparison_catches_the_old_framing() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dense vectors are issue 13 item 8, built on helper emu17's branch (_embedding.py); "
-    "remove this mark when that branch is merged",
-)
 def test_embedding_vectors_are_dense_like_the_service(azure_inference_emulator: Emulator) -> None:
     """The recorded vectors have no zero component; the emulator's must not either."""
     emu = azure_inference_emulator
