@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
@@ -25,7 +25,13 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from azureinfer._lifecycle import ModelInfo
+from azureinfer.adapters import (
+    ConnectedAdapter,
+    ModelInfo,
+    known_arguments,
+    lift_legacy_fields,
+    reject_unknown_arguments,
+)
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
     WireRequest,
@@ -34,12 +40,7 @@ from azureinfer.request import (
 )
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
-from azureinfer.settings import (
-    LEGACY_CLIENT_KWARGS,
-    ConnectionSettings,
-    lift_legacy_client_kwargs,
-    resolve_settings,
-)
+from azureinfer.settings import ConnectionSettings
 from azureinfer.transport import ChatClient
 from langchain_azureinfer._messages import (
     MODEL_PROVIDER,
@@ -77,13 +78,11 @@ _CONNECTION_FIELDS = frozenset(
     }
 )
 
-# resolve_settings arguments that LEGACY_CLIENT_KWARGS keys move to, and the fields naming
-# them here where the names differ.
-_LEGACY_ARGUMENTS = frozenset(LEGACY_CLIENT_KWARGS.values())
+# The resolve_settings argument named differently here.
 _FIELD_OF = {"headers": "default_headers"}
 
 
-class ChatAzureInference(ModelInfo, BaseChatModel):
+class ChatAzureInference(ConnectedAdapter, ModelInfo, BaseChatModel):
     """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub Models,
     serverless and managed-compute deployments).
 
@@ -306,24 +305,24 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
     fold_system_messages: bool = False
     """Fold system/developer text into the first user message (models rejecting system)."""
 
-    _settings: ConnectionSettings = PrivateAttr()
     _client: ChatClient = PrivateAttr()
+    _client_key: tuple[Any, ...] = PrivateAttr(default=())
+    _adapter_name: ClassVar[str] = "langchain_azureinfer"
+    _field_of: ClassVar[Mapping[str, str | None]] = _FIELD_OF
+    _secret: ClassVar[Any] = SecretStr
 
     # ---- construction -----------------------------------------------------------------
 
     @model_validator(mode="before")
     @classmethod
     def _reject_unknown_kwargs(cls, values: Any) -> Any:
-        if not isinstance(values, dict):
-            return values
-        known = set(cls.model_fields)
-        known.update(f.alias for f in cls.model_fields.values() if f.alias)
-        unknown = sorted(k for k in values if k not in known)
-        if unknown:
-            raise ValueError(
-                f"{cls.__name__} got unknown argument(s) {', '.join(map(repr, unknown))}. "
+        if isinstance(values, dict):
+            reject_unknown_arguments(
+                cls.__name__,
+                values,
+                known_arguments(cls),
                 "Pass other request-body parameters in model_kwargs={...} and azure-core "
-                "client options in client_kwargs={...}."
+                "client options in client_kwargs={...}.",
             )
         return values
 
@@ -341,43 +340,19 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
 
     @model_validator(mode="after")
     def _resolve_connection(self) -> Self:
-        self._connect()
-        return self
-
-    def _connect(self) -> None:
-        """Resolve settings (arguments, then environment) and make the (lazy) client."""
         clashes = sorted(set(self.model_kwargs) & set(type(self).model_fields))
         if clashes:
             raise ValueError(
                 f"model_kwargs {clashes} are constructor arguments: pass them directly."
             )
-        self._settings = resolve_settings(
-            self.endpoint,
-            self.credential,
-            api_version=self.api_version,
-            credential_scopes=self.credential_scopes,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            headers=self.default_headers,
-            user_agent=self.user_agent,
-            client_kwargs=self.client_kwargs,
-        )
-        # Record what came from the environment, so the object says what it uses.
-        if self.endpoint is None:
-            self.endpoint = self._settings.endpoint
-        if self.credential is None and hasattr(self._settings.credential, "key"):
-            self.credential = SecretStr(self._settings.credential.key)
-        self._client = ChatClient(self._settings)  # lazy: no I/O until the first call
+        self._connect()  # settings from the fields, then the environment; a lazy client
         # Dry-run the request builder so a bad parameter (out-of-range temperature, a reserved
         # model_kwargs key, ...) fails here, with the core's message, rather than on first use.
         self._build_request([HumanMessage("")], None, stream=False)
+        return self
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """Copy the model; a copy with new connection settings gets its own HTTP clients."""
-        copy = super().model_copy(update=update, deep=deep)
-        if update and (set(update) & _CONNECTION_FIELDS):
-            copy._connect()
-        return copy
+    def _new_client(self, settings: ConnectionSettings) -> ChatClient:
+        return ChatClient(settings)  # lazy: no I/O until the first call
 
     # ---- LangChain hooks ----------------------------------------------------------------
 
@@ -458,11 +433,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
             return super().get_num_tokens_from_messages(messages, tools)
         return count_tokens_approximately(messages, tools=list(tools) if tools else None)
 
-    # ---- lifecycle (close, aclose, context managers, get_model_info: ModelInfo) ----------
-
-    @property
-    def _closeable(self) -> ChatClient:
-        return self._client
+    # ---- lifecycle (close, aclose, context managers, get_model_info, copies: adapters) ----
 
     # ---- request building ---------------------------------------------------------------
 
@@ -560,7 +531,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request = self._build_request(messages, stop, stream=False, **kwargs)
-        return self._chat_result(self._client.complete(request, **self._call_options(kwargs)))
+        return self._chat_result(self._connection.complete(request, **self._call_options(kwargs)))
 
     async def _agenerate(
         self,
@@ -571,7 +542,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
     ) -> ChatResult:
         request = self._build_request(messages, stop, stream=False, **kwargs)
         options = self._call_options(kwargs)
-        return self._chat_result(await self._client.acomplete(request, **options))
+        return self._chat_result(await self._connection.acomplete(request, **options))
 
     def _stream(
         self,
@@ -581,7 +552,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = self._build_request(messages, stop, stream=True, **kwargs)
-        stream = self._client.stream(request, **self._call_options(kwargs))
+        stream = self._connection.stream(request, **self._call_options(kwargs))
         try:
             for chunk in stream:
                 generation = self._generation_chunk(chunk)
@@ -601,7 +572,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._build_request(messages, stop, stream=True, **kwargs)
-        stream = self._client.astream(request, **self._call_options(kwargs))
+        stream = self._connection.astream(request, **self._call_options(kwargs))
         try:
             async for chunk in stream:
                 generation = self._generation_chunk(chunk)
@@ -785,13 +756,4 @@ class AzureAIChatCompletionsModel(ChatAzureInference):
     @model_validator(mode="before")
     @classmethod
     def _lift_client_kwargs(cls, values: Any) -> Any:
-        if not isinstance(values, dict) or not isinstance(values.get("client_kwargs"), Mapping):
-            return values
-        values = dict(values)
-        arguments = {name: values.get(_FIELD_OF.get(name, name)) for name in _LEGACY_ARGUMENTS}
-        values["client_kwargs"], moved = lift_legacy_client_kwargs(
-            values["client_kwargs"], arguments
-        )
-        for name, value in moved.items():
-            values[_FIELD_OF.get(name, name)] = value
-        return values
+        return lift_legacy_fields(values, _FIELD_OF) if isinstance(values, dict) else values

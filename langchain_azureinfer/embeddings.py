@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
-from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer._lifecycle import ClientLifecycle
+from azureinfer.adapters import ConnectedAdapter, lift_legacy_fields
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -17,26 +16,16 @@ from azureinfer.batching import (
     BatchOptions,
     Embedder,
     EmbeddingsSpec,
-    connection_key,
-    embedder_for,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.settings import (
-    ENDPOINT_ENV_VARS,
-    KEY_ENV_VARS,
-    lift_legacy_client_kwargs,
-)
+from azureinfer.settings import KEY_ENV_VARS, ConnectionSettings
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
 
 EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 
 
-# Fields that the deprecated class's client_kwargs keys set (see the alias).
-_LEGACY_FIELDS = ("api_version", "credential_scopes", "headers", "max_retries")
-
-
-class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
+class AzureInferenceEmbeddings(ConnectedAdapter, Serializable, Embeddings):
     """Embeddings from a deployment behind the Azure AI Model Inference API.
 
     Setup:
@@ -90,11 +79,9 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
 
     model: str | None = Field(default=None, alias="model_name")
     """Deployment / model name sent as ``model`` (None: the endpoint's only model)."""
-    endpoint: str | None = Field(default_factory=from_env(list(ENDPOINT_ENV_VARS), default=None))
+    endpoint: str | None = None
     """Endpoint URL; defaults to ``AZURE_INFERENCE_ENDPOINT``."""
-    credential: SecretStr | Any | None = Field(
-        default_factory=secret_from_env(list(KEY_ENV_VARS), default=None)
-    )
+    credential: SecretStr | Any | None = None
     """API key (kept as a secret), ``AzureKeyCredential`` or a token credential; defaults to
     ``AZURE_INFERENCE_CREDENTIAL``, then ``DefaultAzureCredential``."""
     api_version: str | None = None
@@ -129,11 +116,15 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
     """Extra body parameters for the model (sent with ``extra-parameters: pass-through``)."""
     headers: dict[str, str] | None = None
     """Extra HTTP headers on every request."""
+    user_agent: str | None = None
+    """Prefix for the ``User-Agent`` header."""
     client_kwargs: dict[str, Any] = Field(default_factory=dict)
     """azure-core client options (``connection_verify``, ``logging_enable``, ...)."""
 
-    _embedder: Embedder = PrivateAttr()
-    _embedder_key: tuple[int, ...] = PrivateAttr(default=())
+    _client: Embedder = PrivateAttr()
+    _client_key: tuple[Any, ...] = PrivateAttr(default=())
+    _adapter_name: ClassVar[str] = "langchain_azureinfer"
+    _secret: ClassVar[Any] = SecretStr
 
     @model_validator(mode="before")
     @classmethod
@@ -144,20 +135,11 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
 
     @model_validator(mode="after")
     def _build_embedder(self) -> AzureInferenceEmbeddings:
-        self._embedder = self._new_embedder()
+        self._connect()
         return self
 
-    def _new_embedder(self) -> Embedder:
-        self._embedder_key = connection_key(self)
-        return embedder_for(self)
-
-    @property
-    def _engine(self) -> Embedder:
-        # A copy with other connection fields (model_copy(update=...), assignment) gets its
-        # own clients instead of silently using the original's.
-        if self._embedder_key != connection_key(self):
-            self._embedder = self._new_embedder()
-        return self._embedder
+    def _new_client(self, settings: ConnectionSettings) -> Embedder:
+        return Embedder(settings)
 
     # ------------------------------------------------------------------ LangChain hooks
 
@@ -199,21 +181,25 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in order (``input_type=document_input_type``)."""
-        return self._engine.embed_texts(texts, self._spec("document_input_type"), self._options())
+        return self._connection.embed_texts(
+            texts, self._spec("document_input_type"), self._options()
+        )
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one query (``input_type=query_input_type``)."""
-        return self._engine.embed_texts([text], self._spec("query_input_type"), self._options())[0]
+        return self._connection.embed_texts(
+            [text], self._spec("query_input_type"), self._options()
+        )[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async `embed_documents` (native async, concurrent batches)."""
-        return await self._engine.aembed_texts(
+        return await self._connection.aembed_texts(
             texts, self._spec("document_input_type"), self._options()
         )
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async `embed_query`."""
-        vectors = await self._engine.aembed_texts(
+        vectors = await self._connection.aembed_texts(
             [text], self._spec("query_input_type"), self._options()
         )
         return vectors[0]
@@ -221,23 +207,19 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
     def embed_images(self, images: list[Any]) -> list[list[float]]:
         """Vectors of images through ``/images/embeddings``: paths, ``http(s)`` / ``data:``
         URLs, bytes, or ``{"image": ..., "text": ...}`` dicts."""
-        return self._engine.embed_images(images, self._spec("document_input_type"), self._options())
+        return self._connection.embed_images(
+            images, self._spec("document_input_type"), self._options()
+        )
 
     async def aembed_images(self, images: list[Any]) -> list[list[float]]:
         """Async `embed_images`."""
-        return await self._engine.aembed_images(
+        return await self._connection.aembed_images(
             images, self._spec("document_input_type"), self._options()
         )
 
     def embed_image(self, uris: list[str]) -> list[list[float]]:
         """`embed_images` under the name LangChain's multimodal vector stores call."""
         return self.embed_images(uris)
-
-    # ------------------------------------------------------------------ lifecycle
-
-    @property
-    def _closeable(self) -> Embedder:
-        return self._embedder
 
 
 class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
@@ -270,11 +252,5 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
             )
         values.pop("project_endpoint", None)
         values.pop("service", None)
-        # The deprecated class took these through client_kwargs; they are fields here (the
-        # rest, e.g. user_agent, resolve_settings lifts itself).
-        if values.get("client_kwargs"):
-            values["client_kwargs"], moved = lift_legacy_client_kwargs(
-                values["client_kwargs"], {name: values.get(name) for name in _LEGACY_FIELDS}
-            )
-            values.update(moved)
-        return values
+        # The deprecated class took these through client_kwargs; they are fields here.
+        return lift_legacy_fields(values)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, ClassVar, Literal
 
 import llama_index.core.instrumentation as instrument
@@ -16,7 +15,12 @@ from llama_index.core.instrumentation.events.embedding import (
 from llama_index.core.schema import ImageType
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer._lifecycle import ClientLifecycle
+from azureinfer.adapters import (
+    ConnectedAdapter,
+    known_arguments,
+    lift_legacy_fields,
+    reject_unknown_arguments,
+)
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -24,15 +28,9 @@ from azureinfer.batching import (
     BatchOptions,
     Embedder,
     EmbeddingsSpec,
-    connection_key,
-    embedder_for,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.settings import (
-    ENDPOINT_ENV_VARS,
-    KEY_ENV_VARS,
-    lift_legacy_client_kwargs,
-)
+from azureinfer.settings import ConnectionSettings
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbedding"]
 
@@ -41,15 +39,7 @@ dispatcher = instrument.get_dispatcher(__name__)
 EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 
 
-def _env(names: tuple[str, ...]) -> str | None:
-    return next((os.environ[n] for n in names if os.environ.get(n)), None)
-
-
-# Fields that the deprecated class's client_kwargs keys set (see the alias).
-_LEGACY_FIELDS = ("api_version", "credential_scopes", "headers", "max_retries")
-
-
-class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
+class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
     """Text and image embeddings from the Azure AI Model Inference API.
 
     ```python
@@ -124,6 +114,7 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
     headers: dict[str, str] | None = Field(
         default=None, description="Extra HTTP headers.", exclude=True
     )
+    user_agent: str | None = Field(default=None, description="Prefix for the User-Agent header.")
     client_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="azure-core client options.", exclude=True
     )
@@ -131,22 +122,22 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
     #: Arguments of the deprecated class that a subclass translates (not fields).
     _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
 
-    _embedder: Embedder = PrivateAttr()
-    _embedder_key: tuple[int, ...] = PrivateAttr(default=())
+    _client: Embedder = PrivateAttr()
+    _client_key: tuple[Any, ...] = PrivateAttr(default=())
+    _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
+    _secret: ClassVar[Any] = SecretStr
 
     @model_validator(mode="before")
     @classmethod
     def _accept_model(cls, values: Any) -> Any:
         if isinstance(values, dict):
             # A misspelt argument (``embed_batchsize=``) is an error, not silently ignored.
-            known = {"model", *cls._legacy_arguments, *cls.model_fields}
-            known.update(f.alias for f in cls.model_fields.values() if f.alias)
-            unknown = sorted(k for k in values if k not in known)
-            if unknown:
-                raise ConfigurationError(
-                    f"{cls.__name__} got unexpected argument(s) {', '.join(map(repr, unknown))}; "
-                    "extra request parameters go in model_kwargs"
-                )
+            reject_unknown_arguments(
+                cls.__name__,
+                values,
+                known_arguments(cls, {"model", *cls._legacy_arguments}),
+                "Put extra request parameters in model_kwargs.",
+            )
             values = dict(values)
             if "model" in values:
                 model = values.pop("model")
@@ -159,24 +150,11 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
 
     @model_validator(mode="after")
     def _build_embedder(self) -> AzureInferenceEmbedding:
-        if self.endpoint is None:
-            self.endpoint = _env(ENDPOINT_ENV_VARS)
-        if self.credential is None and _env(KEY_ENV_VARS):
-            self.credential = SecretStr(_env(KEY_ENV_VARS) or "")
-        self._embedder = self._new_embedder()
+        self._connect()
         return self
 
-    def _new_embedder(self) -> Embedder:
-        self._embedder_key = connection_key(self)
-        return embedder_for(self)
-
-    @property
-    def _engine(self) -> Embedder:
-        # A copy with other connection fields (model_copy(update=...), assignment) gets its
-        # own clients instead of silently using the original's.
-        if self._embedder_key != connection_key(self):
-            self._embedder = self._new_embedder()
-        return self._embedder
+    def _new_client(self, settings: ConnectionSettings) -> Embedder:
+        return Embedder(settings)
 
     @classmethod
     def class_name(cls) -> str:
@@ -209,12 +187,14 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         )
 
     def _texts(self, texts: list[str], field: str, progress: bool = False) -> list[Embedding]:
-        return self._engine.embed_texts(texts, self._spec(field), self._options(progress))
+        return self._connection.embed_texts(texts, self._spec(field), self._options(progress))
 
     async def _atexts(
         self, texts: list[str], field: str, progress: bool = False
     ) -> list[Embedding]:
-        return await self._engine.aembed_texts(texts, self._spec(field), self._options(progress))
+        return await self._connection.aembed_texts(
+            texts, self._spec(field), self._options(progress)
+        )
 
     def _get_query_embedding(self, query: str) -> Embedding:
         return self._texts([query], "query_input_type")[0]
@@ -241,12 +221,12 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         return (await self._aget_image_embeddings([img_file_path]))[0]
 
     def _get_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return self._engine.embed_images(
+        return self._connection.embed_images(
             img_file_paths, self._spec("document_input_type"), self._options()
         )
 
     async def _aget_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return await self._engine.aembed_images(
+        return await self._connection.aembed_images(
             img_file_paths, self._spec("document_input_type"), self._options()
         )
 
@@ -303,7 +283,7 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
         ) as event:
-            embeddings = self._engine.embed_images(
+            embeddings = self._connection.embed_images(
                 img_file_paths, self._spec("document_input_type"), self._options(show_progress)
             )
             event.on_end(
@@ -320,19 +300,13 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
         ) as event:
-            embeddings = await self._engine.aembed_images(
+            embeddings = await self._connection.aembed_images(
                 img_file_paths, self._spec("document_input_type"), self._options(show_progress)
             )
             event.on_end(
                 payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
             )
         return embeddings
-
-    # ------------------------------------------------------------------ lifecycle
-
-    @property
-    def _closeable(self) -> Embedder:
-        return self._embedder
 
 
 class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
@@ -348,16 +322,8 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
     @model_validator(mode="before")
     @classmethod
     def _translate_deprecated(cls, values: Any) -> Any:
-        if not isinstance(values, dict) or not values.get("client_kwargs"):
-            return values
-        values = dict(values)
-        # The deprecated class took these through client_kwargs; they are fields here (the
-        # rest, e.g. user_agent, resolve_settings lifts itself).
-        values["client_kwargs"], moved = lift_legacy_client_kwargs(
-            values["client_kwargs"], {name: values.get(name) for name in _LEGACY_FIELDS}
-        )
-        values.update(moved)
-        return values
+        # The deprecated class took these through client_kwargs; they are fields here.
+        return lift_legacy_fields(values) if isinstance(values, dict) else values
 
     @classmethod
     def class_name(cls) -> str:

@@ -8,9 +8,8 @@ their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulatio
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.llms.generic_utils import (
@@ -31,7 +30,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
@@ -45,7 +44,13 @@ from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
-from azureinfer._lifecycle import ModelInfo
+from azureinfer.adapters import (
+    ConnectedAdapter,
+    ModelInfo,
+    known_arguments,
+    lift_legacy_fields,
+    reject_unknown_arguments,
+)
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
     WireRequest,
@@ -53,7 +58,7 @@ from azureinfer.request import (
     build_response_format,
 )
 from azureinfer.response import StreamAccumulator
-from azureinfer.settings import lift_legacy_client_kwargs, resolve_settings
+from azureinfer.settings import ConnectionSettings
 from azureinfer.transport import ChatClient
 from llamaindex_azureinfer._messages import (
     assistant_message,
@@ -73,16 +78,13 @@ dispatcher = instrument.get_dispatcher(__name__)
 
 # Per-call keyword arguments that map to a first-class request parameter.
 _REQUEST_PARAMS = CHAT_REQUEST_PARAMETERS | {"headers"}
-# resolve_settings arguments that are fields here: the deprecated AzureAICompletionsModel took
-# them in client_kwargs (azureinfer.settings.LEGACY_CLIENT_KWARGS).
-_LEGACY_FIELDS = ("api_version", "credential_scopes", "max_retries", "headers")
 # Per-call options of the HTTP call (this call only; the instance's client is unchanged).
 _CALL_OPTIONS = ("timeout", "max_retries")
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
 
-class AzureInference(ModelInfo, FunctionCallingLLM):
+class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
     """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
 
     Setup: ``pip install "azureinfer[llamaindex]"``. The endpoint and key come from the
@@ -151,6 +153,13 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     endpoint: str | None = Field(
         default=None, description="Endpoint URL; defaults to $AZURE_INFERENCE_ENDPOINT."
     )
+    credential: Any = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="API key, AzureKeyCredential or token credential; defaults to "
+        "$AZURE_INFERENCE_CREDENTIAL, then DefaultAzureCredential. Never serialised.",
+    )
     api_version: str | None = Field(default=None, description="`api-version` query value.")
     temperature: float | None = Field(
         default=None, ge=0.0, le=2.0, description="Sampling temperature; None leaves it unset."
@@ -199,30 +208,33 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     headers: dict[str, str] | None = Field(
         default=None, exclude=True, description="Extra HTTP headers (not serialised)."
     )
+    user_agent: str | None = Field(default=None, description="Prefix for the User-Agent header.")
     client_kwargs: dict[str, Any] | None = Field(
         default=None, exclude=True, description="Extra SDK client options (not serialised)."
     )
 
     _client: ChatClient = PrivateAttr()
+    _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _tool_names: dict[str, str] = PrivateAttr(default_factory=dict)
+    _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
+    _secret: ClassVar[Any] = SecretStr
 
-    def __init__(self, *, credential: Any = None, **data: Any) -> None:
-        _reject_unknown(type(self), data)
+    def __init__(self, **data: Any) -> None:
+        reject_unknown_arguments(
+            type(self).__name__,
+            data,
+            known_arguments(type(self)),
+            "Put extra request parameters in model_kwargs.",
+        )
         if data.get("callback_manager") is None:
             data.pop("callback_manager", None)
+        if isinstance(data.get("credential"), str):
+            data["credential"] = SecretStr(data["credential"])
         super().__init__(**data)
-        settings = resolve_settings(
-            self.endpoint,
-            credential,
-            api_version=self.api_version,
-            credential_scopes=self.credential_scopes,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            headers=self.headers,
-            user_agent="llamaindex-azureinfer",
-            client_kwargs=self.client_kwargs,
-        )
-        self._client = ChatClient(settings)
+        self._connect()  # settings from the fields, then the environment; a lazy client
+
+    def _new_client(self, settings: ConnectionSettings) -> ChatClient:
+        return ChatClient(settings)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # BaseComponent re-runs __init__ from the fields, which would lose the credential held
@@ -247,12 +259,6 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
             model_name=self.model or "azure-inference",
             system_role=MessageRole.SYSTEM,
         )
-
-    # -- lifecycle (close, aclose, context managers, get_model_info: ModelInfo) -------------
-
-    @property
-    def _closeable(self) -> ChatClient:
-        return self._client
 
     # -- request building --------------------------------------------------------------------
 
@@ -343,20 +349,20 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         options = _pop_call_options(kwargs)
         request = self._request(messages, stream=False, **kwargs)
-        return self._chat_response(self._client.complete(request, **options))
+        return self._chat_response(self._connection.complete(request, **options))
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         options = _pop_call_options(kwargs)
         request = self._request(messages, stream=False, **kwargs)
-        return self._chat_response(await self._client.acomplete(request, **options))
+        return self._chat_response(await self._connection.acomplete(request, **options))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         options = _pop_call_options(kwargs)
         request = self._request(messages, stream=True, **kwargs)
 
         def gen() -> ChatResponseGen:
-            acc = StreamAccumulator(think_tags=self._client.think_tags)
-            stream = self._client.stream(request, accumulator=acc, **options)
+            acc = StreamAccumulator(think_tags=self._connection.think_tags)
+            stream = self._connection.stream(request, accumulator=acc, **options)
             try:
                 for chunk in stream:
                     if not _is_empty(chunk):
@@ -373,8 +379,8 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
         request = self._request(messages, stream=True, **kwargs)
 
         async def gen() -> ChatResponseAsyncGen:
-            acc = StreamAccumulator(think_tags=self._client.think_tags)
-            stream = self._client.astream(request, accumulator=acc, **options)
+            acc = StreamAccumulator(think_tags=self._connection.think_tags)
+            stream = self._connection.astream(request, accumulator=acc, **options)
             try:
                 async for chunk in stream:
                     if not _is_empty(chunk):
@@ -648,13 +654,9 @@ class AzureAICompletionsModel(AzureInference):
                 raise ValueError("pass either model_name or model, not both")
             data["model"] = model_name
         # The deprecated class took these through client_kwargs; they are fields here.
-        client_kwargs, moved = lift_legacy_client_kwargs(
-            data.pop("client_kwargs", None), {name: data.get(name) for name in _LEGACY_FIELDS}
-        )
-        data.update(moved)
-        super().__init__(
-            endpoint=endpoint, credential=credential, client_kwargs=client_kwargs or None, **data
-        )
+        data = lift_legacy_fields({**data, "endpoint": endpoint, "credential": credential})
+        data["client_kwargs"] = data.get("client_kwargs") or None
+        super().__init__(**data)
 
     @classmethod
     def class_name(cls) -> str:
@@ -684,23 +686,6 @@ def _stream_tool_calls(
         (call.id, call.name or "", parsed.get(call.index, call.arguments))
         for call in acc.tool_calls_so_far()
     ]
-
-
-def _reject_unknown(cls: type[AzureInference], data: Mapping[str, Any]) -> None:
-    known = set(cls.model_fields)
-    for f in cls.model_fields.values():
-        if f.alias:
-            known.add(f.alias)
-    unknown = sorted(k for k in data if k not in known)
-    if unknown:
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise TypeError(
-            f"{cls.__name__} got unexpected keyword argument(s): {', '.join(hints)}. "
-            "Put extra request parameters in model_kwargs."
-        )
 
 
 def _pop_call_options(kwargs: dict[str, Any]) -> dict[str, Any]:

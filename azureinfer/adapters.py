@@ -1,0 +1,231 @@
+"""The shared adapter layer: the glue every framework class over the core needs, written once.
+
+A framework class (the LangChain and LlamaIndex ones, or a third adapter's) that owns a core
+client mixes in :class:`ConnectedAdapter` and declares:
+
+- the connection fields it has (:data:`CONNECTION_ARGUMENTS` by default; ``_field_of`` renames
+  one, e.g. ``{"headers": "default_headers"}``, or maps it to None when the class has no such
+  field);
+- ``_adapter_name`` (its package, for the user agent);
+- ``_new_client(settings)``: the core client it owns (a ``ChatClient``, an ``Embedder``);
+- two private attributes, ``_client`` and ``_client_key`` (Pydantic classes: ``PrivateAttr``).
+
+It then gets, from this module:
+
+- settings resolution from its fields (:meth:`ConnectedAdapter._connect`: ``resolve_settings``
+  with the environment fallback, the values found in the environment written back to the
+  fields so the object says what it uses);
+- one user-agent rule (:func:`adapter_user_agent`);
+- the deprecated integrations' ``client_kwargs`` keys moved to their fields
+  (:func:`lift_legacy_fields`);
+- unknown constructor arguments rejected with a "did you mean" (:func:`reject_unknown_arguments`);
+- the client lifecycle (``close``, ``aclose``, the context managers; ``get_model_info`` with
+  :class:`ModelInfo`);
+- copy-with-new-connection: a copy whose connection fields differ (``model_copy(update=...)``,
+  ``copy``, an assignment) gets its own client on first use (:attr:`ConnectedAdapter._connection`)
+  instead of sending through the original's.
+
+Nothing here imports a framework or Pydantic: classes are read through ``model_fields`` when they
+have it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
+
+from azure.core.credentials import AzureKeyCredential
+
+from azureinfer._lifecycle import ClientLifecycle, ModelInfo
+from azureinfer._version import __version__
+from azureinfer.errors import ConfigurationError
+from azureinfer.settings import LEGACY_CLIENT_KWARGS, ConnectionSettings, lift_legacy_client_kwargs
+
+__all__ = [
+    "CONNECTION_ARGUMENTS",
+    "ClientLifecycle",
+    "ConnectedAdapter",
+    "ModelInfo",
+    "UnknownArgumentError",
+    "adapter_user_agent",
+    "known_arguments",
+    "lift_legacy_fields",
+    "reject_unknown_arguments",
+]
+
+#: The ``resolve_settings`` arguments an adapter class holds as fields (same names by default).
+CONNECTION_ARGUMENTS = (
+    "endpoint",
+    "credential",
+    "api_version",
+    "credential_scopes",
+    "timeout",
+    "max_retries",
+    "headers",
+    "user_agent",
+    "client_kwargs",
+)
+
+
+class UnknownArgumentError(ConfigurationError, TypeError):
+    """A constructor got an argument it does not define (a ``ConfigurationError`` and, as
+    Python's own "unexpected keyword argument", a ``TypeError``)."""
+
+
+def adapter_user_agent(adapter: str, user_agent: str | None = None) -> str:
+    """The ``user_agent`` an adapter passes to ``resolve_settings``: the user's own prefix (if
+    any), then ``<adapter>/<version>``; the core appends ``azureinfer/<version>`` and azure-core
+    its own tokens, so the header reads ``myapp/1.0 langchain_azureinfer/0.1.0 azureinfer/0.1.0
+    azsdk-python-ai-inference/... Python/...``."""
+    if user_agent is not None and not isinstance(user_agent, str):
+        raise ConfigurationError(f"user_agent must be a string, got {type(user_agent).__name__}")
+    own = f"{adapter}/{__version__}"
+    return f"{user_agent.strip()} {own}" if user_agent and user_agent.strip() else own
+
+
+def known_arguments(cls: type, extra: Iterable[str] = ()) -> set[str]:
+    """Field names and aliases of a Pydantic class (``model_fields``), plus ``extra``."""
+    fields: Mapping[str, Any] = getattr(cls, "model_fields", {})
+    known = set(fields) | set(extra)
+    known.update(f.alias for f in fields.values() if getattr(f, "alias", None))
+    return known
+
+
+def reject_unknown_arguments(
+    owner: str, given: Iterable[str], known: Iterable[str], hint: str = ""
+) -> None:
+    """Raise :class:`UnknownArgumentError` naming every argument of ``given`` not in ``known``,
+    each with the closest known name ("did you mean ...?"), then ``hint``.
+
+    Args:
+        owner: The class name the message starts with.
+        given: The argument names the caller passed.
+        known: The names the class accepts.
+        hint: Where other values belong (e.g. "Put extra request parameters in model_kwargs.").
+    """
+    known = sorted(set(known))
+    unknown = sorted(k for k in given if k not in known)
+    if not unknown:
+        return
+    names = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, known, n=1)
+        names.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise UnknownArgumentError(
+        f"{owner} got unknown argument(s) {', '.join(names)}." + (f" {hint}" if hint else "")
+    )
+
+
+def lift_legacy_fields(
+    values: Mapping[str, Any], field_of: Mapping[str, str | None] | None = None
+) -> dict[str, Any]:
+    """Constructor arguments with the deprecated integrations' ``client_kwargs`` keys
+    (``api_version``, ``credential_scopes``, ``headers``, ``user_agent``, ``retry_total``:
+    ``azureinfer.settings.LEGACY_CLIENT_KWARGS``) moved to the fields they set, so the object
+    shows the values it uses. ``field_of`` maps a ``resolve_settings`` argument to the field
+    naming it when the names differ (None: no such field; the key stays in ``client_kwargs``
+    and the core resolves it). ``values`` is not mutated; conflicting values raise
+    ``ConfigurationError``.
+    """
+    client_kwargs = values.get("client_kwargs")
+    if not isinstance(client_kwargs, Mapping) or not client_kwargs:
+        return dict(values)
+    renames = field_of or {}
+    fields: dict[str, str] = {}
+    for name in set(LEGACY_CLIENT_KWARGS.values()):
+        field = renames.get(name, name)
+        if field is not None:
+            fields[name] = field
+    out = dict(values)
+    rest, moved = lift_legacy_client_kwargs(
+        client_kwargs, {name: values.get(field) for name, field in fields.items()}
+    )
+    out["client_kwargs"] = rest
+    for name, value in moved.items():
+        out[fields[name]] = value
+    return out
+
+
+class ConnectedAdapter(ClientLifecycle):
+    """Mixin for an adapter class that owns one core client made from its connection fields.
+
+    Call :meth:`_connect` once the fields are set (a Pydantic ``model_validator(mode="after")``
+    or the end of ``__init__``); read the client through :attr:`_connection` on every call.
+    """
+
+    _adapter_name: ClassVar[str] = "azureinfer"
+    """The adapter's package, named in the user agent."""
+    _field_of: ClassVar[Mapping[str, str | None]] = {}
+    """``resolve_settings`` argument -> this class's field, where the names differ (None: the
+    class has no such field)."""
+    _secret: ClassVar[Callable[[str], Any] | None] = None
+    """How the class keeps an API key found in the environment in its ``credential`` field
+    (e.g. Pydantic's ``SecretStr``); None leaves the field empty."""
+
+    _client: Any
+    _client_key: tuple[Any, ...]
+
+    def _new_client(self, settings: ConnectionSettings) -> Any:
+        """The core client of these settings (no I/O)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _new_client")
+
+    def _field(self, argument: str) -> str | None:
+        return self._field_of.get(argument, argument)
+
+    def _connection_values(self) -> tuple[Any, ...]:
+        """The connection fields' current values (compared to tell whether a copy moved)."""
+        values = []
+        for argument in CONNECTION_ARGUMENTS:
+            field = self._field(argument)
+            values.append(getattr(self, field, None) if field is not None else None)
+        return tuple(values)
+
+    def _connect(self) -> None:
+        """Resolve the settings from the fields (then the environment), record what came from
+        the environment in the fields, and make the (lazy) client."""
+        from azureinfer.settings import resolve_settings
+
+        arguments = dict(zip(CONNECTION_ARGUMENTS, self._connection_values(), strict=True))
+        previous = getattr(self, "_client", None)
+        if self._field("credential") is None and previous is not None:
+            arguments["credential"] = previous.settings.credential  # held by the client only
+        # Legacy client_kwargs keys first, so a user_agent there is the user's own prefix.
+        arguments["client_kwargs"], moved = lift_legacy_client_kwargs(
+            arguments["client_kwargs"], arguments
+        )
+        arguments.update(moved)
+        arguments["user_agent"] = adapter_user_agent(self._adapter_name, arguments["user_agent"])
+        settings = resolve_settings(**arguments)
+        endpoint_field, credential_field = self._field("endpoint"), self._field("credential")
+        if endpoint_field is not None and getattr(self, endpoint_field, None) is None:
+            setattr(self, endpoint_field, settings.endpoint)
+        secret = type(self)._secret
+        if credential_field is not None and secret is not None:
+            held = getattr(self, credential_field, None)
+            if isinstance(held, str):  # a copy's update=... is not validated: keep it secret
+                setattr(self, credential_field, secret(held))
+            elif held is None and isinstance(settings.credential, AzureKeyCredential):
+                setattr(self, credential_field, secret(settings.credential.key))
+        self._client = self._new_client(settings)
+        self._client_key = self._connection_values()
+
+    @property
+    def _connection(self) -> Any:
+        """The client, made anew first when the connection fields changed since it was made
+        (a copy with another endpoint must not send through the original's client)."""
+        if self._connection_values() != self._client_key:
+            self._connect()
+        return self._client
+
+    @property
+    def _closeable(self) -> Any:
+        return self._connection
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
+        """Copy the object (Pydantic's ``model_copy``); a copy with other connection fields gets
+        its own client, made (and its settings checked) here."""
+        copy = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
+        if copy._connection_values() != copy._client_key:
+            copy._connect()
+        return copy
