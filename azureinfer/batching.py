@@ -495,6 +495,9 @@ def _annotate(exc: BaseException, batch: Batch, total: int) -> None:
     match = re.match(r"input\.(\d+)", param) if isinstance(param, str) else None
     if match and int(match.group(1)) < len(batch.inputs):
         note += f"; the service named input {batch.start + int(match.group(1))}"
+    positions = getattr(exc, "positions", None)
+    if positions:
+        note += f"; inputs without an embedding: {[batch.start + p for p in positions][:10]}"
     note += " (no result is returned; batches already finished were not sent again)"
     if hasattr(exc, "add_note"):
         exc.add_note(note)
