@@ -159,3 +159,29 @@ def test_a_copy_with_a_bad_endpoint_fails_at_the_copy(kind: str, emu_endpoint: s
 @pytest.fixture
 def emu_endpoint(azure_inference_emulator: Emulator) -> str:
     return azure_inference_emulator.endpoint
+
+
+PACKAGE = {
+    "ChatAzureInference": "langchain_azureinfer",
+    "AzureInferenceEmbeddings": "langchain_azureinfer",
+    "AzureInference": "llamaindex_azureinfer",
+    "AzureInferenceEmbedding": "llamaindex_azureinfer",
+}
+
+
+def test_every_class_sends_one_user_agent_rule(
+    kind: str, azure_inference_emulator: Emulator
+) -> None:
+    # Regression: the LlamaIndex LLM hard-coded its own tag, the embeddings classes sent none and
+    # only the LangChain chat class took the user's prefix.
+    emu = azure_inference_emulator
+    plain, call, route = _make(kind, emu)
+    own, *_ = _make(kind, emu, user_agent="myapp/1.0")
+    call(plain)
+    call(own)
+    sent_plain, sent_own = (r.headers["user-agent"] for r in emu.requests_for(route))
+    core = f"{PACKAGE[kind]}/{__version__} azureinfer/{__version__} azsdk-python-ai-inference/"
+    assert sent_plain.startswith(core)
+    assert sent_own.startswith(f"myapp/1.0 {core}")
+    plain.close()
+    own.close()
