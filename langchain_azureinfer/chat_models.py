@@ -725,12 +725,25 @@ def _translate_tool_choice(tool_choice: Any) -> Any:
 
 
 def _json_mode_instruction(schema: dict[str, Any] | type) -> str:
-    json_schema = convert_to_json_schema(schema)
+    json_schema = _json_schema_of(schema)
     keys = ", ".join(f"'{key}'" for key in json_schema.get("properties", {}))
     return (
         f"Respond with a JSON object only, with the keys {keys}, following this JSON schema: "
         + json.dumps(json_schema, ensure_ascii=False)
     )
+
+
+def _json_schema_of(schema: dict[str, Any] | type) -> dict[str, Any]:
+    """The JSON schema of ``schema``; a JSON-schema dict is taken as it is (it needs no
+    ``title``: json_mode names no function, as langchain-azure-ai 1.2 accepted)."""
+    keys = set(schema) if isinstance(schema, dict) else set()
+    if (
+        isinstance(schema, dict)
+        and {"properties", "type"} & keys
+        and not {"title", "function"} & keys
+    ):
+        return schema
+    return convert_to_json_schema(schema)
 
 
 def _with_system_instruction(messages: list[BaseMessage], instruction: str) -> list[BaseMessage]:
@@ -752,6 +765,11 @@ class AzureAIChatCompletionsModel(ChatAzureInference):
     ``retry_total``; ``azureinfer.settings.LEGACY_CLIENT_KWARGS``) are moved to that argument
     (``headers`` merge into ``default_headers``; other values given both ways must agree).
     """
+
+    @property
+    def model_name(self) -> str | None:
+        """The deprecated class's name for :attr:`model`."""
+        return self.model
 
     @model_validator(mode="before")
     @classmethod
