@@ -23,7 +23,9 @@ It then gets, from this module:
   :class:`ModelInfo`);
 - copy-with-new-connection: a copy whose connection fields differ (``model_copy(update=...)``,
   ``copy``, an assignment) gets its own client on first use (:attr:`ConnectedAdapter._connection`)
-  instead of sending through the original's.
+  instead of sending through the original's;
+- for embeddings classes (:class:`EmbeddingsAdapter`), the ``Embedder`` plumbing: the
+  ``EmbeddingsSpec`` and ``BatchOptions`` of a call made from the fields, and the four runs.
 
 Nothing here imports a framework or Pydantic: classes are read through ``model_fields`` when they
 have it.
@@ -32,13 +34,14 @@ have it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from azure.core.credentials import AzureKeyCredential
 
 from azureinfer._lifecycle import ClientLifecycle, ModelInfo
 from azureinfer._version import __version__
+from azureinfer.batching import BatchOptions, Embedder, EmbeddingsSpec
 from azureinfer.errors import ConfigurationError
 from azureinfer.settings import LEGACY_CLIENT_KWARGS, ConnectionSettings, lift_legacy_client_kwargs
 
@@ -46,6 +49,7 @@ __all__ = [
     "CONNECTION_ARGUMENTS",
     "ClientLifecycle",
     "ConnectedAdapter",
+    "EmbeddingsAdapter",
     "ModelInfo",
     "UnknownArgumentError",
     "adapter_user_agent",
@@ -229,3 +233,82 @@ class ConnectedAdapter(ClientLifecycle):
         if copy._connection_values() != copy._client_key:
             copy._connect()
         return copy
+
+
+class EmbeddingsAdapter(ConnectedAdapter):
+    """Mixin for an embeddings class over an :class:`~azureinfer.batching.Embedder`.
+
+    The class has the fields ``dimensions``, ``encoding_format``, ``model_kwargs``,
+    ``max_concurrency``, ``max_batch_chars``, ``max_input_chars``, ``show_progress``, the
+    input-type fields it passes by name (``query_input_type``, ``document_input_type``), and
+    the model and batch-size fields named by ``_model_field`` / ``_batch_size_field``.
+    """
+
+    _model_field: ClassVar[str] = "model"
+    _batch_size_field: ClassVar[str] = "batch_size"
+
+    if TYPE_CHECKING:
+        _client: Embedder
+        model_fields_set: set[str]
+        dimensions: int | None
+        encoding_format: str | None
+        model_kwargs: dict[str, Any]
+        max_concurrency: int
+        max_batch_chars: int | None
+        max_input_chars: int | None
+        show_progress: bool
+
+    def _new_client(self, settings: ConnectionSettings) -> Embedder:
+        return Embedder(settings)
+
+    def _spec(self, input_type_field: str) -> EmbeddingsSpec:
+        """The request parameters of a call sending the input type held by that field."""
+        return EmbeddingsSpec.for_adapter(
+            model=getattr(self, self._model_field),
+            dimensions=self.dimensions,
+            encoding_format=self.encoding_format,
+            input_type=getattr(self, input_type_field),
+            input_type_chosen=input_type_field in self.model_fields_set,
+            model_extras=self.model_kwargs,
+        )
+
+    def _concurrency(self) -> int:
+        """Requests in flight at once."""
+        return self.max_concurrency
+
+    def _options(self, show_progress: bool = False) -> BatchOptions:
+        return BatchOptions(
+            batch_size=getattr(self, self._batch_size_field),
+            max_concurrency=self._concurrency(),
+            max_batch_chars=self.max_batch_chars,
+            max_input_chars=self.max_input_chars,
+            show_progress=self.show_progress or show_progress,
+        )
+
+    def _embed_texts(
+        self, texts: Sequence[str], input_type_field: str, show_progress: bool = False
+    ) -> list[list[float]]:
+        """One vector per text, in order."""
+        spec, options = self._spec(input_type_field), self._options(show_progress)
+        return self._connection.embed_texts(texts, spec, options)
+
+    async def _aembed_texts(
+        self, texts: Sequence[str], input_type_field: str, show_progress: bool = False
+    ) -> list[list[float]]:
+        """Async :meth:`_embed_texts`."""
+        spec, options = self._spec(input_type_field), self._options(show_progress)
+        return await self._connection.aembed_texts(texts, spec, options)
+
+    def _embed_images(
+        self, images: Sequence[Any], show_progress: bool = False
+    ) -> list[list[float]]:
+        """One vector per image (``document_input_type``), in order."""
+        spec, options = self._spec("document_input_type"), self._options(show_progress)
+        return self._connection.embed_images(images, spec, options)
+
+    async def _aembed_images(
+        self, images: Sequence[Any], show_progress: bool = False
+    ) -> list[list[float]]:
+        """Async :meth:`_embed_images`."""
+        spec, options = self._spec("document_input_type"), self._options(show_progress)
+        return await self._connection.aembed_images(images, spec, options)

@@ -2,7 +2,6 @@
 
 ```python
 from azureinfer.batching import BatchOptions, Embedder, EmbeddingsSpec
-from azureinfer.settings import resolve_settings
 
 embedder = Embedder(resolve_settings())          # lazy clients for both routes; no I/O yet
 spec = EmbeddingsSpec(model="cohere-embed-v3-english", input_type="document")
@@ -50,8 +49,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from azureinfer.errors import ConfigurationError, EmbeddingsResponseError
+from azureinfer.request import ENCODING_FORMATS, EncodingFormat
 from azureinfer.response import decode_embedding
-from azureinfer.settings import resolve_settings
 
 if TYPE_CHECKING:
     from azureinfer.request import WireRequest
@@ -59,7 +58,6 @@ if TYPE_CHECKING:
     from azureinfer.settings import ConnectionSettings
 
 __all__ = [
-    "CONNECTION_FIELDS",
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_BATCH_CHARS",
     "DEFAULT_MAX_CONCURRENCY",
@@ -70,13 +68,12 @@ __all__ = [
     "EmbeddingInputError",
     "EmbeddingsResponseError",
     "EmbeddingsSpec",
+    "EncodingFormat",
     "aembed_images",
     "aembed_texts",
-    "connection_key",
     "decode_embedding",
     "embed_images",
     "embed_texts",
-    "embedder_for",
     "image_input",
     "plan_batches",
     "validate_texts",
@@ -90,12 +87,9 @@ DEFAULT_BATCH_SIZE = 96
 DEFAULT_MAX_CONCURRENCY = 8
 #: Characters per request, a proxy for the service's per-request token budget (~4 chars/token).
 DEFAULT_MAX_BATCH_CHARS = 1_000_000
-#: Values of ``encoding_format`` the API defines; all are returned to callers as floats.
-ENCODING_FORMATS = ("float", "base64", "int8", "uint8", "binary", "ubinary")
 
 _log = logging.getLogger(__name__)
 
-EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 Vector = list[float]
 
 
@@ -790,41 +784,6 @@ async def aembed_images(
 
 
 Route = Literal["embeddings", "images/embeddings"]
-
-
-#: An embeddings adapter's connection fields (see `embedder_for`).
-CONNECTION_FIELDS = (
-    "endpoint",
-    "credential",
-    "api_version",
-    "credential_scopes",
-    "timeout",
-    "max_retries",
-    "headers",
-    "client_kwargs",
-)
-
-
-def connection_key(source: Any) -> tuple[int, ...]:
-    """Identity of ``source``'s `CONNECTION_FIELDS`: when it changes (``model_copy(update=...)``,
-    assignment), the object needs an `Embedder` of its own instead of the original's clients."""
-    return tuple(id(getattr(source, name)) for name in CONNECTION_FIELDS)
-
-
-def embedder_for(source: Any) -> Embedder:
-    """An `Embedder` for an adapter object that carries the `CONNECTION_FIELDS` attributes."""
-    return Embedder(
-        resolve_settings(
-            source.endpoint,
-            source.credential,
-            api_version=source.api_version,
-            credential_scopes=source.credential_scopes,
-            timeout=source.timeout,
-            max_retries=source.max_retries,
-            headers=source.headers,
-            client_kwargs=source.client_kwargs,
-        )
-    )
 
 
 class Embedder:

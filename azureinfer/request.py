@@ -21,15 +21,17 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from azureinfer.errors import ConfigurationError
 
 __all__ = [
     "CHAT_REQUEST_PARAMETERS",
+    "ENCODING_FORMATS",
     "EXTRA_PARAMETERS_POLICIES",
     "KNOWN_CHAT_KEYS",
     "KNOWN_EMBEDDINGS_KEYS",
+    "EncodingFormat",
     "ExtraParameters",
     "WireRequest",
     "build_chat_request",
@@ -84,7 +86,9 @@ CHAT_REQUEST_PARAMETERS = frozenset(
     }
 )
 
-_ENCODING_FORMATS = ("base64", "binary", "float", "int8", "ubinary", "uint8")
+#: Values of ``encoding_format`` the API defines (the embeddings classes return floats for all).
+EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
+ENCODING_FORMATS: tuple[str, ...] = get_args(EncodingFormat)
 _INPUT_TYPES = ("text", "query", "document")
 _TOOL_CHOICE_PRESETS = {"auto": "auto", "none": "none", "required": "required", "any": "required"}
 
@@ -590,9 +594,9 @@ def build_embeddings_request(
     if dimensions is not None:
         body["dimensions"] = _integer("dimensions", dimensions, 1)
     if encoding_format is not None:
-        if encoding_format not in _ENCODING_FORMATS:
+        if encoding_format not in ENCODING_FORMATS:
             raise ConfigurationError(
-                f"encoding_format must be one of {', '.join(_ENCODING_FORMATS)}; "
+                f"encoding_format must be one of {', '.join(ENCODING_FORMATS)}; "
                 f"got {encoding_format!r}"
             )
         body["encoding_format"] = encoding_format

@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer.adapters import ConnectedAdapter, lift_legacy_fields
+from azureinfer.adapters import (
+    EmbeddingsAdapter,
+    known_arguments,
+    lift_legacy_fields,
+    reject_unknown_arguments,
+)
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
     DEFAULT_MAX_CONCURRENCY,
-    BatchOptions,
     Embedder,
-    EmbeddingsSpec,
+    EncodingFormat,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.settings import KEY_ENV_VARS, ConnectionSettings
+from azureinfer.settings import KEY_ENV_VARS
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
 
-EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 
-
-class AzureInferenceEmbeddings(ConnectedAdapter, Serializable, Embeddings):
+class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
     """Embeddings from a deployment behind the Azure AI Model Inference API.
 
     Setup:
@@ -121,6 +123,9 @@ class AzureInferenceEmbeddings(ConnectedAdapter, Serializable, Embeddings):
     client_kwargs: dict[str, Any] = Field(default_factory=dict)
     """azure-core client options (``connection_verify``, ``logging_enable``, ...)."""
 
+    #: Arguments of the deprecated class that a subclass translates (not fields).
+    _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
+
     _client: Embedder = PrivateAttr()
     _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
@@ -129,17 +134,21 @@ class AzureInferenceEmbeddings(ConnectedAdapter, Serializable, Embeddings):
     @model_validator(mode="before")
     @classmethod
     def _wrap_key(cls, values: Any) -> Any:
-        if isinstance(values, dict) and isinstance(values.get("credential"), str):
-            values = {**values, "credential": SecretStr(values["credential"])}
+        if isinstance(values, dict):
+            reject_unknown_arguments(
+                cls.__name__,
+                values,
+                known_arguments(cls, cls._legacy_arguments),
+                "Put extra request parameters in model_kwargs.",
+            )
+            if isinstance(values.get("credential"), str):
+                values = {**values, "credential": SecretStr(values["credential"])}
         return values
 
     @model_validator(mode="after")
     def _build_embedder(self) -> AzureInferenceEmbeddings:
         self._connect()
         return self
-
-    def _new_client(self, settings: ConnectionSettings) -> Embedder:
-        return Embedder(settings)
 
     # ------------------------------------------------------------------ LangChain hooks
 
@@ -158,64 +167,32 @@ class AzureInferenceEmbeddings(ConnectedAdapter, Serializable, Embeddings):
         """The credential is read back from ``AZURE_INFERENCE_CREDENTIAL``."""
         return {"credential": KEY_ENV_VARS[0]}
 
-    # ------------------------------------------------------------------ translation
-
-    def _spec(self, field: str) -> EmbeddingsSpec:
-        return EmbeddingsSpec.for_adapter(
-            model=self.model,
-            dimensions=self.dimensions,
-            encoding_format=self.encoding_format,
-            input_type=getattr(self, field),
-            input_type_chosen=field in self.model_fields_set,
-            model_extras=self.model_kwargs,
-        )
-
-    def _options(self) -> BatchOptions:
-        return BatchOptions(
-            batch_size=self.batch_size,
-            max_concurrency=self.max_concurrency,
-            max_batch_chars=self.max_batch_chars,
-            max_input_chars=self.max_input_chars,
-            show_progress=self.show_progress,
-        )
+    # ------------------------------------------------------------------ embedding
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in order (``input_type=document_input_type``)."""
-        return self._connection.embed_texts(
-            texts, self._spec("document_input_type"), self._options()
-        )
+        return self._embed_texts(texts, "document_input_type")
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one query (``input_type=query_input_type``)."""
-        return self._connection.embed_texts(
-            [text], self._spec("query_input_type"), self._options()
-        )[0]
+        return self._embed_texts([text], "query_input_type")[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async `embed_documents` (native async, concurrent batches)."""
-        return await self._connection.aembed_texts(
-            texts, self._spec("document_input_type"), self._options()
-        )
+        return await self._aembed_texts(texts, "document_input_type")
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async `embed_query`."""
-        vectors = await self._connection.aembed_texts(
-            [text], self._spec("query_input_type"), self._options()
-        )
-        return vectors[0]
+        return (await self._aembed_texts([text], "query_input_type"))[0]
 
     def embed_images(self, images: list[Any]) -> list[list[float]]:
         """Vectors of images through ``/images/embeddings``: paths, ``http(s)`` / ``data:``
         URLs, bytes, or ``{"image": ..., "text": ...}`` dicts."""
-        return self._connection.embed_images(
-            images, self._spec("document_input_type"), self._options()
-        )
+        return self._embed_images(images)
 
     async def aembed_images(self, images: list[Any]) -> list[list[float]]:
         """Async `embed_images`."""
-        return await self._connection.aembed_images(
-            images, self._spec("document_input_type"), self._options()
-        )
+        return await self._aembed_images(images)
 
     def embed_image(self, uris: list[str]) -> list[list[float]]:
         """`embed_images` under the name LangChain's multimodal vector stores call."""
@@ -231,6 +208,10 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
     no ``/info`` call at construction, concurrent ordered batches, real query/document input
     types (the deprecated class sent ``"text"`` for every non-Cohere model).
     """
+
+    _legacy_arguments: ClassVar[frozenset[str]] = frozenset(
+        {"embed_batch_size", "project_endpoint", "service"}
+    )
 
     @property
     def model_name(self) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.embeddings.base import Embedding
@@ -16,7 +16,7 @@ from llama_index.core.schema import ImageType
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 
 from azureinfer.adapters import (
-    ConnectedAdapter,
+    EmbeddingsAdapter,
     known_arguments,
     lift_legacy_fields,
     reject_unknown_arguments,
@@ -25,21 +25,17 @@ from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
     DEFAULT_MAX_CONCURRENCY,
-    BatchOptions,
     Embedder,
-    EmbeddingsSpec,
+    EncodingFormat,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.settings import ConnectionSettings
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbedding"]
 
 dispatcher = instrument.get_dispatcher(__name__)
 
-EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 
-
-class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
+class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
     """Text and image embeddings from the Azure AI Model Inference API.
 
     ```python
@@ -125,6 +121,8 @@ class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
     _client: Embedder = PrivateAttr()
     _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
+    _model_field: ClassVar[str] = "model_name"
+    _batch_size_field: ClassVar[str] = "embed_batch_size"
     _secret: ClassVar[Any] = SecretStr
 
     @model_validator(mode="before")
@@ -153,9 +151,6 @@ class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
         self._connect()
         return self
 
-    def _new_client(self, settings: ConnectionSettings) -> Embedder:
-        return Embedder(settings)
-
     @classmethod
     def class_name(cls) -> str:
         """Name used by LlamaIndex serialisation."""
@@ -167,52 +162,26 @@ class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
 
     # ------------------------------------------------------------------ translation
 
-    def _spec(self, field: str) -> EmbeddingsSpec:
-        return EmbeddingsSpec.for_adapter(
-            model=self.model_name,
-            dimensions=self.dimensions,
-            encoding_format=self.encoding_format,
-            input_type=getattr(self, field),
-            input_type_chosen=field in self.model_fields_set,
-            model_extras=self.model_kwargs,
-        )
-
-    def _options(self, show_progress: bool = False) -> BatchOptions:
-        return BatchOptions(
-            batch_size=self.embed_batch_size,
-            max_concurrency=self.num_workers or self.max_concurrency,
-            max_batch_chars=self.max_batch_chars,
-            max_input_chars=self.max_input_chars,
-            show_progress=self.show_progress or show_progress,
-        )
-
-    def _texts(self, texts: list[str], field: str, progress: bool = False) -> list[Embedding]:
-        return self._connection.embed_texts(texts, self._spec(field), self._options(progress))
-
-    async def _atexts(
-        self, texts: list[str], field: str, progress: bool = False
-    ) -> list[Embedding]:
-        return await self._connection.aembed_texts(
-            texts, self._spec(field), self._options(progress)
-        )
+    def _concurrency(self) -> int:
+        return self.num_workers or self.max_concurrency
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self._texts([query], "query_input_type")[0]
+        return self._embed_texts([query], "query_input_type")[0]
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return (await self._atexts([query], "query_input_type"))[0]
+        return (await self._aembed_texts([query], "query_input_type"))[0]
 
     def _get_text_embedding(self, text: str) -> Embedding:
-        return self._texts([text], "document_input_type")[0]
+        return self._embed_texts([text], "document_input_type")[0]
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
-        return (await self._atexts([text], "document_input_type"))[0]
+        return (await self._aembed_texts([text], "document_input_type"))[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self._texts(texts, "document_input_type")
+        return self._embed_texts(texts, "document_input_type")
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return await self._atexts(texts, "document_input_type")
+        return await self._aembed_texts(texts, "document_input_type")
 
     def _get_image_embedding(self, img_file_path: ImageType) -> Embedding:
         return self._get_image_embeddings([img_file_path])[0]
@@ -221,14 +190,10 @@ class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
         return (await self._aget_image_embeddings([img_file_path]))[0]
 
     def _get_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return self._connection.embed_images(
-            img_file_paths, self._spec("document_input_type"), self._options()
-        )
+        return self._embed_images(img_file_paths)
 
     async def _aget_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return await self._connection.aembed_images(
-            img_file_paths, self._spec("document_input_type"), self._options()
-        )
+        return await self._aembed_images(img_file_paths)
 
     # ------------------------------------------------------------------ whole-list batching
 
@@ -250,7 +215,7 @@ class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
         ) as event:
-            embeddings = self._texts(texts, "document_input_type", show_progress)
+            embeddings = self._embed_texts(texts, "document_input_type", show_progress)
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
         dispatcher.event(_end_event(texts, embeddings))
         return embeddings
@@ -269,7 +234,7 @@ class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
         ) as event:
-            embeddings = await self._atexts(texts, "document_input_type", show_progress)
+            embeddings = await self._aembed_texts(texts, "document_input_type", show_progress)
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
         dispatcher.event(_end_event(texts, embeddings))
         return embeddings
@@ -283,9 +248,7 @@ class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
         ) as event:
-            embeddings = self._connection.embed_images(
-                img_file_paths, self._spec("document_input_type"), self._options(show_progress)
-            )
+            embeddings = self._embed_images(img_file_paths, show_progress)
             event.on_end(
                 payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
             )
@@ -300,9 +263,7 @@ class AzureInferenceEmbedding(ConnectedAdapter, MultiModalEmbedding):
         with self.callback_manager.event(
             CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
         ) as event:
-            embeddings = await self._connection.aembed_images(
-                img_file_paths, self._spec("document_input_type"), self._options(show_progress)
-            )
+            embeddings = await self._aembed_images(img_file_paths, show_progress)
             event.on_end(
                 payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
             )
