@@ -167,8 +167,28 @@ class ConnectedAdapter(ClientLifecycle):
     """How the class keeps an API key found in the environment in its ``credential`` field
     (e.g. Pydantic's ``SecretStr``); None leaves the field empty."""
 
+    _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
+    """Constructor arguments that are not fields but that the class translates (aliases)."""
+    _unknown_hint: ClassVar[str] = "Put extra request parameters in model_kwargs."
+    """Where other values belong, said when an argument is unknown."""
+
     _client: Any
     _client_key: tuple[Any, ...]
+
+    @classmethod
+    def _checked_arguments(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The constructor's arguments, checked and prepared (call it first, e.g. in a Pydantic
+        ``model_validator(mode="before")``): an unknown name is an :class:`UnknownArgumentError`
+        with a "did you mean", the deprecated ``client_kwargs`` keys move to their fields
+        (:func:`lift_legacy_fields`), and an API key string becomes the class's ``_secret``."""
+        reject_unknown_arguments(
+            cls.__name__, values, known_arguments(cls, cls._legacy_arguments), cls._unknown_hint
+        )
+        out = lift_legacy_fields(values, cls._field_of)
+        field = cls._field_of.get("credential", "credential")
+        if field is not None and cls._secret is not None and isinstance(out.get(field), str):
+            out[field] = cls._secret(out[field])
+        return out
 
     def _new_client(self, settings: ConnectionSettings) -> Any:
         """The core client of these settings (no I/O)."""

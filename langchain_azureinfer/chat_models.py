@@ -28,9 +28,6 @@ from typing_extensions import Self
 from azureinfer.adapters import (
     ConnectedAdapter,
     ModelInfo,
-    known_arguments,
-    lift_legacy_fields,
-    reject_unknown_arguments,
 )
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
@@ -310,21 +307,17 @@ class ChatAzureInference(ConnectedAdapter, ModelInfo, BaseChatModel):
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
     _field_of: ClassVar[Mapping[str, str | None]] = _FIELD_OF
     _secret: ClassVar[Any] = SecretStr
+    _unknown_hint: ClassVar[str] = (
+        "Pass other request-body parameters in model_kwargs={...} and azure-core "
+        "client options in client_kwargs={...}."
+    )
 
     # ---- construction -----------------------------------------------------------------
 
     @model_validator(mode="before")
     @classmethod
-    def _reject_unknown_kwargs(cls, values: Any) -> Any:
-        if isinstance(values, dict):
-            reject_unknown_arguments(
-                cls.__name__,
-                values,
-                known_arguments(cls),
-                "Pass other request-body parameters in model_kwargs={...} and azure-core "
-                "client options in client_kwargs={...}.",
-            )
-        return values
+    def _check_arguments(cls, values: Any) -> Any:
+        return cls._checked_arguments(values) if isinstance(values, dict) else values
 
     @field_validator("credential", mode="before")
     @classmethod
@@ -770,8 +763,3 @@ class AzureAIChatCompletionsModel(ChatAzureInference):
     def model_name(self) -> str | None:
         """The deprecated class's name for :attr:`model`."""
         return self.model
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lift_client_kwargs(cls, values: Any) -> Any:
-        return lift_legacy_fields(values, _FIELD_OF) if isinstance(values, dict) else values

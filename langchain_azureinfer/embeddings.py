@@ -8,12 +8,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer.adapters import (
-    EmbeddingsAdapter,
-    known_arguments,
-    lift_legacy_fields,
-    reject_unknown_arguments,
-)
+from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -123,9 +118,6 @@ class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
     client_kwargs: dict[str, Any] = Field(default_factory=dict)
     """azure-core client options (``connection_verify``, ``logging_enable``, ...)."""
 
-    #: Arguments of the deprecated class that a subclass translates (not fields).
-    _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
-
     _client: Embedder = PrivateAttr()
     _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
@@ -133,17 +125,8 @@ class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
 
     @model_validator(mode="before")
     @classmethod
-    def _wrap_key(cls, values: Any) -> Any:
-        if isinstance(values, dict):
-            reject_unknown_arguments(
-                cls.__name__,
-                values,
-                known_arguments(cls, cls._legacy_arguments),
-                "Put extra request parameters in model_kwargs.",
-            )
-            if isinstance(values.get("credential"), str):
-                values = {**values, "credential": SecretStr(values["credential"])}
-        return values
+    def _check_arguments(cls, values: Any) -> Any:
+        return cls._checked_arguments(values) if isinstance(values, dict) else values
 
     @model_validator(mode="after")
     def _build_embedder(self) -> AzureInferenceEmbeddings:
@@ -233,5 +216,4 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
             )
         values.pop("project_endpoint", None)
         values.pop("service", None)
-        # The deprecated class took these through client_kwargs; they are fields here.
-        return lift_legacy_fields(values)
+        return values

@@ -15,12 +15,7 @@ from llama_index.core.instrumentation.events.embedding import (
 from llama_index.core.schema import ImageType
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer.adapters import (
-    EmbeddingsAdapter,
-    known_arguments,
-    lift_legacy_fields,
-    reject_unknown_arguments,
-)
+from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -115,8 +110,7 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
         default_factory=dict, description="azure-core client options.", exclude=True
     )
 
-    #: Arguments of the deprecated class that a subclass translates (not fields).
-    _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
+    _legacy_arguments: ClassVar[frozenset[str]] = frozenset({"model"})
 
     _client: Embedder = PrivateAttr()
     _client_key: tuple[Any, ...] = PrivateAttr(default=())
@@ -130,20 +124,12 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
     def _accept_model(cls, values: Any) -> Any:
         if isinstance(values, dict):
             # A misspelt argument (``embed_batchsize=``) is an error, not silently ignored.
-            reject_unknown_arguments(
-                cls.__name__,
-                values,
-                known_arguments(cls, {"model", *cls._legacy_arguments}),
-                "Put extra request parameters in model_kwargs.",
-            )
-            values = dict(values)
+            values = cls._checked_arguments(values)
             if "model" in values:
                 model = values.pop("model")
                 if values.get("model_name") not in (None, model):
                     raise ConfigurationError("pass model or model_name, not both")
                 values["model_name"] = model
-            if isinstance(values.get("credential"), str):
-                values["credential"] = SecretStr(values["credential"])
         return values
 
     @model_validator(mode="after")
@@ -279,12 +265,6 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
     `AzureInferenceEmbedding`: no ``/info`` call at construction, query/document input types,
     safe across ``asyncio.run`` calls, images supported.
     """
-
-    @model_validator(mode="before")
-    @classmethod
-    def _translate_deprecated(cls, values: Any) -> Any:
-        # The deprecated class took these through client_kwargs; they are fields here.
-        return lift_legacy_fields(values) if isinstance(values, dict) else values
 
     @classmethod
     def class_name(cls) -> str:

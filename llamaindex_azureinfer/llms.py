@@ -44,13 +44,7 @@ from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
-from azureinfer.adapters import (
-    ConnectedAdapter,
-    ModelInfo,
-    known_arguments,
-    lift_legacy_fields,
-    reject_unknown_arguments,
-)
+from azureinfer.adapters import ConnectedAdapter, ModelInfo
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
     WireRequest,
@@ -220,16 +214,9 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
     _secret: ClassVar[Any] = SecretStr
 
     def __init__(self, **data: Any) -> None:
-        reject_unknown_arguments(
-            type(self).__name__,
-            data,
-            known_arguments(type(self)),
-            "Put extra request parameters in model_kwargs.",
-        )
+        data = self._checked_arguments(data)
         if data.get("callback_manager") is None:
             data.pop("callback_manager", None)
-        if isinstance(data.get("credential"), str):
-            data["credential"] = SecretStr(data["credential"])
         super().__init__(**data)
         self._connect()  # settings from the fields, then the environment; a lazy client
 
@@ -653,10 +640,7 @@ class AzureAICompletionsModel(AzureInference):
             if data.get("model") not in (None, model_name):
                 raise ValueError("pass either model_name or model, not both")
             data["model"] = model_name
-        # The deprecated class took these through client_kwargs; they are fields here.
-        data = lift_legacy_fields({**data, "endpoint": endpoint, "credential": credential})
-        data["client_kwargs"] = data.get("client_kwargs") or None
-        super().__init__(**data)
+        super().__init__(endpoint=endpoint, credential=credential, **data)
 
     @classmethod
     def class_name(cls) -> str:

@@ -28,7 +28,7 @@ def test_legacy_keys_become_fields_and_reach_the_wire(azure_inference_emulator: 
     assert llm.api_version == "2024-05-01-preview" and llm.max_retries == 0
     assert llm.credential_scopes == ["https://ai.azure.com/.default"]
     assert llm.headers == {"x-a": "kw", "x-b": "field"}
-    assert llm.client_kwargs is None
+    assert not llm.client_kwargs  # every key moved to its field
     llm.chat([ChatMessage(role="user", content="hi")])
     (sent,) = emu.requests_for("chat")
     assert sent.headers["x-a"] == "kw" and sent.headers["x-b"] == "field"
