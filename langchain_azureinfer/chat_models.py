@@ -25,10 +25,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from azureinfer.adapters import (
-    ConnectedAdapter,
-    ModelInfo,
-)
+from azureinfer.adapters import CONNECTION_ARGUMENTS, ConnectedAdapter, ModelInfo
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
     WireRequest,
@@ -60,23 +57,10 @@ _OPENAI_EXTRA_KWARGS = frozenset(
 _IGNORED_KWARGS = frozenset({"stream"})
 # Per-call options of the HTTP call (this call only; the instance's clients are unchanged).
 _CALL_OPTIONS = frozenset({"timeout", "max_retries"})
-# Fields that shape the HTTP clients (ConnectionSettings), not one request.
-_CONNECTION_FIELDS = frozenset(
-    {
-        "endpoint",
-        "credential",
-        "api_version",
-        "credential_scopes",
-        "timeout",
-        "max_retries",
-        "default_headers",
-        "user_agent",
-        "client_kwargs",
-    }
-)
-
 # The resolve_settings argument named differently here.
 _FIELD_OF = {"headers": "default_headers"}
+# Fields that shape the HTTP clients (ConnectionSettings), not one request.
+_CONNECTION_FIELDS = frozenset(_FIELD_OF.get(name, name) for name in CONNECTION_ARGUMENTS)
 
 
 class ChatAzureInference(ConnectedAdapter, ModelInfo, BaseChatModel):

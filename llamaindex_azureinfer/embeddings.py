@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import llama_index.core.instrumentation as instrument
@@ -187,6 +189,22 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
         # A cache or a rate limiter works per LlamaIndex batch: keep the base behaviour then.
         return self.embeddings_cache is None and self.rate_limiter is None
 
+    @contextmanager
+    def _event(self, inputs: list[Any], *, instrumented: bool) -> Iterator[list[Embedding]]:
+        """The callback event (and, ``instrumented``, the start and end events) around one
+        whole-list call; the caller fills the yielded list with the vectors."""
+        model_dict = self.to_payload()
+        if instrumented:
+            dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
+        vectors: list[Embedding] = []
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
+        ) as event:
+            yield vectors
+            event.on_end(payload={EventPayload.CHUNKS: inputs, EventPayload.EMBEDDINGS: vectors})
+        if instrumented:
+            dispatcher.event(_end_event(inputs, vectors))
+
     @dispatcher.span
     def get_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
@@ -196,15 +214,9 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
             return super().get_text_embedding_batch(texts, show_progress, **kwargs)
         if not texts:
             return []
-        model_dict = self.to_payload()
-        dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
-        with self.callback_manager.event(
-            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
-        ) as event:
-            embeddings = self._embed_texts(texts, "document_input_type", show_progress)
-            event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
-        dispatcher.event(_end_event(texts, embeddings))
-        return embeddings
+        with self._event(texts, instrumented=True) as vectors:
+            vectors += self._embed_texts(texts, "document_input_type", show_progress)
+        return vectors
 
     @dispatcher.span
     async def aget_text_embedding_batch(
@@ -215,15 +227,9 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
             return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
         if not texts:
             return []
-        model_dict = self.to_payload()
-        dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
-        with self.callback_manager.event(
-            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
-        ) as event:
-            embeddings = await self._aembed_texts(texts, "document_input_type", show_progress)
-            event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
-        dispatcher.event(_end_event(texts, embeddings))
-        return embeddings
+        with self._event(texts, instrumented=True) as vectors:
+            vectors += await self._aembed_texts(texts, "document_input_type", show_progress)
+        return vectors
 
     def get_image_embedding_batch(
         self, img_file_paths: list[ImageType], show_progress: bool = False
@@ -231,14 +237,9 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
         """One vector per image (path, URL, data URL, bytes or BytesIO), in order."""
         if not img_file_paths:
             return []
-        with self.callback_manager.event(
-            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
-        ) as event:
-            embeddings = self._embed_images(img_file_paths, show_progress)
-            event.on_end(
-                payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
-            )
-        return embeddings
+        with self._event(img_file_paths, instrumented=False) as vectors:
+            vectors += self._embed_images(img_file_paths, show_progress)
+        return vectors
 
     async def aget_image_embedding_batch(
         self, img_file_paths: list[ImageType], show_progress: bool = False
@@ -246,14 +247,9 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
         """Async `get_image_embedding_batch`."""
         if not img_file_paths:
             return []
-        with self.callback_manager.event(
-            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
-        ) as event:
-            embeddings = await self._aembed_images(img_file_paths, show_progress)
-            event.on_end(
-                payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
-            )
-        return embeddings
+        with self._event(img_file_paths, instrumented=False) as vectors:
+            vectors += await self._aembed_images(img_file_paths, show_progress)
+        return vectors
 
 
 class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
