@@ -39,7 +39,6 @@ from llama_index.core.instrumentation.events.llm import (
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
@@ -55,16 +54,19 @@ from azureinfer.response import StreamAccumulator
 from azureinfer.settings import ConnectionSettings
 from azureinfer.transport import ChatClient
 from llamaindex_azureinfer._messages import (
-    assistant_message,
-    sanitize_tool_name,
+    chunk_to_response,
+    is_empty_chunk,
+    result_to_response,
+    sanitise_tool_choice,
     to_wire_messages,
     to_wire_tool,
+    tool_selections,
 )
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-    from azureinfer.response import ChatChunk, ChatResult, Usage
+    from azureinfer.response import ChatChunk, ChatResult
 
 __all__ = ["AzureAICompletionsModel", "AzureInference"]
 
@@ -277,7 +279,7 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
                 for t in tools
             ]
         if "tool_choice" in params:
-            params["tool_choice"] = _sanitise_tool_choice(params["tool_choice"])
+            params["tool_choice"] = sanitise_tool_choice(params["tool_choice"])
         return build_chat_request(
             to_wire_messages(messages),
             tools=tools,
@@ -299,37 +301,11 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
     # -- responses ---------------------------------------------------------------------------
 
     def _chat_response(self, result: ChatResult) -> ChatResponse:
-        calls: list[tuple[str | None, str, dict[str, Any] | str]] = [
-            (tc.id, tc.name, tc.arguments) for tc in result.tool_calls
-        ]
-        calls += [(tc.id, tc.name or "", tc.arguments or "") for tc in result.invalid_tool_calls]
-        message = assistant_message(
-            result.content,
-            reasoning_content=result.reasoning_content,
-            tool_calls=calls,
-            tool_names=self._tool_names,
-        )
-        extra = _result_kwargs(result.finish_reason, result.usage, result.model, result.id)
-        return ChatResponse(message=message, raw=result.raw, additional_kwargs=extra)
+        return result_to_response(result, self._tool_names)
 
     def _chunk_response(self, acc: StreamAccumulator, chunk: ChatChunk) -> ChatResponse:
         """The message accumulated so far (``acc`` is the core's accumulator of this stream)."""
-        message = assistant_message(
-            acc.content,
-            reasoning_content=acc.reasoning or None,
-            tool_calls=_stream_tool_calls(acc),
-            tool_names=self._tool_names,
-        )
-        extra: dict[str, Any] = {}
-        if chunk.reasoning_content:
-            extra["thinking_delta"] = chunk.reasoning_content
-        extra.update(_result_kwargs(chunk.finish_reason, chunk.usage, chunk.model, chunk.id))
-        raw = chunk.raw
-        if chunk.usage is not None and not raw.get("usage"):
-            # OpenAI-style streams send usage in a separate, choice-less event that the core
-            # folds into the finishing chunk; LlamaIndex's token counter reads raw["usage"].
-            raw = {**raw, "usage": chunk.usage.raw}
-        return ChatResponse(message=message, delta=chunk.content, raw=raw, additional_kwargs=extra)
+        return chunk_to_response(acc, chunk, self._tool_names)
 
     # -- chat --------------------------------------------------------------------------------
 
@@ -352,7 +328,7 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
             stream = self._connection.stream(request, accumulator=acc, **options)
             try:
                 for chunk in stream:
-                    if not _is_empty(chunk):
+                    if not is_empty_chunk(chunk):
                         yield self._chunk_response(acc, chunk)
             finally:
                 _close(stream)
@@ -370,7 +346,7 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
             stream = self._connection.astream(request, accumulator=acc, **options)
             try:
                 async for chunk in stream:
-                    if not _is_empty(chunk):
+                    if not is_empty_chunk(chunk):
                         yield self._chunk_response(acc, chunk)
             finally:
                 await _aclose(stream)
@@ -492,25 +468,7 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
         Arguments that are empty, partial or malformed JSON become the best parse of them, or
         ``{}``; tool names are mapped back to the caller's names.
         """
-        blocks = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
-        selections: list[ToolSelection] = []
-        if blocks:
-            for block in blocks:
-                selections.append(
-                    ToolSelection(
-                        tool_id=block.tool_call_id or "",
-                        tool_name=self._tool_names.get(block.tool_name, block.tool_name),
-                        tool_kwargs=_parse_arguments(block.tool_kwargs),
-                    )
-                )
-        else:
-            for call in response.message.additional_kwargs.get("tool_calls") or []:
-                selection = _selection_from_any(call)
-                if selection is not None:
-                    selection.tool_name = self._tool_names.get(
-                        selection.tool_name, selection.tool_name
-                    )
-                    selections.append(selection)
+        selections = tool_selections(response, self._tool_names)
         if not selections and error_on_no_tool_call:
             raise ValueError(
                 f"Expected at least one tool call, but got 0 tool calls "
@@ -656,22 +614,6 @@ class AzureAICompletionsModel(AzureInference):
 # helpers
 
 
-def _stream_tool_calls(
-    acc: StreamAccumulator,
-) -> list[tuple[str | None, str, dict[str, Any] | str]]:
-    """The calls a stream has delivered so far: arguments stay the JSON text received until the
-    stream finishes, then become the parsed dict (or stay the text when it does not parse)."""
-    parsed = (
-        {call.index: call.arguments for call in acc.snapshot().tool_calls}
-        if acc.finish_reason is not None
-        else {}
-    )
-    return [
-        (call.id, call.name or "", parsed.get(call.index, call.arguments))
-        for call in acc.tool_calls_so_far()
-    ]
-
-
 def _pop_call_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Take the per-call ``timeout`` / ``max_retries`` out of a call's kwargs."""
     options = {key: kwargs.pop(key) for key in _CALL_OPTIONS if key in kwargs}
@@ -691,102 +633,6 @@ def _split_kwargs(
             continue
         else:
             extras[key] = value
-
-
-def _sanitise_tool_choice(choice: Any) -> Any:
-    if isinstance(choice, str) and choice.lower() not in ("auto", "none", "required", "any"):
-        return sanitize_tool_name(choice)
-    if isinstance(choice, Mapping):
-        fn = choice.get("function")
-        if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
-            return {**choice, "function": {**fn, "name": sanitize_tool_name(fn["name"])}}
-    metadata = getattr(choice, "metadata", None)
-    if metadata is not None and getattr(metadata, "name", None):
-        return sanitize_tool_name(metadata.name)
-    return choice
-
-
-def _usage_dict(usage: Usage | None) -> dict[str, Any]:
-    if usage is None:
-        return {}
-    out: dict[str, Any] = {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-    if usage.cached_tokens is not None:
-        out["cached_tokens"] = usage.cached_tokens
-    if usage.reasoning_tokens is not None:
-        out["reasoning_tokens"] = usage.reasoning_tokens
-    return out
-
-
-def _result_kwargs(
-    finish_reason: str | None, usage: Usage | None, model: str | None, rid: str | None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if finish_reason is not None:
-        out["finish_reason"] = str(finish_reason)
-    if usage is not None:
-        counts = _usage_dict(usage)
-        out.update(counts)
-        out["usage"] = counts
-    if finish_reason is not None or usage is not None:
-        if model:
-            out["model"] = model
-        if rid:
-            out["id"] = rid
-    return out
-
-
-def _parse_arguments(arguments: Any) -> dict[str, Any]:
-    if isinstance(arguments, dict):
-        return arguments
-    if not isinstance(arguments, str) or not arguments.strip():
-        return {}
-    try:
-        parsed = parse_partial_json(arguments)
-    except (ValueError, TypeError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _selection_from_any(call: Any) -> ToolSelection | None:
-    """A ToolSelection from a wire dict, an SDK tool call or a pydantic model; None if unusable."""
-    if isinstance(call, ToolSelection):
-        return call
-    data: Any = call
-    if not isinstance(call, Mapping):
-        for attr in ("as_dict", "model_dump"):
-            fn = getattr(call, attr, None)
-            if callable(fn):
-                data = fn()
-                break
-    if not isinstance(data, Mapping):
-        return None
-    fn_data = data.get("function")
-    if isinstance(fn_data, Mapping):
-        name, arguments = fn_data.get("name"), fn_data.get("arguments")
-    else:
-        name, arguments = data.get("tool_name") or data.get("name"), data.get("tool_kwargs")
-    if not name:
-        return None
-    return ToolSelection(
-        tool_id=str(data.get("id") or data.get("tool_id") or ""),
-        tool_name=str(name),
-        tool_kwargs=_parse_arguments(arguments),
-    )
-
-
-def _is_empty(chunk: ChatChunk) -> bool:
-    """A chunk with nothing for the caller (the role-only first event, for one)."""
-    return not (
-        chunk.content
-        or chunk.reasoning_content
-        or chunk.tool_call_chunks
-        or chunk.finish_reason
-        or chunk.usage
-    )
 
 
 def _close(stream: Any) -> None:
