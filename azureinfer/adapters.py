@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from azure.core.credentials import AzureKeyCredential
@@ -70,6 +71,10 @@ CONNECTION_ARGUMENTS = (
     "user_agent",
     "client_kwargs",
 )
+
+
+# Per class: reads the fields of CONNECTION_ARGUMENTS in one C call (every call checks them).
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 class UnknownArgumentError(ConfigurationError, TypeError):
@@ -198,12 +203,18 @@ class ConnectedAdapter(ClientLifecycle):
         return self._field_of.get(argument, argument)
 
     def _connection_values(self) -> tuple[Any, ...]:
-        """The connection fields' current values (compared to tell whether a copy moved)."""
-        values = []
-        for argument in CONNECTION_ARGUMENTS:
-            field = self._field(argument)
-            values.append(getattr(self, field, None) if field is not None else None)
-        return tuple(values)
+        """The connection fields' current values, in `CONNECTION_ARGUMENTS` order, None for one
+        the class does not have (compared to tell whether a copy moved)."""
+        getter = _GETTERS.get(type(self))
+        if getter is None:
+            names = [self._field(a) or "_no_such_field" for a in CONNECTION_ARGUMENTS]
+            getter = _GETTERS[type(self)] = attrgetter(*names)
+        values: tuple[Any, ...] = getter(self)
+        return values
+
+    @property
+    def _no_such_field(self) -> None:
+        return None
 
     def _connect(self) -> None:
         """Resolve the settings from the fields (then the environment), record what came from
@@ -238,9 +249,14 @@ class ConnectedAdapter(ClientLifecycle):
     def _connection(self) -> Any:
         """The client, made anew first when the connection fields changed since it was made
         (a copy with another endpoint must not send through the original's client)."""
-        if self._connection_values() != self._client_key:
+        # Pydantic keeps private attributes in the __pydantic_private__ slot: read it directly,
+        # its __getattr__ costs microseconds and this runs on every call.
+        state = getattr(self, "__pydantic_private__", None)
+        if state is None:
+            state = self.__dict__
+        if self._connection_values() != state["_client_key"]:
             self._connect()
-        return self._client
+        return state["_client"]
 
     @property
     def _closeable(self) -> Any:
