@@ -47,6 +47,7 @@ from azureinfer.errors import ConfigurationError
 from azureinfer.settings import LEGACY_CLIENT_KWARGS, ConnectionSettings, lift_legacy_client_kwargs
 
 __all__ = [
+    "CHAT_PARAMETER_FIELDS",
     "CONNECTION_ARGUMENTS",
     "ClientLifecycle",
     "ConnectedAdapter",
@@ -54,6 +55,7 @@ __all__ = [
     "ModelInfo",
     "UnknownArgumentError",
     "adapter_user_agent",
+    "chat_parameter_defaults",
     "known_arguments",
     "lift_legacy_fields",
     "reject_unknown_arguments",
@@ -75,6 +77,29 @@ CONNECTION_ARGUMENTS = (
 
 # Per class: reads the fields of CONNECTION_ARGUMENTS in one C call (every call checks them).
 _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+#: The chat request parameters an adapter class holds as fields: its defaults, which a call's
+#: keyword arguments override (``azureinfer.request.sort_call_keywords``).
+CHAT_PARAMETER_FIELDS = (
+    "model",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "seed",
+    "stop",
+    "frequency_penalty",
+    "presence_penalty",
+    "reasoning_effort",
+    "stream_usage",
+    "extra_parameters",
+)
+
+
+def chat_parameter_defaults(adapter: Any) -> dict[str, Any]:
+    """The values of a chat class's `CHAT_PARAMETER_FIELDS`."""
+    return {name: getattr(adapter, name) for name in CHAT_PARAMETER_FIELDS}
 
 
 class UnknownArgumentError(ConfigurationError, TypeError):

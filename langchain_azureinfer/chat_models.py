@@ -25,12 +25,18 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from azureinfer.adapters import CONNECTION_ARGUMENTS, ConnectedAdapter, ModelInfo
+from azureinfer.adapters import (
+    CONNECTION_ARGUMENTS,
+    ConnectedAdapter,
+    ModelInfo,
+    chat_parameter_defaults,
+)
 from azureinfer.request import (
-    CHAT_REQUEST_PARAMETERS,
+    CALL_OPTIONS,
     WireRequest,
     build_chat_request,
     build_response_format,
+    sort_call_keywords,
 )
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
@@ -45,18 +51,8 @@ from langchain_azureinfer._messages import (
 
 __all__ = ["AzureAIChatCompletionsModel", "ChatAzureInference"]
 
-# Per-call keyword arguments with a direct counterpart in ``build_chat_request`` (``stop`` is
-# LangChain's own argument).
-_REQUEST_KWARGS = (CHAT_REQUEST_PARAMETERS - {"stop"}) | {"stream_usage", "extra_parameters"}
-# OpenAI chat-completions parameters the API does not define: sent in the body as extra
-# parameters (governed by ``extra_parameters``), never handed to the HTTP layer.
-_OPENAI_EXTRA_KWARGS = frozenset(
-    {"logprobs", "top_logprobs", "logit_bias", "user", "modalities", "audio", "prediction"}
-)
 # Keyword arguments LangChain itself may pass down; they are not request parameters.
 _IGNORED_KWARGS = frozenset({"stream"})
-# Per-call options of the HTTP call (this call only; the instance's clients are unchanged).
-_CALL_OPTIONS = frozenset({"timeout", "max_retries"})
 # The resolve_settings argument named differently here.
 _FIELD_OF = {"headers": "default_headers"}
 # Fields that shape the HTTP clients (ConnectionSettings), not one request.
@@ -418,36 +414,26 @@ class ChatAzureInference(ConnectedAdapter, ModelInfo, BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, *, stream: bool, **kwargs: Any
     ) -> WireRequest:
         """Translate messages and merge instance defaults with per-call overrides."""
-        unknown = sorted(
-            k
-            for k in kwargs
-            if k not in _REQUEST_KWARGS
-            and k not in _OPENAI_EXTRA_KWARGS
-            and k not in _IGNORED_KWARGS
-            and k not in _CALL_OPTIONS
-            and k not in ("model_extras", "model_kwargs", "headers", "default_headers")
-        )
-        connection = sorted(set(unknown) & _CONNECTION_FIELDS)
-        if connection:
+        call = sort_call_keywords(kwargs, ignored=_IGNORED_KWARGS, connection=_CONNECTION_FIELDS)
+        if call.connection:
+            first = call.connection[0]
             raise TypeError(
-                f"{', '.join(connection)} cannot change per call: it configures the HTTP client. "
-                f"Use a copy, e.g. model.model_copy(update={{{connection[0]!r}: ...}})."
+                f"{', '.join(call.connection)} cannot change per call: it configures the HTTP "
+                f"client. Use a copy, e.g. model.model_copy(update={{{first!r}: ...}})."
             )
-        if unknown:
+        if call.unknown:
             raise TypeError(
-                f"Unknown per-call argument(s) {', '.join(map(repr, unknown))} for "
+                f"Unknown per-call argument(s) {', '.join(map(repr, sorted(call.unknown)))} for "
                 f"{type(self).__name__}. Pass other body parameters as "
                 "model_kwargs={...} (sent as extra parameters)."
             )
-        extras: dict[str, Any] = dict(self.model_kwargs)
-        for key in ("model_kwargs", "model_extras"):
-            extras.update(kwargs.get(key) or {})
-        extras.update({k: kwargs[k] for k in _OPENAI_EXTRA_KWARGS if kwargs.get(k) is not None})
-        headers = {**(kwargs.get("default_headers") or {}), **(kwargs.get("headers") or {})}
-
-        def pick(name: str) -> Any:
-            return kwargs[name] if kwargs.get(name) is not None else getattr(self, name)
-
+        params = call.with_defaults(chat_parameter_defaults(self))
+        if stop is not None:
+            params["stop"] = stop
+        if "tools" in params:
+            # bind_tools already converted; tools passed per call may be any tool form.
+            params["tools"] = [convert_to_openai_tool(t) for t in params["tools"]] or None
+        extras = {**self.model_kwargs, **call.extras}
         wire_messages = convert_messages(
             messages,
             developer_role=self.developer_message_role,
@@ -455,32 +441,16 @@ class ChatAzureInference(ConnectedAdapter, ModelInfo, BaseChatModel):
         )
         return build_chat_request(
             wire_messages,
-            model=pick("model"),
-            temperature=pick("temperature"),
-            top_p=pick("top_p"),
-            max_tokens=pick("max_tokens"),
-            max_completion_tokens=pick("max_completion_tokens"),
-            seed=pick("seed"),
-            stop=stop if stop is not None else self.stop,
-            frequency_penalty=pick("frequency_penalty"),
-            presence_penalty=pick("presence_penalty"),
-            reasoning_effort=pick("reasoning_effort"),
-            # bind_tools already converted; tools passed per call may be any tool form.
-            tools=[convert_to_openai_tool(t) for t in kwargs.get("tools") or []] or None,
-            tool_choice=kwargs.get("tool_choice"),
-            parallel_tool_calls=kwargs.get("parallel_tool_calls"),
-            response_format=kwargs.get("response_format"),
             stream=stream,
-            stream_usage=pick("stream_usage"),
             model_extras=extras or None,
-            extra_parameters=pick("extra_parameters"),
-            headers=headers or None,
+            headers=call.headers or None,
+            **params,
         )
 
     @staticmethod
     def _call_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """Per-call ``timeout`` / ``max_retries`` for the client's methods."""
-        return {k: kwargs[k] for k in _CALL_OPTIONS if kwargs.get(k) is not None}
+        return {k: kwargs[k] for k in CALL_OPTIONS if kwargs.get(k) is not None}
 
     # ---- calls --------------------------------------------------------------------------
 

@@ -43,12 +43,18 @@ from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
-from azureinfer.adapters import ConnectedAdapter, ModelInfo
+from azureinfer.adapters import (
+    CONNECTION_ARGUMENTS,
+    ConnectedAdapter,
+    ModelInfo,
+    chat_parameter_defaults,
+)
 from azureinfer.request import (
-    CHAT_REQUEST_PARAMETERS,
+    CALL_OPTIONS,
     WireRequest,
     build_chat_request,
     build_response_format,
+    sort_call_keywords,
 )
 from azureinfer.response import StreamAccumulator
 from azureinfer.settings import ConnectionSettings
@@ -72,10 +78,8 @@ __all__ = ["AzureAICompletionsModel", "AzureInference"]
 
 dispatcher = instrument.get_dispatcher(__name__)
 
-# Per-call keyword arguments that map to a first-class request parameter.
-_REQUEST_PARAMS = CHAT_REQUEST_PARAMETERS | {"headers"}
-# Per-call options of the HTTP call (this call only; the instance's client is unchanged).
-_CALL_OPTIONS = ("timeout", "max_retries")
+# Connection settings: not per call (they configure the client).
+_CONNECTION = frozenset(CONNECTION_ARGUMENTS) - CALL_OPTIONS - {"headers"}
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
@@ -255,21 +259,18 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], *, stream: bool, **kwargs: Any
     ) -> WireRequest:
         """Merge constructor defaults with per-call kwargs and hand them to the core builder."""
-        params: dict[str, Any] = {
-            "model": self.model,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "max_tokens": self.max_tokens,
-            "max_completion_tokens": self.max_completion_tokens,
-            "seed": self.seed,
-            "stop": self.stop,
-            "frequency_penalty": self.frequency_penalty,
-            "presence_penalty": self.presence_penalty,
-            "reasoning_effort": self.reasoning_effort,
-        }
-        extras: dict[str, Any] = {}
-        _split_kwargs(self.model_kwargs, params, extras)
-        _split_kwargs(kwargs, params, extras)
+        # Request parameters named in model_kwargs are used as such; its other keys are extras.
+        instance = sort_call_keywords(self.model_kwargs)
+        call = sort_call_keywords(kwargs, ignored=_IGNORED_CALL_KWARGS, connection=_CONNECTION)
+        if call.connection:
+            raise TypeError(
+                f"{', '.join(call.connection)} cannot change per call: it configures the HTTP "
+                "client. Use a copy, e.g. llm.model_copy(update={...})."
+            )
+        params = call.with_defaults(instance.with_defaults(chat_parameter_defaults(self)))
+        extras = {**instance.options, **instance.unknown, **instance.extras}
+        extras.update({**call.unknown, **call.extras})  # LlamaIndex passes other kwargs on
+        headers = {**instance.headers, **call.headers}
         tools = params.pop("tools", None)
         if tools:
             # Dicts are wire tools already (from _prepare_chat_with_tools, or the caller's own):
@@ -284,9 +285,8 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
             to_wire_messages(messages),
             tools=tools,
             stream=stream,
-            stream_usage=self.stream_usage,
             model_extras=extras or None,
-            extra_parameters=self.extra_parameters,
+            headers=headers or None,
             **params,
         )
 
@@ -616,23 +616,8 @@ class AzureAICompletionsModel(AzureInference):
 
 def _pop_call_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Take the per-call ``timeout`` / ``max_retries`` out of a call's kwargs."""
-    options = {key: kwargs.pop(key) for key in _CALL_OPTIONS if key in kwargs}
+    options = {key: kwargs.pop(key) for key in CALL_OPTIONS if key in kwargs}
     return {key: value for key, value in options.items() if value is not None}
-
-
-def _split_kwargs(
-    source: Mapping[str, Any], params: dict[str, Any], extras: dict[str, Any]
-) -> None:
-    """Route call / model kwargs: request parameters to ``params``, the rest to ``extras``."""
-    for key, value in source.items():
-        if key in _REQUEST_PARAMS:
-            params[key] = value
-        elif key == "model_extras":
-            extras.update(value or {})
-        elif key in _IGNORED_CALL_KWARGS:
-            continue
-        else:
-            extras[key] = value
 
 
 def _close(stream: Any) -> None:
