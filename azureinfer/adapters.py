@@ -44,18 +44,19 @@ from azureinfer._lifecycle import ClientLifecycle, ModelInfo
 from azureinfer._version import __version__
 from azureinfer.batching import BatchOptions, Embedder, EmbeddingsSpec
 from azureinfer.errors import ConfigurationError
+from azureinfer.request import CHAT_REQUEST_PARAMETERS, CallKeywords, sort_call_keywords
 from azureinfer.settings import LEGACY_CLIENT_KWARGS, ConnectionSettings, lift_legacy_client_kwargs
 
 __all__ = [
     "CHAT_PARAMETER_FIELDS",
     "CONNECTION_ARGUMENTS",
+    "ChatAdapter",
     "ClientLifecycle",
     "ConnectedAdapter",
     "EmbeddingsAdapter",
     "ModelInfo",
     "UnknownArgumentError",
     "adapter_user_agent",
-    "chat_parameter_defaults",
     "known_arguments",
     "lift_legacy_fields",
     "reject_unknown_arguments",
@@ -80,26 +81,15 @@ _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 #: The chat request parameters an adapter class holds as fields: its defaults, which a call's
-#: keyword arguments override (``azureinfer.request.sort_call_keywords``).
+#: keyword arguments override (:meth:`ChatAdapter._call_keywords`). The others (tools,
+#: tool_choice, parallel_tool_calls, response_format) are per call only.
 CHAT_PARAMETER_FIELDS = (
-    "model",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "max_completion_tokens",
-    "seed",
-    "stop",
-    "frequency_penalty",
-    "presence_penalty",
-    "reasoning_effort",
+    *sorted(
+        CHAT_REQUEST_PARAMETERS - {"tools", "tool_choice", "parallel_tool_calls", "response_format"}
+    ),
     "stream_usage",
     "extra_parameters",
 )
-
-
-def chat_parameter_defaults(adapter: Any) -> dict[str, Any]:
-    """The values of a chat class's `CHAT_PARAMETER_FIELDS`."""
-    return {name: getattr(adapter, name) for name in CHAT_PARAMETER_FIELDS}
 
 
 class UnknownArgumentError(ConfigurationError, TypeError):
@@ -294,6 +284,34 @@ class ConnectedAdapter(ClientLifecycle):
         if copy._connection_values() != copy._client_key:
             copy._connect()
         return copy
+
+
+class ChatAdapter(ConnectedAdapter, ModelInfo):
+    """Mixin for a chat class over a ``ChatClient``: the class holds `CHAT_PARAMETER_FIELDS`
+    as fields (its request defaults) and sorts each call's keyword arguments here."""
+
+    def _new_client(self, settings: ConnectionSettings) -> Any:
+        from azureinfer.transport import ChatClient
+
+        return ChatClient(settings)  # lazy: no I/O until the first call
+
+    def _chat_defaults(self) -> dict[str, Any]:
+        """The instance's request parameters (`CHAT_PARAMETER_FIELDS`)."""
+        return {name: getattr(self, name) for name in CHAT_PARAMETER_FIELDS}
+
+    def _call_keywords(
+        self, kwargs: Mapping[str, Any], *, ignored: Iterable[str] = ()
+    ) -> CallKeywords:
+        """A call's keyword arguments sorted (``azureinfer.request.sort_call_keywords``); a
+        connection setting given per call is a ``TypeError`` naming the copy to make instead."""
+        call = sort_call_keywords(kwargs, ignored=ignored, connection=CONNECTION_ARGUMENTS)
+        if call.connection:
+            first = call.connection[0]
+            raise TypeError(
+                f"{', '.join(call.connection)} cannot change per call: it configures the HTTP "
+                f"client. Use a copy, e.g. model.model_copy(update={{{first!r}: ...}})."
+            )
+        return call
 
 
 class EmbeddingsAdapter(ConnectedAdapter):

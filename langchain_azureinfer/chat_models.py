@@ -25,22 +25,10 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from azureinfer.adapters import (
-    CONNECTION_ARGUMENTS,
-    ConnectedAdapter,
-    ModelInfo,
-    chat_parameter_defaults,
-)
-from azureinfer.request import (
-    CALL_OPTIONS,
-    WireRequest,
-    build_chat_request,
-    build_response_format,
-    sort_call_keywords,
-)
+from azureinfer.adapters import ChatAdapter
+from azureinfer.request import CALL_OPTIONS, WireRequest, build_chat_request, build_response_format
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
-from azureinfer.settings import ConnectionSettings
 from azureinfer.transport import ChatClient
 from langchain_azureinfer._messages import (
     MODEL_PROVIDER,
@@ -55,11 +43,9 @@ __all__ = ["AzureAIChatCompletionsModel", "ChatAzureInference"]
 _IGNORED_KWARGS = frozenset({"stream"})
 # The resolve_settings argument named differently here.
 _FIELD_OF = {"headers": "default_headers"}
-# Fields that shape the HTTP clients (ConnectionSettings), not one request.
-_CONNECTION_FIELDS = frozenset(_FIELD_OF.get(name, name) for name in CONNECTION_ARGUMENTS)
 
 
-class ChatAzureInference(ConnectedAdapter, ModelInfo, BaseChatModel):
+class ChatAzureInference(ChatAdapter, BaseChatModel):
     """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub Models,
     serverless and managed-compute deployments).
 
@@ -324,9 +310,6 @@ class ChatAzureInference(ConnectedAdapter, ModelInfo, BaseChatModel):
         self._build_request([HumanMessage("")], None, stream=False)
         return self
 
-    def _new_client(self, settings: ConnectionSettings) -> ChatClient:
-        return ChatClient(settings)  # lazy: no I/O until the first call
-
     # ---- LangChain hooks ----------------------------------------------------------------
 
     @property
@@ -414,20 +397,14 @@ class ChatAzureInference(ConnectedAdapter, ModelInfo, BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, *, stream: bool, **kwargs: Any
     ) -> WireRequest:
         """Translate messages and merge instance defaults with per-call overrides."""
-        call = sort_call_keywords(kwargs, ignored=_IGNORED_KWARGS, connection=_CONNECTION_FIELDS)
-        if call.connection:
-            first = call.connection[0]
-            raise TypeError(
-                f"{', '.join(call.connection)} cannot change per call: it configures the HTTP "
-                f"client. Use a copy, e.g. model.model_copy(update={{{first!r}: ...}})."
-            )
+        call = self._call_keywords(kwargs, ignored=_IGNORED_KWARGS)
         if call.unknown:
             raise TypeError(
                 f"Unknown per-call argument(s) {', '.join(map(repr, sorted(call.unknown)))} for "
                 f"{type(self).__name__}. Pass other body parameters as "
                 "model_kwargs={...} (sent as extra parameters)."
             )
-        params = call.with_defaults(chat_parameter_defaults(self))
+        params = call.with_defaults(self._chat_defaults())
         if stop is not None:
             params["stop"] = stop
         if "tools" in params:

@@ -43,12 +43,7 @@ from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
-from azureinfer.adapters import (
-    CONNECTION_ARGUMENTS,
-    ConnectedAdapter,
-    ModelInfo,
-    chat_parameter_defaults,
-)
+from azureinfer.adapters import ChatAdapter
 from azureinfer.request import (
     CALL_OPTIONS,
     WireRequest,
@@ -57,7 +52,6 @@ from azureinfer.request import (
     sort_call_keywords,
 )
 from azureinfer.response import StreamAccumulator
-from azureinfer.settings import ConnectionSettings
 from azureinfer.transport import ChatClient
 from llamaindex_azureinfer._messages import (
     chunk_to_response,
@@ -78,13 +72,11 @@ __all__ = ["AzureAICompletionsModel", "AzureInference"]
 
 dispatcher = instrument.get_dispatcher(__name__)
 
-# Connection settings: not per call (they configure the client).
-_CONNECTION = frozenset(CONNECTION_ARGUMENTS) - CALL_OPTIONS - {"headers"}
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
 
-class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
+class AzureInference(ChatAdapter, FunctionCallingLLM):
     """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
 
     Setup: ``pip install "azureinfer[llamaindex]"``. The endpoint and key come from the
@@ -226,9 +218,6 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
         super().__init__(**data)
         self._connect()  # settings from the fields, then the environment; a lazy client
 
-    def _new_client(self, settings: ConnectionSettings) -> ChatClient:
-        return ChatClient(settings)
-
     def __setstate__(self, state: dict[str, Any]) -> None:
         # BaseComponent re-runs __init__ from the fields, which would lose the credential held
         # by the client; restore the state as pickled instead.
@@ -261,13 +250,8 @@ class AzureInference(ConnectedAdapter, ModelInfo, FunctionCallingLLM):
         """Merge constructor defaults with per-call kwargs and hand them to the core builder."""
         # Request parameters named in model_kwargs are used as such; its other keys are extras.
         instance = sort_call_keywords(self.model_kwargs)
-        call = sort_call_keywords(kwargs, ignored=_IGNORED_CALL_KWARGS, connection=_CONNECTION)
-        if call.connection:
-            raise TypeError(
-                f"{', '.join(call.connection)} cannot change per call: it configures the HTTP "
-                "client. Use a copy, e.g. llm.model_copy(update={...})."
-            )
-        params = call.with_defaults(instance.with_defaults(chat_parameter_defaults(self)))
+        call = self._call_keywords(kwargs, ignored=_IGNORED_CALL_KWARGS)
+        params = call.with_defaults(instance.with_defaults(self._chat_defaults()))
         extras = {**instance.options, **instance.unknown, **instance.extras}
         extras.update({**call.unknown, **call.extras})  # LlamaIndex passes other kwargs on
         headers = {**instance.headers, **call.headers}
