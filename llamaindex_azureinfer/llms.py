@@ -248,13 +248,19 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], *, stream: bool, **kwargs: Any
     ) -> WireRequest:
         """Merge constructor defaults with per-call kwargs and hand them to the core builder."""
-        # Request parameters named in model_kwargs are used as such; its other keys are extras.
-        instance = sort_call_keywords(self.model_kwargs)
         call = self._call_keywords(kwargs, ignored=_IGNORED_CALL_KWARGS)
-        params = call.with_defaults(instance.with_defaults(self._chat_defaults()))
-        extras = {**instance.options, **instance.unknown, **instance.extras}
+        params = self._chat_defaults()
+        extras: dict[str, Any] = {}
+        headers: dict[str, str] = {}
+        if self.model_kwargs:
+            # Request parameters named in model_kwargs are used as such; its other keys are extras.
+            instance = sort_call_keywords(self.model_kwargs)
+            params = instance.with_defaults(params)
+            extras.update({**instance.options, **instance.unknown, **instance.extras})
+            headers.update(instance.headers)
+        params = call.with_defaults(params)
         extras.update({**call.unknown, **call.extras})  # LlamaIndex passes other kwargs on
-        headers = {**instance.headers, **call.headers}
+        headers.update(call.headers)
         tools = params.pop("tools", None)
         if tools:
             # Dicts are wire tools already (from _prepare_chat_with_tools, or the caller's own):
