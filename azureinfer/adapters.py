@@ -50,6 +50,7 @@ from azureinfer.settings import LEGACY_CLIENT_KWARGS, ConnectionSettings, lift_l
 __all__ = [
     "CHAT_PARAMETER_FIELDS",
     "CONNECTION_ARGUMENTS",
+    "WHERE_EXTRAS_GO",
     "ChatAdapter",
     "ClientLifecycle",
     "ConnectedAdapter",
@@ -92,6 +93,13 @@ CHAT_PARAMETER_FIELDS = (
 )
 
 
+#: Where the values that are not constructor arguments belong (said with an unknown argument).
+WHERE_EXTRAS_GO = (
+    "pass other request-body parameters in model_kwargs={...} and azure-core client options "
+    "in client_kwargs={...}"
+)
+
+
 class UnknownArgumentError(ConfigurationError, TypeError):
     """A constructor got an argument it does not define (a ``ConfigurationError`` and, as
     Python's own "unexpected keyword argument", a ``TypeError``)."""
@@ -117,28 +125,20 @@ def known_arguments(cls: type, extra: Iterable[str] = ()) -> set[str]:
 
 
 def reject_unknown_arguments(
-    owner: str, given: Iterable[str], known: Iterable[str], hint: str = ""
+    given: Iterable[str], known: Iterable[str], hint: str = WHERE_EXTRAS_GO
 ) -> None:
     """Raise :class:`UnknownArgumentError` naming every argument of ``given`` not in ``known``,
-    each with the closest known name ("did you mean ...?"), then ``hint``.
-
-    Args:
-        owner: The class name the message starts with.
-        given: The argument names the caller passed.
-        known: The names the class accepts.
-        hint: Where other values belong (e.g. "Put extra request parameters in model_kwargs.").
-    """
-    known = sorted(set(known))
-    unknown = sorted(k for k in given if k not in known)
+    each with the closest known name ("did you mean ...?"), then ``hint`` (where other values
+    belong). The message names no class, so the four classes say the same thing."""
+    choices = sorted(set(known))
+    unknown = sorted(k for k in given if k not in choices)
     if not unknown:
         return
     names = []
     for key in unknown:
-        close = difflib.get_close_matches(key, known, n=1)
+        close = difflib.get_close_matches(key, choices, n=1)
         names.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    raise UnknownArgumentError(
-        f"{owner} got unknown argument(s) {', '.join(names)}." + (f" {hint}" if hint else "")
-    )
+    raise UnknownArgumentError(f"unknown argument(s) {', '.join(names)}; {hint}.")
 
 
 def lift_legacy_fields(
@@ -189,8 +189,6 @@ class ConnectedAdapter(ClientLifecycle):
 
     _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
     """Constructor arguments that are not fields but that the class translates (aliases)."""
-    _unknown_hint: ClassVar[str] = "Put extra request parameters in model_kwargs."
-    """Where other values belong, said when an argument is unknown."""
 
     _client: Any
     _client_key: tuple[Any, ...]
@@ -201,9 +199,7 @@ class ConnectedAdapter(ClientLifecycle):
         ``model_validator(mode="before")``): an unknown name is an :class:`UnknownArgumentError`
         with a "did you mean", the deprecated ``client_kwargs`` keys move to their fields
         (:func:`lift_legacy_fields`), and an API key string becomes the class's ``_secret``."""
-        reject_unknown_arguments(
-            cls.__name__, values, known_arguments(cls, cls._legacy_arguments), cls._unknown_hint
-        )
+        reject_unknown_arguments(values, known_arguments(cls, cls._legacy_arguments))
         out = lift_legacy_fields(values, cls._field_of)
         field = cls._field_of.get("credential", "credential")
         if field is not None and cls._secret is not None and isinstance(out.get(field), str):

@@ -273,10 +273,6 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
     _field_of: ClassVar[Mapping[str, str | None]] = _FIELD_OF
     _secret: ClassVar[Any] = SecretStr
-    _unknown_hint: ClassVar[str] = (
-        "Pass other request-body parameters in model_kwargs={...} and azure-core "
-        "client options in client_kwargs={...}."
-    )
 
     # ---- construction -----------------------------------------------------------------
 

@@ -185,3 +185,16 @@ def test_every_class_sends_one_user_agent_rule(
     assert sent_own.startswith(f"myapp/1.0 {core}")
     plain.close()
     own.close()
+
+
+def test_every_class_rejects_an_unknown_argument_the_same_way(emu_endpoint: str) -> None:
+    # One function, one message (azureinfer.adapters.reject_unknown_arguments). Pydantic still
+    # wraps it in its report inside validators (helper newcomer's branch unwraps that).
+    expected = (
+        "unknown argument(s) 'timeuot' (did you mean 'timeout'?); pass other request-body "
+        "parameters in model_kwargs={...} and azure-core client options in client_kwargs={...}."
+    )
+    for cls, model, *_ in CLASSES.values():
+        with pytest.raises(ValueError, match="timeuot") as info:
+            cls(endpoint=emu_endpoint, credential="k", model=model, timeuot=5)
+        assert expected in str(info.value), cls
