@@ -168,7 +168,7 @@ class APIStatusError(AzureInferenceError, HttpResponseError):
 
 
 def _extra_state(exc: APIStatusError) -> dict[str, Any]:
-    keep = ("retry_after", "content_filter_results", "reason")
+    keep = ("retry_after", "content_filter_results", "reason", "positions")
     return {k: getattr(exc, k) for k in keep if hasattr(exc, k)}
 
 
@@ -221,7 +221,10 @@ class ServiceError(APIStatusError):
 
 
 class EmbeddingsResponseError(ServiceError):
-    """An embeddings answer without exactly one decodable embedding per input."""
+    """An embeddings answer without exactly one decodable embedding per input. ``positions``
+    names the inputs (of the request) left without one, when that is the problem."""
+
+    positions: list[int] | None = None
 
 
 # --------------------------------------------------------------------------------------------

@@ -761,27 +761,36 @@ def parse_embeddings(
     """Parse a wire embeddings result, ordering vectors by ``index`` and decoding them to floats.
 
     Raises:
-        ServiceError: malformed data, or a count different from ``expected``.
+        EmbeddingsResponseError: malformed data, or not exactly one embedding for each of the
+            ``expected`` inputs; ``positions`` names the inputs left without one.
     """
     if not isinstance(data, Mapping) or not isinstance(data.get("data"), list):
-        raise ServiceError("The service returned an embeddings answer without a 'data' list")
+        raise EmbeddingsResponseError(
+            "The service returned an embeddings answer without a 'data' list"
+        )
     items = data["data"]
     indexed: dict[int, list[float]] = {}
     for pos, item in enumerate(items):
         if not isinstance(item, Mapping) or "embedding" not in item:
-            raise ServiceError(f"Embeddings item {pos} has no 'embedding'")
+            raise EmbeddingsResponseError(f"Embeddings item {pos} has no 'embedding'")
         index = _int(item.get("index"))
         index = pos if index is None else index
         if index in indexed:
-            raise ServiceError(f"Embeddings answer repeats index {index}")
+            raise EmbeddingsResponseError(f"the service returned two embeddings for input {index}")
         indexed[index] = decode_embedding(item["embedding"], encoding_format, dimensions)
     count = len(indexed)
-    if sorted(indexed) != list(range(count)):
-        raise ServiceError(
-            f"Embeddings answer has indexes {sorted(indexed)[:10]}, not 0..{count - 1}"
-        )
-    if expected is not None and count != expected:
-        raise ServiceError(f"Expected {expected} embeddings, the service returned {count}")
+    wanted = count if expected is None else expected
+    missing = [i for i in range(wanted) if i not in indexed]
+    stray = sorted(i for i in indexed if not 0 <= i < wanted)
+    if missing or stray:
+        message = f"the service returned {count} embeddings for {wanted} inputs"
+        if missing:
+            message += f"; missing positions: {missing[:10]}"
+        if stray:
+            message += f"; indexes out of range: {stray[:10]}"
+        error = EmbeddingsResponseError(message)
+        error.positions = missing
+        raise error
     return EmbeddingsResult(
         vectors=[indexed[i] for i in range(count)],
         model=data.get("model") if isinstance(data.get("model"), str) else None,

@@ -481,6 +481,7 @@ def _response_metadata(
     metadata.update(
         {
             "model_name": model,
+            "model": model,  # the key of langchain-azure-ai 1.2 (kept for code migrating)
             "model_provider": MODEL_PROVIDER,
             "finish_reason": str(finish_reason) if finish_reason is not None else None,
             "id": completion_id,
@@ -530,8 +531,8 @@ def chunk_to_message_chunk(chunk: ChatChunk) -> AIMessageChunk:
     non-standard fields that add up across chunks (``logprobs``, ``prompt_filter_results``).
     The chunk with ``finish_reason`` is the last one the core hands out (a trailing usage-only
     chunk is merged into it); it gets ``chunk_position="last"`` and the closing metadata
-    (``model_name``, ``finish_reason``, ``id``, ``system_fingerprint``, all its extras such as
-    content-filter results), so adding the chunks up gives each value once.
+    (``model_name`` and ``model``, ``finish_reason``, ``id``, ``system_fingerprint``, all its
+    extras such as content-filter results), so adding the chunks up gives each value once.
     """
     additional_kwargs: dict[str, Any] = {}
     if chunk.reasoning_content:

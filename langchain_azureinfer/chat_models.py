@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
@@ -25,21 +25,10 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from azureinfer._lifecycle import ModelInfo
-from azureinfer.request import (
-    CHAT_REQUEST_PARAMETERS,
-    WireRequest,
-    build_chat_request,
-    build_response_format,
-)
+from azureinfer.adapters import ChatAdapter
+from azureinfer.request import CALL_OPTIONS, WireRequest, build_chat_request, build_response_format
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
-from azureinfer.settings import (
-    LEGACY_CLIENT_KWARGS,
-    ConnectionSettings,
-    lift_legacy_client_kwargs,
-    resolve_settings,
-)
 from azureinfer.transport import ChatClient
 from langchain_azureinfer._messages import (
     MODEL_PROVIDER,
@@ -50,40 +39,13 @@ from langchain_azureinfer._messages import (
 
 __all__ = ["AzureAIChatCompletionsModel", "ChatAzureInference"]
 
-# Per-call keyword arguments with a direct counterpart in ``build_chat_request`` (``stop`` is
-# LangChain's own argument).
-_REQUEST_KWARGS = (CHAT_REQUEST_PARAMETERS - {"stop"}) | {"stream_usage", "extra_parameters"}
-# OpenAI chat-completions parameters the API does not define: sent in the body as extra
-# parameters (governed by ``extra_parameters``), never handed to the HTTP layer.
-_OPENAI_EXTRA_KWARGS = frozenset(
-    {"logprobs", "top_logprobs", "logit_bias", "user", "modalities", "audio", "prediction"}
-)
 # Keyword arguments LangChain itself may pass down; they are not request parameters.
 _IGNORED_KWARGS = frozenset({"stream"})
-# Per-call options of the HTTP call (this call only; the instance's clients are unchanged).
-_CALL_OPTIONS = frozenset({"timeout", "max_retries"})
-# Fields that shape the HTTP clients (ConnectionSettings), not one request.
-_CONNECTION_FIELDS = frozenset(
-    {
-        "endpoint",
-        "credential",
-        "api_version",
-        "credential_scopes",
-        "timeout",
-        "max_retries",
-        "default_headers",
-        "user_agent",
-        "client_kwargs",
-    }
-)
-
-# resolve_settings arguments that LEGACY_CLIENT_KWARGS keys move to, and the fields naming
-# them here where the names differ.
-_LEGACY_ARGUMENTS = frozenset(LEGACY_CLIENT_KWARGS.values())
+# The resolve_settings argument named differently here.
 _FIELD_OF = {"headers": "default_headers"}
 
 
-class ChatAzureInference(ModelInfo, BaseChatModel):
+class ChatAzureInference(ChatAdapter, BaseChatModel):
     """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub Models,
     serverless and managed-compute deployments).
 
@@ -306,26 +268,18 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
     fold_system_messages: bool = False
     """Fold system/developer text into the first user message (models rejecting system)."""
 
-    _settings: ConnectionSettings = PrivateAttr()
     _client: ChatClient = PrivateAttr()
+    _client_key: tuple[Any, ...] = PrivateAttr(default=())
+    _adapter_name: ClassVar[str] = "langchain_azureinfer"
+    _field_of: ClassVar[Mapping[str, str | None]] = _FIELD_OF
+    _secret: ClassVar[Any] = SecretStr
 
     # ---- construction -----------------------------------------------------------------
 
     @model_validator(mode="before")
     @classmethod
-    def _reject_unknown_kwargs(cls, values: Any) -> Any:
-        if not isinstance(values, dict):
-            return values
-        known = set(cls.model_fields)
-        known.update(f.alias for f in cls.model_fields.values() if f.alias)
-        unknown = sorted(k for k in values if k not in known)
-        if unknown:
-            raise ValueError(
-                f"{cls.__name__} got unknown argument(s) {', '.join(map(repr, unknown))}. "
-                "Pass other request-body parameters in model_kwargs={...} and azure-core "
-                "client options in client_kwargs={...}."
-            )
-        return values
+    def _check_arguments(cls, values: Any) -> Any:
+        return cls._checked_arguments(values) if isinstance(values, dict) else values
 
     @field_validator("credential", mode="before")
     @classmethod
@@ -341,43 +295,16 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
 
     @model_validator(mode="after")
     def _resolve_connection(self) -> Self:
-        self._connect()
-        return self
-
-    def _connect(self) -> None:
-        """Resolve settings (arguments, then environment) and make the (lazy) client."""
         clashes = sorted(set(self.model_kwargs) & set(type(self).model_fields))
         if clashes:
             raise ValueError(
                 f"model_kwargs {clashes} are constructor arguments: pass them directly."
             )
-        self._settings = resolve_settings(
-            self.endpoint,
-            self.credential,
-            api_version=self.api_version,
-            credential_scopes=self.credential_scopes,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            headers=self.default_headers,
-            user_agent=self.user_agent,
-            client_kwargs=self.client_kwargs,
-        )
-        # Record what came from the environment, so the object says what it uses.
-        if self.endpoint is None:
-            self.endpoint = self._settings.endpoint
-        if self.credential is None and hasattr(self._settings.credential, "key"):
-            self.credential = SecretStr(self._settings.credential.key)
-        self._client = ChatClient(self._settings)  # lazy: no I/O until the first call
+        self._connect()  # settings from the fields, then the environment; a lazy client
         # Dry-run the request builder so a bad parameter (out-of-range temperature, a reserved
         # model_kwargs key, ...) fails here, with the core's message, rather than on first use.
         self._build_request([HumanMessage("")], None, stream=False)
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """Copy the model; a copy with new connection settings gets its own HTTP clients."""
-        copy = super().model_copy(update=update, deep=deep)
-        if update and (set(update) & _CONNECTION_FIELDS):
-            copy._connect()
-        return copy
+        return self
 
     # ---- LangChain hooks ----------------------------------------------------------------
 
@@ -458,11 +385,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
             return super().get_num_tokens_from_messages(messages, tools)
         return count_tokens_approximately(messages, tools=list(tools) if tools else None)
 
-    # ---- lifecycle (close, aclose, context managers, get_model_info: ModelInfo) ----------
-
-    @property
-    def _closeable(self) -> ChatClient:
-        return self._client
+    # ---- lifecycle (close, aclose, context managers, get_model_info, copies: adapters) ----
 
     # ---- request building ---------------------------------------------------------------
 
@@ -470,36 +393,20 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, *, stream: bool, **kwargs: Any
     ) -> WireRequest:
         """Translate messages and merge instance defaults with per-call overrides."""
-        unknown = sorted(
-            k
-            for k in kwargs
-            if k not in _REQUEST_KWARGS
-            and k not in _OPENAI_EXTRA_KWARGS
-            and k not in _IGNORED_KWARGS
-            and k not in _CALL_OPTIONS
-            and k not in ("model_extras", "model_kwargs", "headers", "default_headers")
-        )
-        connection = sorted(set(unknown) & _CONNECTION_FIELDS)
-        if connection:
+        call = self._call_keywords(kwargs, ignored=_IGNORED_KWARGS)
+        if call.unknown:
             raise TypeError(
-                f"{', '.join(connection)} cannot change per call: it configures the HTTP client. "
-                f"Use a copy, e.g. model.model_copy(update={{{connection[0]!r}: ...}})."
-            )
-        if unknown:
-            raise TypeError(
-                f"Unknown per-call argument(s) {', '.join(map(repr, unknown))} for "
+                f"Unknown per-call argument(s) {', '.join(map(repr, sorted(call.unknown)))} for "
                 f"{type(self).__name__}. Pass other body parameters as "
                 "model_kwargs={...} (sent as extra parameters)."
             )
-        extras: dict[str, Any] = dict(self.model_kwargs)
-        for key in ("model_kwargs", "model_extras"):
-            extras.update(kwargs.get(key) or {})
-        extras.update({k: kwargs[k] for k in _OPENAI_EXTRA_KWARGS if kwargs.get(k) is not None})
-        headers = {**(kwargs.get("default_headers") or {}), **(kwargs.get("headers") or {})}
-
-        def pick(name: str) -> Any:
-            return kwargs[name] if kwargs.get(name) is not None else getattr(self, name)
-
+        params = call.with_defaults(self._chat_defaults())
+        if stop is not None:
+            params["stop"] = stop
+        if "tools" in params:
+            # bind_tools already converted; tools passed per call may be any tool form.
+            params["tools"] = [convert_to_openai_tool(t) for t in params["tools"]] or None
+        extras = {**self.model_kwargs, **call.extras}
         wire_messages = convert_messages(
             messages,
             developer_role=self.developer_message_role,
@@ -507,32 +414,16 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         )
         return build_chat_request(
             wire_messages,
-            model=pick("model"),
-            temperature=pick("temperature"),
-            top_p=pick("top_p"),
-            max_tokens=pick("max_tokens"),
-            max_completion_tokens=pick("max_completion_tokens"),
-            seed=pick("seed"),
-            stop=stop if stop is not None else self.stop,
-            frequency_penalty=pick("frequency_penalty"),
-            presence_penalty=pick("presence_penalty"),
-            reasoning_effort=pick("reasoning_effort"),
-            # bind_tools already converted; tools passed per call may be any tool form.
-            tools=[convert_to_openai_tool(t) for t in kwargs.get("tools") or []] or None,
-            tool_choice=kwargs.get("tool_choice"),
-            parallel_tool_calls=kwargs.get("parallel_tool_calls"),
-            response_format=kwargs.get("response_format"),
             stream=stream,
-            stream_usage=pick("stream_usage"),
             model_extras=extras or None,
-            extra_parameters=pick("extra_parameters"),
-            headers=headers or None,
+            headers=call.headers or None,
+            **params,
         )
 
     @staticmethod
     def _call_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """Per-call ``timeout`` / ``max_retries`` for the client's methods."""
-        return {k: kwargs[k] for k in _CALL_OPTIONS if kwargs.get(k) is not None}
+        return {k: kwargs[k] for k in CALL_OPTIONS if kwargs.get(k) is not None}
 
     # ---- calls --------------------------------------------------------------------------
 
@@ -560,7 +451,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request = self._build_request(messages, stop, stream=False, **kwargs)
-        return self._chat_result(self._client.complete(request, **self._call_options(kwargs)))
+        return self._chat_result(self._connection.complete(request, **self._call_options(kwargs)))
 
     async def _agenerate(
         self,
@@ -571,7 +462,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
     ) -> ChatResult:
         request = self._build_request(messages, stop, stream=False, **kwargs)
         options = self._call_options(kwargs)
-        return self._chat_result(await self._client.acomplete(request, **options))
+        return self._chat_result(await self._connection.acomplete(request, **options))
 
     def _stream(
         self,
@@ -581,7 +472,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = self._build_request(messages, stop, stream=True, **kwargs)
-        stream = self._client.stream(request, **self._call_options(kwargs))
+        stream = self._connection.stream(request, **self._call_options(kwargs))
         try:
             for chunk in stream:
                 generation = self._generation_chunk(chunk)
@@ -601,7 +492,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._build_request(messages, stop, stream=True, **kwargs)
-        stream = self._client.astream(request, **self._call_options(kwargs))
+        stream = self._connection.astream(request, **self._call_options(kwargs))
         try:
             async for chunk in stream:
                 generation = self._generation_chunk(chunk)
@@ -754,12 +645,25 @@ def _translate_tool_choice(tool_choice: Any) -> Any:
 
 
 def _json_mode_instruction(schema: dict[str, Any] | type) -> str:
-    json_schema = convert_to_json_schema(schema)
+    json_schema = _json_schema_of(schema)
     keys = ", ".join(f"'{key}'" for key in json_schema.get("properties", {}))
     return (
         f"Respond with a JSON object only, with the keys {keys}, following this JSON schema: "
         + json.dumps(json_schema, ensure_ascii=False)
     )
+
+
+def _json_schema_of(schema: dict[str, Any] | type) -> dict[str, Any]:
+    """The JSON schema of ``schema``; a JSON-schema dict is taken as it is (it needs no
+    ``title``: json_mode names no function, as langchain-azure-ai 1.2 accepted)."""
+    keys = set(schema) if isinstance(schema, dict) else set()
+    if (
+        isinstance(schema, dict)
+        and {"properties", "type"} & keys
+        and not {"title", "function"} & keys
+    ):
+        return schema
+    return convert_to_json_schema(schema)
 
 
 def _with_system_instruction(messages: list[BaseMessage], instruction: str) -> list[BaseMessage]:
@@ -782,16 +686,7 @@ class AzureAIChatCompletionsModel(ChatAzureInference):
     (``headers`` merge into ``default_headers``; other values given both ways must agree).
     """
 
-    @model_validator(mode="before")
-    @classmethod
-    def _lift_client_kwargs(cls, values: Any) -> Any:
-        if not isinstance(values, dict) or not isinstance(values.get("client_kwargs"), Mapping):
-            return values
-        values = dict(values)
-        arguments = {name: values.get(_FIELD_OF.get(name, name)) for name in _LEGACY_ARGUMENTS}
-        values["client_kwargs"], moved = lift_legacy_client_kwargs(
-            values["client_kwargs"], arguments
-        )
-        for name, value in moved.items():
-            values[_FIELD_OF.get(name, name)] = value
-        return values
+    @property
+    def model_name(self) -> str | None:
+        """The deprecated class's name for :attr:`model`."""
+        return self.model

@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
-from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer._lifecycle import ClientLifecycle
+from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
     DEFAULT_MAX_CONCURRENCY,
-    BatchOptions,
     Embedder,
-    EmbeddingsSpec,
-    connection_key,
-    embedder_for,
+    EncodingFormat,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.settings import (
-    ENDPOINT_ENV_VARS,
-    KEY_ENV_VARS,
-    lift_legacy_client_kwargs,
-)
+from azureinfer.settings import KEY_ENV_VARS
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
 
-EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 
-
-# Fields that the deprecated class's client_kwargs keys set (see the alias).
-_LEGACY_FIELDS = ("api_version", "credential_scopes", "headers", "max_retries")
-
-
-class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
+class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
     """Embeddings from a deployment behind the Azure AI Model Inference API.
 
     Setup:
@@ -90,11 +76,9 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
 
     model: str | None = Field(default=None, alias="model_name")
     """Deployment / model name sent as ``model`` (None: the endpoint's only model)."""
-    endpoint: str | None = Field(default_factory=from_env(list(ENDPOINT_ENV_VARS), default=None))
+    endpoint: str | None = None
     """Endpoint URL; defaults to ``AZURE_INFERENCE_ENDPOINT``."""
-    credential: SecretStr | Any | None = Field(
-        default_factory=secret_from_env(list(KEY_ENV_VARS), default=None)
-    )
+    credential: SecretStr | Any | None = None
     """API key (kept as a secret), ``AzureKeyCredential`` or a token credential; defaults to
     ``AZURE_INFERENCE_CREDENTIAL``, then ``DefaultAzureCredential``."""
     api_version: str | None = None
@@ -129,35 +113,25 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
     """Extra body parameters for the model (sent with ``extra-parameters: pass-through``)."""
     headers: dict[str, str] | None = None
     """Extra HTTP headers on every request."""
+    user_agent: str | None = None
+    """Prefix for the ``User-Agent`` header."""
     client_kwargs: dict[str, Any] = Field(default_factory=dict)
     """azure-core client options (``connection_verify``, ``logging_enable``, ...)."""
 
-    _embedder: Embedder = PrivateAttr()
-    _embedder_key: tuple[int, ...] = PrivateAttr(default=())
+    _client: Embedder = PrivateAttr()
+    _client_key: tuple[Any, ...] = PrivateAttr(default=())
+    _adapter_name: ClassVar[str] = "langchain_azureinfer"
+    _secret: ClassVar[Any] = SecretStr
 
     @model_validator(mode="before")
     @classmethod
-    def _wrap_key(cls, values: Any) -> Any:
-        if isinstance(values, dict) and isinstance(values.get("credential"), str):
-            values = {**values, "credential": SecretStr(values["credential"])}
-        return values
+    def _check_arguments(cls, values: Any) -> Any:
+        return cls._checked_arguments(values) if isinstance(values, dict) else values
 
     @model_validator(mode="after")
     def _build_embedder(self) -> AzureInferenceEmbeddings:
-        self._embedder = self._new_embedder()
+        self._connect()
         return self
-
-    def _new_embedder(self) -> Embedder:
-        self._embedder_key = connection_key(self)
-        return embedder_for(self)
-
-    @property
-    def _engine(self) -> Embedder:
-        # A copy with other connection fields (model_copy(update=...), assignment) gets its
-        # own clients instead of silently using the original's.
-        if self._embedder_key != connection_key(self):
-            self._embedder = self._new_embedder()
-        return self._embedder
 
     # ------------------------------------------------------------------ LangChain hooks
 
@@ -176,68 +150,36 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
         """The credential is read back from ``AZURE_INFERENCE_CREDENTIAL``."""
         return {"credential": KEY_ENV_VARS[0]}
 
-    # ------------------------------------------------------------------ translation
-
-    def _spec(self, field: str) -> EmbeddingsSpec:
-        return EmbeddingsSpec.for_adapter(
-            model=self.model,
-            dimensions=self.dimensions,
-            encoding_format=self.encoding_format,
-            input_type=getattr(self, field),
-            input_type_chosen=field in self.model_fields_set,
-            model_extras=self.model_kwargs,
-        )
-
-    def _options(self) -> BatchOptions:
-        return BatchOptions(
-            batch_size=self.batch_size,
-            max_concurrency=self.max_concurrency,
-            max_batch_chars=self.max_batch_chars,
-            max_input_chars=self.max_input_chars,
-            show_progress=self.show_progress,
-        )
+    # ------------------------------------------------------------------ embedding
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in order (``input_type=document_input_type``)."""
-        return self._engine.embed_texts(texts, self._spec("document_input_type"), self._options())
+        return self._embed_texts(texts, "document_input_type")
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one query (``input_type=query_input_type``)."""
-        return self._engine.embed_texts([text], self._spec("query_input_type"), self._options())[0]
+        return self._embed_texts([text], "query_input_type")[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async `embed_documents` (native async, concurrent batches)."""
-        return await self._engine.aembed_texts(
-            texts, self._spec("document_input_type"), self._options()
-        )
+        return await self._aembed_texts(texts, "document_input_type")
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async `embed_query`."""
-        vectors = await self._engine.aembed_texts(
-            [text], self._spec("query_input_type"), self._options()
-        )
-        return vectors[0]
+        return (await self._aembed_texts([text], "query_input_type"))[0]
 
     def embed_images(self, images: list[Any]) -> list[list[float]]:
         """Vectors of images through ``/images/embeddings``: paths, ``http(s)`` / ``data:``
         URLs, bytes, or ``{"image": ..., "text": ...}`` dicts."""
-        return self._engine.embed_images(images, self._spec("document_input_type"), self._options())
+        return self._embed_images(images)
 
     async def aembed_images(self, images: list[Any]) -> list[list[float]]:
         """Async `embed_images`."""
-        return await self._engine.aembed_images(
-            images, self._spec("document_input_type"), self._options()
-        )
+        return await self._aembed_images(images)
 
     def embed_image(self, uris: list[str]) -> list[list[float]]:
         """`embed_images` under the name LangChain's multimodal vector stores call."""
         return self.embed_images(uris)
-
-    # ------------------------------------------------------------------ lifecycle
-
-    @property
-    def _closeable(self) -> Embedder:
-        return self._embedder
 
 
 class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
@@ -249,6 +191,10 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
     no ``/info`` call at construction, concurrent ordered batches, real query/document input
     types (the deprecated class sent ``"text"`` for every non-Cohere model).
     """
+
+    _legacy_arguments: ClassVar[frozenset[str]] = frozenset(
+        {"embed_batch_size", "project_endpoint", "service"}
+    )
 
     @property
     def model_name(self) -> str | None:
@@ -270,11 +216,4 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbeddings):
             )
         values.pop("project_endpoint", None)
         values.pop("service", None)
-        # The deprecated class took these through client_kwargs; they are fields here (the
-        # rest, e.g. user_agent, resolve_settings lifts itself).
-        if values.get("client_kwargs"):
-            values["client_kwargs"], moved = lift_legacy_client_kwargs(
-                values["client_kwargs"], {name: values.get(name) for name in _LEGACY_FIELDS}
-            )
-            values.update(moved)
         return values

@@ -1,4 +1,6 @@
-"""LlamaIndex ``ChatMessage`` / content blocks <-> Azure AI Model Inference wire dicts.
+"""LlamaIndex ``ChatMessage`` / content blocks <-> Azure AI Model Inference wire dicts, and the
+core's parsed results -> ``ChatResponse`` / ``ToolSelection`` (as ``langchain_azureinfer._messages``
+does for LangChain: the class in ``llms.py`` only wires these to the core).
 
 Pure functions, no I/O except reading a local file named by an ``ImageBlock`` / ``AudioBlock``
 ``path``. Outbound, only the API's own message keys are produced (``role``, ``content``,
@@ -28,12 +30,15 @@ from llama_index.core.base.llms.types import (
     AudioBlock,
     CachePoint,
     ChatMessage,
+    ChatResponse,
     ImageBlock,
     MessageRole,
     TextBlock,
     ThinkingBlock,
     ToolCallBlock,
 )
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.tools.types import ToolMetadata
 
 from azureinfer.request import make_strict_schema
@@ -41,14 +46,21 @@ from azureinfer.request import make_strict_schema
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
+    from azureinfer.response import ChatChunk, ChatResult, StreamAccumulator, Usage
+
 __all__ = [
     "assistant_message",
+    "chunk_to_response",
+    "is_empty_chunk",
+    "result_to_response",
+    "sanitise_tool_choice",
     "sanitize_tool_name",
     "to_wire_message",
     "to_wire_messages",
     "to_wire_tool",
     "to_wire_tool_call",
     "tool_calls_of",
+    "tool_selections",
 ]
 
 _NAME_RE = re.compile(r"[^a-zA-Z0-9_-]")
@@ -354,3 +366,184 @@ def assistant_message(
     if reasoning_content:
         kwargs["reasoning_content"] = reasoning_content
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
+
+
+# ------------------------------------------------------------------ inbound: responses
+
+
+def result_to_response(result: ChatResult, tool_names: Mapping[str, str]) -> ChatResponse:
+    """A parsed completion as a LlamaIndex ``ChatResponse`` (tool names mapped back through
+    ``tool_names``: sanitised name -> the caller's)."""
+    calls: list[tuple[str | None, str, dict[str, Any] | str]] = [
+        (tc.id, tc.name, tc.arguments) for tc in result.tool_calls
+    ]
+    calls += [(tc.id, tc.name or "", tc.arguments or "") for tc in result.invalid_tool_calls]
+    message = assistant_message(
+        result.content,
+        reasoning_content=result.reasoning_content,
+        tool_calls=calls,
+        tool_names=tool_names,
+    )
+    extra = _result_kwargs(result.finish_reason, result.usage, result.model, result.id)
+    return ChatResponse(message=message, raw=result.raw, additional_kwargs=extra)
+
+
+def chunk_to_response(
+    acc: StreamAccumulator, chunk: ChatChunk, tool_names: Mapping[str, str]
+) -> ChatResponse:
+    """A streamed chunk as a ``ChatResponse`` carrying the message accumulated so far (``acc``
+    is the core's accumulator of the stream) and the chunk's text as ``delta``."""
+    message = assistant_message(
+        acc.content,
+        reasoning_content=acc.reasoning or None,
+        tool_calls=_stream_tool_calls(acc),
+        tool_names=tool_names,
+    )
+    extra: dict[str, Any] = {}
+    if chunk.reasoning_content:
+        extra["thinking_delta"] = chunk.reasoning_content
+    extra.update(_result_kwargs(chunk.finish_reason, chunk.usage, chunk.model, chunk.id))
+    raw = chunk.raw
+    if chunk.usage is not None and not raw.get("usage"):
+        # OpenAI-style streams send usage in a separate, choice-less event that the core
+        # folds into the finishing chunk; LlamaIndex's token counter reads raw["usage"].
+        raw = {**raw, "usage": chunk.usage.raw}
+    return ChatResponse(message=message, delta=chunk.content, raw=raw, additional_kwargs=extra)
+
+
+def tool_selections(response: ChatResponse, tool_names: Mapping[str, str]) -> list[ToolSelection]:
+    """The tool calls of a (possibly partial) response as ``ToolSelection`` s, read from its
+    ``ToolCallBlock`` s or else its ``additional_kwargs["tool_calls"]``; arguments that are
+    empty, partial or malformed JSON become their best parse, or ``{}``."""
+    blocks = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+    selections: list[ToolSelection] = []
+    if blocks:
+        for block in blocks:
+            selections.append(
+                ToolSelection(
+                    tool_id=block.tool_call_id or "",
+                    tool_name=tool_names.get(block.tool_name, block.tool_name),
+                    tool_kwargs=_parse_arguments(block.tool_kwargs),
+                )
+            )
+    else:
+        for call in response.message.additional_kwargs.get("tool_calls") or []:
+            selection = _selection_from_any(call)
+            if selection is not None:
+                selection.tool_name = tool_names.get(selection.tool_name, selection.tool_name)
+                selections.append(selection)
+    return selections
+
+
+def _stream_tool_calls(
+    acc: StreamAccumulator,
+) -> list[tuple[str | None, str, dict[str, Any] | str]]:
+    """The calls a stream has delivered so far: arguments stay the JSON text received until the
+    stream finishes, then become the parsed dict (or stay the text when it does not parse)."""
+    parsed = (
+        {call.index: call.arguments for call in acc.snapshot().tool_calls}
+        if acc.finish_reason is not None
+        else {}
+    )
+    return [
+        (call.id, call.name or "", parsed.get(call.index, call.arguments))
+        for call in acc.tool_calls_so_far()
+    ]
+
+
+def sanitise_tool_choice(choice: Any) -> Any:
+    """A ``tool_choice`` naming a tool (by name, wire dict or tool object), with the name
+    sanitised as the tool definitions are."""
+    if isinstance(choice, str) and choice.lower() not in ("auto", "none", "required", "any"):
+        return sanitize_tool_name(choice)
+    if isinstance(choice, Mapping):
+        fn = choice.get("function")
+        if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
+            return {**choice, "function": {**fn, "name": sanitize_tool_name(fn["name"])}}
+    metadata = getattr(choice, "metadata", None)
+    if metadata is not None and getattr(metadata, "name", None):
+        return sanitize_tool_name(metadata.name)
+    return choice
+
+
+def _usage_dict(usage: Usage | None) -> dict[str, Any]:
+    if usage is None:
+        return {}
+    out: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.cached_tokens is not None:
+        out["cached_tokens"] = usage.cached_tokens
+    if usage.reasoning_tokens is not None:
+        out["reasoning_tokens"] = usage.reasoning_tokens
+    return out
+
+
+def _result_kwargs(
+    finish_reason: str | None, usage: Usage | None, model: str | None, rid: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if finish_reason is not None:
+        out["finish_reason"] = str(finish_reason)
+    if usage is not None:
+        counts = _usage_dict(usage)
+        out.update(counts)
+        out["usage"] = counts
+    if finish_reason is not None or usage is not None:
+        if model:
+            out["model"] = model
+        if rid:
+            out["id"] = rid
+    return out
+
+
+def _parse_arguments(arguments: Any) -> dict[str, Any]:
+    if isinstance(arguments, dict):
+        return arguments
+    if not isinstance(arguments, str) or not arguments.strip():
+        return {}
+    try:
+        parsed = parse_partial_json(arguments)
+    except (ValueError, TypeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _selection_from_any(call: Any) -> ToolSelection | None:
+    """A ToolSelection from a wire dict, an SDK tool call or a pydantic model; None if unusable."""
+    if isinstance(call, ToolSelection):
+        return call
+    data: Any = call
+    if not isinstance(call, Mapping):
+        for attr in ("as_dict", "model_dump"):
+            fn = getattr(call, attr, None)
+            if callable(fn):
+                data = fn()
+                break
+    if not isinstance(data, Mapping):
+        return None
+    fn_data = data.get("function")
+    if isinstance(fn_data, Mapping):
+        name, arguments = fn_data.get("name"), fn_data.get("arguments")
+    else:
+        name, arguments = data.get("tool_name") or data.get("name"), data.get("tool_kwargs")
+    if not name:
+        return None
+    return ToolSelection(
+        tool_id=str(data.get("id") or data.get("tool_id") or ""),
+        tool_name=str(name),
+        tool_kwargs=_parse_arguments(arguments),
+    )
+
+
+def is_empty_chunk(chunk: ChatChunk) -> bool:
+    """A chunk with nothing for the caller (the role-only first event, for one)."""
+    return not (
+        chunk.content
+        or chunk.reasoning_content
+        or chunk.tool_call_chunks
+        or chunk.finish_reason
+        or chunk.usage
+    )

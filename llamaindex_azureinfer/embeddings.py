@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any, ClassVar, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.embeddings.base import Embedding
@@ -16,40 +17,22 @@ from llama_index.core.instrumentation.events.embedding import (
 from llama_index.core.schema import ImageType
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer._lifecycle import ClientLifecycle
+from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
     DEFAULT_MAX_CONCURRENCY,
-    BatchOptions,
     Embedder,
-    EmbeddingsSpec,
-    connection_key,
-    embedder_for,
+    EncodingFormat,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.settings import (
-    ENDPOINT_ENV_VARS,
-    KEY_ENV_VARS,
-    lift_legacy_client_kwargs,
-)
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbedding"]
 
 dispatcher = instrument.get_dispatcher(__name__)
 
-EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 
-
-def _env(names: tuple[str, ...]) -> str | None:
-    return next((os.environ[n] for n in names if os.environ.get(n)), None)
-
-
-# Fields that the deprecated class's client_kwargs keys set (see the alias).
-_LEGACY_FIELDS = ("api_version", "credential_scopes", "headers", "max_retries")
-
-
-class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
+class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
     """Text and image embeddings from the Azure AI Model Inference API.
 
     ```python
@@ -124,59 +107,37 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
     headers: dict[str, str] | None = Field(
         default=None, description="Extra HTTP headers.", exclude=True
     )
+    user_agent: str | None = Field(default=None, description="Prefix for the User-Agent header.")
     client_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="azure-core client options.", exclude=True
     )
 
-    #: Arguments of the deprecated class that a subclass translates (not fields).
-    _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
+    _legacy_arguments: ClassVar[frozenset[str]] = frozenset({"model"})
 
-    _embedder: Embedder = PrivateAttr()
-    _embedder_key: tuple[int, ...] = PrivateAttr(default=())
+    _client: Embedder = PrivateAttr()
+    _client_key: tuple[Any, ...] = PrivateAttr(default=())
+    _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
+    _model_field: ClassVar[str] = "model_name"
+    _batch_size_field: ClassVar[str] = "embed_batch_size"
+    _secret: ClassVar[Any] = SecretStr
 
     @model_validator(mode="before")
     @classmethod
     def _accept_model(cls, values: Any) -> Any:
         if isinstance(values, dict):
             # A misspelt argument (``embed_batchsize=``) is an error, not silently ignored.
-            known = {"model", *cls._legacy_arguments, *cls.model_fields}
-            known.update(f.alias for f in cls.model_fields.values() if f.alias)
-            unknown = sorted(k for k in values if k not in known)
-            if unknown:
-                raise ConfigurationError(
-                    f"{cls.__name__} got unexpected argument(s) {', '.join(map(repr, unknown))}; "
-                    "extra request parameters go in model_kwargs"
-                )
-            values = dict(values)
+            values = cls._checked_arguments(values)
             if "model" in values:
                 model = values.pop("model")
                 if values.get("model_name") not in (None, model):
                     raise ConfigurationError("pass model or model_name, not both")
                 values["model_name"] = model
-            if isinstance(values.get("credential"), str):
-                values["credential"] = SecretStr(values["credential"])
         return values
 
     @model_validator(mode="after")
     def _build_embedder(self) -> AzureInferenceEmbedding:
-        if self.endpoint is None:
-            self.endpoint = _env(ENDPOINT_ENV_VARS)
-        if self.credential is None and _env(KEY_ENV_VARS):
-            self.credential = SecretStr(_env(KEY_ENV_VARS) or "")
-        self._embedder = self._new_embedder()
+        self._connect()
         return self
-
-    def _new_embedder(self) -> Embedder:
-        self._embedder_key = connection_key(self)
-        return embedder_for(self)
-
-    @property
-    def _engine(self) -> Embedder:
-        # A copy with other connection fields (model_copy(update=...), assignment) gets its
-        # own clients instead of silently using the original's.
-        if self._embedder_key != connection_key(self):
-            self._embedder = self._new_embedder()
-        return self._embedder
 
     @classmethod
     def class_name(cls) -> str:
@@ -189,50 +150,26 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
 
     # ------------------------------------------------------------------ translation
 
-    def _spec(self, field: str) -> EmbeddingsSpec:
-        return EmbeddingsSpec.for_adapter(
-            model=self.model_name,
-            dimensions=self.dimensions,
-            encoding_format=self.encoding_format,
-            input_type=getattr(self, field),
-            input_type_chosen=field in self.model_fields_set,
-            model_extras=self.model_kwargs,
-        )
-
-    def _options(self, show_progress: bool = False) -> BatchOptions:
-        return BatchOptions(
-            batch_size=self.embed_batch_size,
-            max_concurrency=self.num_workers or self.max_concurrency,
-            max_batch_chars=self.max_batch_chars,
-            max_input_chars=self.max_input_chars,
-            show_progress=self.show_progress or show_progress,
-        )
-
-    def _texts(self, texts: list[str], field: str, progress: bool = False) -> list[Embedding]:
-        return self._engine.embed_texts(texts, self._spec(field), self._options(progress))
-
-    async def _atexts(
-        self, texts: list[str], field: str, progress: bool = False
-    ) -> list[Embedding]:
-        return await self._engine.aembed_texts(texts, self._spec(field), self._options(progress))
+    def _concurrency(self) -> int:
+        return self.num_workers or self.max_concurrency
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self._texts([query], "query_input_type")[0]
+        return self._embed_texts([query], "query_input_type")[0]
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return (await self._atexts([query], "query_input_type"))[0]
+        return (await self._aembed_texts([query], "query_input_type"))[0]
 
     def _get_text_embedding(self, text: str) -> Embedding:
-        return self._texts([text], "document_input_type")[0]
+        return self._embed_texts([text], "document_input_type")[0]
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
-        return (await self._atexts([text], "document_input_type"))[0]
+        return (await self._aembed_texts([text], "document_input_type"))[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self._texts(texts, "document_input_type")
+        return self._embed_texts(texts, "document_input_type")
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return await self._atexts(texts, "document_input_type")
+        return await self._aembed_texts(texts, "document_input_type")
 
     def _get_image_embedding(self, img_file_path: ImageType) -> Embedding:
         return self._get_image_embeddings([img_file_path])[0]
@@ -241,20 +178,32 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         return (await self._aget_image_embeddings([img_file_path]))[0]
 
     def _get_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return self._engine.embed_images(
-            img_file_paths, self._spec("document_input_type"), self._options()
-        )
+        return self._embed_images(img_file_paths)
 
     async def _aget_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return await self._engine.aembed_images(
-            img_file_paths, self._spec("document_input_type"), self._options()
-        )
+        return await self._aembed_images(img_file_paths)
 
     # ------------------------------------------------------------------ whole-list batching
 
     def _engine_handles_batches(self) -> bool:
         # A cache or a rate limiter works per LlamaIndex batch: keep the base behaviour then.
         return self.embeddings_cache is None and self.rate_limiter is None
+
+    @contextmanager
+    def _event(self, inputs: list[Any], *, instrumented: bool) -> Iterator[list[Embedding]]:
+        """The callback event (and, ``instrumented``, the start and end events) around one
+        whole-list call; the caller fills the yielded list with the vectors."""
+        model_dict = self.to_payload()
+        if instrumented:
+            dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
+        vectors: list[Embedding] = []
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
+        ) as event:
+            yield vectors
+            event.on_end(payload={EventPayload.CHUNKS: inputs, EventPayload.EMBEDDINGS: vectors})
+        if instrumented:
+            dispatcher.event(_end_event(inputs, vectors))
 
     @dispatcher.span
     def get_text_embedding_batch(
@@ -265,15 +214,9 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
             return super().get_text_embedding_batch(texts, show_progress, **kwargs)
         if not texts:
             return []
-        model_dict = self.to_payload()
-        dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
-        with self.callback_manager.event(
-            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
-        ) as event:
-            embeddings = self._texts(texts, "document_input_type", show_progress)
-            event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
-        dispatcher.event(_end_event(texts, embeddings))
-        return embeddings
+        with self._event(texts, instrumented=True) as vectors:
+            vectors += self._embed_texts(texts, "document_input_type", show_progress)
+        return vectors
 
     @dispatcher.span
     async def aget_text_embedding_batch(
@@ -284,15 +227,9 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
             return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
         if not texts:
             return []
-        model_dict = self.to_payload()
-        dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
-        with self.callback_manager.event(
-            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
-        ) as event:
-            embeddings = await self._atexts(texts, "document_input_type", show_progress)
-            event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
-        dispatcher.event(_end_event(texts, embeddings))
-        return embeddings
+        with self._event(texts, instrumented=True) as vectors:
+            vectors += await self._aembed_texts(texts, "document_input_type", show_progress)
+        return vectors
 
     def get_image_embedding_batch(
         self, img_file_paths: list[ImageType], show_progress: bool = False
@@ -300,16 +237,9 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         """One vector per image (path, URL, data URL, bytes or BytesIO), in order."""
         if not img_file_paths:
             return []
-        with self.callback_manager.event(
-            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
-        ) as event:
-            embeddings = self._engine.embed_images(
-                img_file_paths, self._spec("document_input_type"), self._options(show_progress)
-            )
-            event.on_end(
-                payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
-            )
-        return embeddings
+        with self._event(img_file_paths, instrumented=False) as vectors:
+            vectors += self._embed_images(img_file_paths, show_progress)
+        return vectors
 
     async def aget_image_embedding_batch(
         self, img_file_paths: list[ImageType], show_progress: bool = False
@@ -317,22 +247,9 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         """Async `get_image_embedding_batch`."""
         if not img_file_paths:
             return []
-        with self.callback_manager.event(
-            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
-        ) as event:
-            embeddings = await self._engine.aembed_images(
-                img_file_paths, self._spec("document_input_type"), self._options(show_progress)
-            )
-            event.on_end(
-                payload={EventPayload.CHUNKS: img_file_paths, EventPayload.EMBEDDINGS: embeddings}
-            )
-        return embeddings
-
-    # ------------------------------------------------------------------ lifecycle
-
-    @property
-    def _closeable(self) -> Embedder:
-        return self._embedder
+        with self._event(img_file_paths, instrumented=False) as vectors:
+            vectors += await self._aembed_images(img_file_paths, show_progress)
+        return vectors
 
 
 class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
@@ -344,20 +261,6 @@ class AzureAIEmbeddingsModel(AzureInferenceEmbedding):
     `AzureInferenceEmbedding`: no ``/info`` call at construction, query/document input types,
     safe across ``asyncio.run`` calls, images supported.
     """
-
-    @model_validator(mode="before")
-    @classmethod
-    def _translate_deprecated(cls, values: Any) -> Any:
-        if not isinstance(values, dict) or not values.get("client_kwargs"):
-            return values
-        values = dict(values)
-        # The deprecated class took these through client_kwargs; they are fields here (the
-        # rest, e.g. user_agent, resolve_settings lifts itself).
-        values["client_kwargs"], moved = lift_legacy_client_kwargs(
-            values["client_kwargs"], {name: values.get(name) for name in _LEGACY_FIELDS}
-        )
-        values.update(moved)
-        return values
 
     @classmethod
     def class_name(cls) -> str:

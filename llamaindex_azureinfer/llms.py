@@ -8,9 +8,8 @@ their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulatio
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.llms.generic_utils import (
@@ -31,7 +30,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
@@ -40,49 +39,44 @@ from llama_index.core.instrumentation.events.llm import (
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
-from azureinfer._lifecycle import ModelInfo
+from azureinfer.adapters import ChatAdapter
 from azureinfer.request import (
-    CHAT_REQUEST_PARAMETERS,
+    CALL_OPTIONS,
     WireRequest,
     build_chat_request,
     build_response_format,
+    sort_call_keywords,
 )
 from azureinfer.response import StreamAccumulator
-from azureinfer.settings import lift_legacy_client_kwargs, resolve_settings
 from azureinfer.transport import ChatClient
 from llamaindex_azureinfer._messages import (
-    assistant_message,
-    sanitize_tool_name,
+    chunk_to_response,
+    is_empty_chunk,
+    result_to_response,
+    sanitise_tool_choice,
     to_wire_messages,
     to_wire_tool,
+    tool_selections,
 )
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-    from azureinfer.response import ChatChunk, ChatResult, Usage
+    from azureinfer.response import ChatChunk, ChatResult
 
 __all__ = ["AzureAICompletionsModel", "AzureInference"]
 
 dispatcher = instrument.get_dispatcher(__name__)
 
-# Per-call keyword arguments that map to a first-class request parameter.
-_REQUEST_PARAMS = CHAT_REQUEST_PARAMETERS | {"headers"}
-# resolve_settings arguments that are fields here: the deprecated AzureAICompletionsModel took
-# them in client_kwargs (azureinfer.settings.LEGACY_CLIENT_KWARGS).
-_LEGACY_FIELDS = ("api_version", "credential_scopes", "max_retries", "headers")
-# Per-call options of the HTTP call (this call only; the instance's client is unchanged).
-_CALL_OPTIONS = ("timeout", "max_retries")
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
 
-class AzureInference(ModelInfo, FunctionCallingLLM):
+class AzureInference(ChatAdapter, FunctionCallingLLM):
     """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
 
     Setup: ``pip install "azureinfer[llamaindex]"``. The endpoint and key come from the
@@ -151,6 +145,13 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     endpoint: str | None = Field(
         default=None, description="Endpoint URL; defaults to $AZURE_INFERENCE_ENDPOINT."
     )
+    credential: Any = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="API key, AzureKeyCredential or token credential; defaults to "
+        "$AZURE_INFERENCE_CREDENTIAL, then DefaultAzureCredential. Never serialised.",
+    )
     api_version: str | None = Field(default=None, description="`api-version` query value.")
     temperature: float | None = Field(
         default=None, ge=0.0, le=2.0, description="Sampling temperature; None leaves it unset."
@@ -199,30 +200,23 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     headers: dict[str, str] | None = Field(
         default=None, exclude=True, description="Extra HTTP headers (not serialised)."
     )
+    user_agent: str | None = Field(default=None, description="Prefix for the User-Agent header.")
     client_kwargs: dict[str, Any] | None = Field(
         default=None, exclude=True, description="Extra SDK client options (not serialised)."
     )
 
     _client: ChatClient = PrivateAttr()
+    _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _tool_names: dict[str, str] = PrivateAttr(default_factory=dict)
+    _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
+    _secret: ClassVar[Any] = SecretStr
 
-    def __init__(self, *, credential: Any = None, **data: Any) -> None:
-        _reject_unknown(type(self), data)
+    def __init__(self, **data: Any) -> None:
+        data = self._checked_arguments(data)
         if data.get("callback_manager") is None:
             data.pop("callback_manager", None)
         super().__init__(**data)
-        settings = resolve_settings(
-            self.endpoint,
-            credential,
-            api_version=self.api_version,
-            credential_scopes=self.credential_scopes,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            headers=self.headers,
-            user_agent="llamaindex-azureinfer",
-            client_kwargs=self.client_kwargs,
-        )
-        self._client = ChatClient(settings)
+        self._connect()  # settings from the fields, then the environment; a lazy client
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # BaseComponent re-runs __init__ from the fields, which would lose the credential held
@@ -248,33 +242,25 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
             system_role=MessageRole.SYSTEM,
         )
 
-    # -- lifecycle (close, aclose, context managers, get_model_info: ModelInfo) -------------
-
-    @property
-    def _closeable(self) -> ChatClient:
-        return self._client
-
     # -- request building --------------------------------------------------------------------
 
     def _request(
         self, messages: Sequence[ChatMessage], *, stream: bool, **kwargs: Any
     ) -> WireRequest:
         """Merge constructor defaults with per-call kwargs and hand them to the core builder."""
-        params: dict[str, Any] = {
-            "model": self.model,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "max_tokens": self.max_tokens,
-            "max_completion_tokens": self.max_completion_tokens,
-            "seed": self.seed,
-            "stop": self.stop,
-            "frequency_penalty": self.frequency_penalty,
-            "presence_penalty": self.presence_penalty,
-            "reasoning_effort": self.reasoning_effort,
-        }
+        call = self._call_keywords(kwargs, ignored=_IGNORED_CALL_KWARGS)
+        params = self._chat_defaults()
         extras: dict[str, Any] = {}
-        _split_kwargs(self.model_kwargs, params, extras)
-        _split_kwargs(kwargs, params, extras)
+        headers: dict[str, str] = {}
+        if self.model_kwargs:
+            # Request parameters named in model_kwargs are used as such; its other keys are extras.
+            instance = sort_call_keywords(self.model_kwargs)
+            params = instance.with_defaults(params)
+            extras.update({**instance.options, **instance.unknown, **instance.extras})
+            headers.update(instance.headers)
+        params = call.with_defaults(params)
+        extras.update({**call.unknown, **call.extras})  # LlamaIndex passes other kwargs on
+        headers.update(call.headers)
         tools = params.pop("tools", None)
         if tools:
             # Dicts are wire tools already (from _prepare_chat_with_tools, or the caller's own):
@@ -284,14 +270,13 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
                 for t in tools
             ]
         if "tool_choice" in params:
-            params["tool_choice"] = _sanitise_tool_choice(params["tool_choice"])
+            params["tool_choice"] = sanitise_tool_choice(params["tool_choice"])
         return build_chat_request(
             to_wire_messages(messages),
             tools=tools,
             stream=stream,
-            stream_usage=self.stream_usage,
             model_extras=extras or None,
-            extra_parameters=self.extra_parameters,
+            headers=headers or None,
             **params,
         )
 
@@ -306,60 +291,34 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     # -- responses ---------------------------------------------------------------------------
 
     def _chat_response(self, result: ChatResult) -> ChatResponse:
-        calls: list[tuple[str | None, str, dict[str, Any] | str]] = [
-            (tc.id, tc.name, tc.arguments) for tc in result.tool_calls
-        ]
-        calls += [(tc.id, tc.name or "", tc.arguments or "") for tc in result.invalid_tool_calls]
-        message = assistant_message(
-            result.content,
-            reasoning_content=result.reasoning_content,
-            tool_calls=calls,
-            tool_names=self._tool_names,
-        )
-        extra = _result_kwargs(result.finish_reason, result.usage, result.model, result.id)
-        return ChatResponse(message=message, raw=result.raw, additional_kwargs=extra)
+        return result_to_response(result, self._tool_names)
 
     def _chunk_response(self, acc: StreamAccumulator, chunk: ChatChunk) -> ChatResponse:
         """The message accumulated so far (``acc`` is the core's accumulator of this stream)."""
-        message = assistant_message(
-            acc.content,
-            reasoning_content=acc.reasoning or None,
-            tool_calls=_stream_tool_calls(acc),
-            tool_names=self._tool_names,
-        )
-        extra: dict[str, Any] = {}
-        if chunk.reasoning_content:
-            extra["thinking_delta"] = chunk.reasoning_content
-        extra.update(_result_kwargs(chunk.finish_reason, chunk.usage, chunk.model, chunk.id))
-        raw = chunk.raw
-        if chunk.usage is not None and not raw.get("usage"):
-            # OpenAI-style streams send usage in a separate, choice-less event that the core
-            # folds into the finishing chunk; LlamaIndex's token counter reads raw["usage"].
-            raw = {**raw, "usage": chunk.usage.raw}
-        return ChatResponse(message=message, delta=chunk.content, raw=raw, additional_kwargs=extra)
+        return chunk_to_response(acc, chunk, self._tool_names)
 
     # -- chat --------------------------------------------------------------------------------
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         options = _pop_call_options(kwargs)
         request = self._request(messages, stream=False, **kwargs)
-        return self._chat_response(self._client.complete(request, **options))
+        return self._chat_response(self._connection.complete(request, **options))
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         options = _pop_call_options(kwargs)
         request = self._request(messages, stream=False, **kwargs)
-        return self._chat_response(await self._client.acomplete(request, **options))
+        return self._chat_response(await self._connection.acomplete(request, **options))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         options = _pop_call_options(kwargs)
         request = self._request(messages, stream=True, **kwargs)
 
         def gen() -> ChatResponseGen:
-            acc = StreamAccumulator(think_tags=self._client.think_tags)
-            stream = self._client.stream(request, accumulator=acc, **options)
+            acc = StreamAccumulator(think_tags=self._connection.think_tags)
+            stream = self._connection.stream(request, accumulator=acc, **options)
             try:
                 for chunk in stream:
-                    if not _is_empty(chunk):
+                    if not is_empty_chunk(chunk):
                         yield self._chunk_response(acc, chunk)
             finally:
                 _close(stream)
@@ -373,11 +332,11 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
         request = self._request(messages, stream=True, **kwargs)
 
         async def gen() -> ChatResponseAsyncGen:
-            acc = StreamAccumulator(think_tags=self._client.think_tags)
-            stream = self._client.astream(request, accumulator=acc, **options)
+            acc = StreamAccumulator(think_tags=self._connection.think_tags)
+            stream = self._connection.astream(request, accumulator=acc, **options)
             try:
                 async for chunk in stream:
-                    if not _is_empty(chunk):
+                    if not is_empty_chunk(chunk):
                         yield self._chunk_response(acc, chunk)
             finally:
                 await _aclose(stream)
@@ -499,25 +458,7 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
         Arguments that are empty, partial or malformed JSON become the best parse of them, or
         ``{}``; tool names are mapped back to the caller's names.
         """
-        blocks = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
-        selections: list[ToolSelection] = []
-        if blocks:
-            for block in blocks:
-                selections.append(
-                    ToolSelection(
-                        tool_id=block.tool_call_id or "",
-                        tool_name=self._tool_names.get(block.tool_name, block.tool_name),
-                        tool_kwargs=_parse_arguments(block.tool_kwargs),
-                    )
-                )
-        else:
-            for call in response.message.additional_kwargs.get("tool_calls") or []:
-                selection = _selection_from_any(call)
-                if selection is not None:
-                    selection.tool_name = self._tool_names.get(
-                        selection.tool_name, selection.tool_name
-                    )
-                    selections.append(selection)
+        selections = tool_selections(response, self._tool_names)
         if not selections and error_on_no_tool_call:
             raise ValueError(
                 f"Expected at least one tool call, but got 0 tool calls "
@@ -647,14 +588,7 @@ class AzureAICompletionsModel(AzureInference):
             if data.get("model") not in (None, model_name):
                 raise ValueError("pass either model_name or model, not both")
             data["model"] = model_name
-        # The deprecated class took these through client_kwargs; they are fields here.
-        client_kwargs, moved = lift_legacy_client_kwargs(
-            data.pop("client_kwargs", None), {name: data.get(name) for name in _LEGACY_FIELDS}
-        )
-        data.update(moved)
-        super().__init__(
-            endpoint=endpoint, credential=credential, client_kwargs=client_kwargs or None, **data
-        )
+        super().__init__(endpoint=endpoint, credential=credential, **data)
 
     @classmethod
     def class_name(cls) -> str:
@@ -670,154 +604,10 @@ class AzureAICompletionsModel(AzureInference):
 # helpers
 
 
-def _stream_tool_calls(
-    acc: StreamAccumulator,
-) -> list[tuple[str | None, str, dict[str, Any] | str]]:
-    """The calls a stream has delivered so far: arguments stay the JSON text received until the
-    stream finishes, then become the parsed dict (or stay the text when it does not parse)."""
-    parsed = (
-        {call.index: call.arguments for call in acc.snapshot().tool_calls}
-        if acc.finish_reason is not None
-        else {}
-    )
-    return [
-        (call.id, call.name or "", parsed.get(call.index, call.arguments))
-        for call in acc.tool_calls_so_far()
-    ]
-
-
-def _reject_unknown(cls: type[AzureInference], data: Mapping[str, Any]) -> None:
-    known = set(cls.model_fields)
-    for f in cls.model_fields.values():
-        if f.alias:
-            known.add(f.alias)
-    unknown = sorted(k for k in data if k not in known)
-    if unknown:
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise TypeError(
-            f"{cls.__name__} got unexpected keyword argument(s): {', '.join(hints)}. "
-            "Put extra request parameters in model_kwargs."
-        )
-
-
 def _pop_call_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Take the per-call ``timeout`` / ``max_retries`` out of a call's kwargs."""
-    options = {key: kwargs.pop(key) for key in _CALL_OPTIONS if key in kwargs}
+    options = {key: kwargs.pop(key) for key in CALL_OPTIONS if key in kwargs}
     return {key: value for key, value in options.items() if value is not None}
-
-
-def _split_kwargs(
-    source: Mapping[str, Any], params: dict[str, Any], extras: dict[str, Any]
-) -> None:
-    """Route call / model kwargs: request parameters to ``params``, the rest to ``extras``."""
-    for key, value in source.items():
-        if key in _REQUEST_PARAMS:
-            params[key] = value
-        elif key == "model_extras":
-            extras.update(value or {})
-        elif key in _IGNORED_CALL_KWARGS:
-            continue
-        else:
-            extras[key] = value
-
-
-def _sanitise_tool_choice(choice: Any) -> Any:
-    if isinstance(choice, str) and choice.lower() not in ("auto", "none", "required", "any"):
-        return sanitize_tool_name(choice)
-    if isinstance(choice, Mapping):
-        fn = choice.get("function")
-        if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
-            return {**choice, "function": {**fn, "name": sanitize_tool_name(fn["name"])}}
-    metadata = getattr(choice, "metadata", None)
-    if metadata is not None and getattr(metadata, "name", None):
-        return sanitize_tool_name(metadata.name)
-    return choice
-
-
-def _usage_dict(usage: Usage | None) -> dict[str, Any]:
-    if usage is None:
-        return {}
-    out: dict[str, Any] = {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-    if usage.cached_tokens is not None:
-        out["cached_tokens"] = usage.cached_tokens
-    if usage.reasoning_tokens is not None:
-        out["reasoning_tokens"] = usage.reasoning_tokens
-    return out
-
-
-def _result_kwargs(
-    finish_reason: str | None, usage: Usage | None, model: str | None, rid: str | None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if finish_reason is not None:
-        out["finish_reason"] = str(finish_reason)
-    if usage is not None:
-        counts = _usage_dict(usage)
-        out.update(counts)
-        out["usage"] = counts
-    if finish_reason is not None or usage is not None:
-        if model:
-            out["model"] = model
-        if rid:
-            out["id"] = rid
-    return out
-
-
-def _parse_arguments(arguments: Any) -> dict[str, Any]:
-    if isinstance(arguments, dict):
-        return arguments
-    if not isinstance(arguments, str) or not arguments.strip():
-        return {}
-    try:
-        parsed = parse_partial_json(arguments)
-    except (ValueError, TypeError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _selection_from_any(call: Any) -> ToolSelection | None:
-    """A ToolSelection from a wire dict, an SDK tool call or a pydantic model; None if unusable."""
-    if isinstance(call, ToolSelection):
-        return call
-    data: Any = call
-    if not isinstance(call, Mapping):
-        for attr in ("as_dict", "model_dump"):
-            fn = getattr(call, attr, None)
-            if callable(fn):
-                data = fn()
-                break
-    if not isinstance(data, Mapping):
-        return None
-    fn_data = data.get("function")
-    if isinstance(fn_data, Mapping):
-        name, arguments = fn_data.get("name"), fn_data.get("arguments")
-    else:
-        name, arguments = data.get("tool_name") or data.get("name"), data.get("tool_kwargs")
-    if not name:
-        return None
-    return ToolSelection(
-        tool_id=str(data.get("id") or data.get("tool_id") or ""),
-        tool_name=str(name),
-        tool_kwargs=_parse_arguments(arguments),
-    )
-
-
-def _is_empty(chunk: ChatChunk) -> bool:
-    """A chunk with nothing for the caller (the role-only first event, for one)."""
-    return not (
-        chunk.content
-        or chunk.reasoning_content
-        or chunk.tool_call_chunks
-        or chunk.finish_reason
-        or chunk.usage
-    )
 
 
 def _close(stream: Any) -> None:

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from azureinfer import ContentFilterError, IncompleteStreamError, ServiceError, StreamAccumulator
+from azureinfer import (
+    ContentFilterError,
+    EmbeddingsResponseError,
+    IncompleteStreamError,
+    ServiceError,
+    StreamAccumulator,
+)
 from azureinfer._sse import SSEDecoder
 from azureinfer.response import (
     ChatChunk,
@@ -383,11 +389,16 @@ def test_embeddings_ordered_by_index_and_base64_decoded() -> None:
 
 
 def test_embeddings_count_and_index_checks() -> None:
-    with pytest.raises(ServiceError, match="Expected 3"):
+    # An answer without one embedding per input is the typed EmbeddingsResponseError (a
+    # ServiceError) naming the positions, as documented (it was a bare ServiceError).
+    with pytest.raises(EmbeddingsResponseError, match=r"1 embeddings for 3 inputs.*\[1, 2\]") as e:
         parse_embeddings({"data": [{"index": 0, "embedding": [1]}]}, expected=3)
-    with pytest.raises(ServiceError, match="indexes"):
+    assert e.value.positions == [1, 2] and isinstance(e.value, ServiceError)
+    with pytest.raises(EmbeddingsResponseError, match=r"missing positions: \[0\]"):
         parse_embeddings({"data": [{"index": 2, "embedding": [1]}]})
-    with pytest.raises(ServiceError, match="repeats"):
+    with pytest.raises(EmbeddingsResponseError, match="out of range: \\[5\\]"):
+        parse_embeddings({"data": [{"index": 5, "embedding": [1]}]}, expected=1)
+    with pytest.raises(EmbeddingsResponseError, match="two embeddings for input 0"):
         parse_embeddings({"data": [{"index": 0, "embedding": [1]}, {"index": 0, "embedding": [1]}]})
     with pytest.raises(ServiceError):
         parse_embeddings({"nodata": 1})

@@ -1,4 +1,5 @@
-"""Pure parts of the batching engine: planning, input checks, decoding, placing by index."""
+"""Pure parts of the batching engine: planning, input checks, decoding, placing by index (the
+answer's count and positions are checked by the core parser: tests/core/test_core_response.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import Any
 import pytest
 
 from azureinfer.batching import (
-    Batch,
     BatchOptions,
     EmbeddingInputError,
     EmbeddingsResponseError,
@@ -20,9 +20,10 @@ from azureinfer.batching import (
     image_input,
     plan_batches,
     validate_texts,
-    vectors_from_result,
 )
+from azureinfer.batching._plan import plan_texts
 from azureinfer.errors import AzureInferenceError
+from azureinfer.response import parse_embeddings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
@@ -133,23 +134,20 @@ def test_vectors_are_placed_by_index_not_by_arrival() -> None:
             {"index": 1, "embedding": [1.0]},
         ]
     }
-    batch = Batch(10, ["a", "b", "c"])
-    assert vectors_from_result(_Result([], raw), batch) == [[0.0], [1.0], [2.0]]
+    assert parse_embeddings(raw, expected=3).vectors == [[0.0], [1.0], [2.0]]
 
 
-def test_a_missing_or_duplicated_embedding_is_an_error_naming_positions() -> None:
-    batch = Batch(10, ["a", "b", "c"])
-    missing = {"data": [{"index": 0, "embedding": [0.0]}, {"index": 2, "embedding": [2.0]}]}
-    with pytest.raises(EmbeddingsResponseError, match=r"missing positions: \[11\]"):
-        vectors_from_result(_Result([], missing), batch)
-    dup = {"data": [{"index": 0, "embedding": [0.0]}] * 2 + [{"index": 1, "embedding": [0.0]}]}
-    with pytest.raises(EmbeddingsResponseError, match="two embeddings for input 10"):
-        vectors_from_result(_Result([], dup), batch)
-    out_of_range = {"data": [{"index": 7, "embedding": [0.0]}]}
-    with pytest.raises(EmbeddingsResponseError, match="index 7"):
-        vectors_from_result(_Result([], out_of_range), batch)
-    with pytest.raises(EmbeddingsResponseError, match="returned 2 embeddings for 3 inputs"):
-        vectors_from_result(_Result([[0.0], [1.0]]), batch)
+def test_one_pass_checks_and_plans_a_text_run() -> None:
+    # The checks of validate_texts happen while planning (one pass over the inputs).
+    options = BatchOptions(batch_size=2, max_input_chars=5)
+    assert [b.inputs for b in plan_texts(["a", "b", "c"], options)] == [["a", "b"], ["c"]]
+    with pytest.raises(EmbeddingInputError, match="input 2 is empty") as info:
+        plan_texts(["a", "b", " "], options)
+    assert info.value.position == 2
+    with pytest.raises(EmbeddingInputError, match="input 1 has 6 characters"):
+        plan_texts(["a", "toolong"[:6]], options)
+    with pytest.raises(EmbeddingInputError, match="single string"):
+        plan_texts("abc", options)
 
 
 def test_image_input_accepts_bytes_files_paths_and_data_urls(tmp_path: Any) -> None:

@@ -305,8 +305,24 @@ def test_a_short_answer_is_an_error_not_a_misalignment(emu: Any, emb: Embedder) 
         },
         route="embeddings",
     )
-    with pytest.raises((EmbeddingsResponseError, APIStatusError)):
+    # Regression: this was a plain ServiceError ("Expected 2 embeddings...") without positions.
+    with pytest.raises(EmbeddingsResponseError, match=r"missing positions: \[1\]") as info:
         emb.embed_texts(["x", "y"], EmbeddingsSpec(model=OPENAI), BatchOptions())
+    assert info.value.positions == [1]
+
+
+def test_a_short_answer_in_a_later_batch_names_the_runs_positions(emu: Any, emb: Embedder) -> None:
+    def answer(indexes: list[int]) -> dict[str, Any]:
+        data = [{"index": i, "object": "embedding", "embedding": [1.0, 0.0]} for i in indexes]
+        return {"object": "list", "model": OPENAI, "data": data, "usage": {"total_tokens": 2}}
+
+    emu.script_raw(200, answer([0, 1]), route="embeddings")
+    emu.script_raw(200, answer([1]), route="embeddings")  # input 0 of the second batch missing
+    spec = EmbeddingsSpec(model=OPENAI, encoding_format="float")
+    with pytest.raises(EmbeddingsResponseError, match="missing positions") as info:
+        emb.embed_texts(["a", "b", "c", "d"], spec, BatchOptions(batch_size=2, max_concurrency=1))
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "inputs 2..3 of 4" in notes and "inputs without an embedding: [2]" in notes
 
 
 def test_input_type_is_dropped_once_for_a_model_that_rejects_it(emu: Any, emb: Embedder) -> None:

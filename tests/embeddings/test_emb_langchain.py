@@ -427,4 +427,4 @@ def test_model_copy_with_another_endpoint_gets_its_own_clients(emu: Any, conn: d
         moved.embed_query("nowhere")
     assert len(emb.embed_query("still here")) == 1024
     same = emb.model_copy(update={"batch_size": 5})
-    assert same._engine is emb._engine  # nothing about the connection changed
+    assert same._connection is emb._connection  # nothing about the connection changed

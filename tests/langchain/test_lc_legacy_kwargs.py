@@ -48,3 +48,33 @@ def test_a_legacy_key_conflicting_with_its_field_is_an_error(emu: Emulator) -> N
             api_version="2025-01-01",
             client_kwargs={"api_version": "2024-05-01-preview"},
         )
+
+
+def test_what_langchain_azure_ai_1_2_users_read_still_works(emu: Emulator) -> None:
+    # Regressions for code migrating from langchain-azure-ai 1.2: .model_name raised
+    # AttributeError, response_metadata["model"] was gone, and json_mode with a JSON-schema dict
+    # without a "title" raised before sending anything.
+    model = AzureAIChatCompletionsModel(
+        endpoint=emu.endpoint, credential=emu.key, model_name="gpt-4o"
+    )
+    assert model.model_name == "gpt-4o" == model.model
+    reply = model.invoke("hi")
+    assert reply.response_metadata["model"] == reply.response_metadata["model_name"]
+    assert reply.response_metadata["model"].startswith("gpt-4o")  # the served model version
+    streamed = None
+    for chunk in model.stream("hi"):
+        streamed = chunk if streamed is None else streamed + chunk
+    assert streamed is not None
+    assert streamed.response_metadata["model"] == streamed.response_metadata["model_name"]
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+        "required": ["city", "population"],
+    }
+    structured = model.with_structured_output(schema, method="json_mode")
+    answer = structured.invoke("Name a city and its population, as JSON.")
+    assert isinstance(answer, dict)
+    body = emu.requests_for("chat")[-1].body
+    assert body["response_format"] == {"type": "json_object"}
+    assert "'city', 'population'" in body["messages"][0]["content"]  # the shape is in the prompt
+    model.close()

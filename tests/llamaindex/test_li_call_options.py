@@ -90,3 +90,16 @@ def test_per_call_headers_are_recorded_on_the_wire(emu: Any) -> None:
     assert first["x-request-tag"] == "one" and first["x-team"] == "core"
     assert second["x-team"] == "search" and "x-request-tag" not in second
     assert third["x-request-tag"] == "streamed" and third["x-team"] == "core"
+
+
+def test_per_call_keywords_are_routed_as_in_langchain(llm: Any, emu: Any) -> None:
+    # One routing in the core (azureinfer.request.sort_call_keywords) for both adapters:
+    # extra_parameters / stream_usage are request options (they were sent as body keys here),
+    # a connection setting per call is refused (it was sent in the body), other keys are extras.
+    llm.chat(HI, extra_parameters="drop", top_k=3, temperature=0.5)
+    sent = emu.requests_for("chat")[-1]
+    assert sent.headers["extra-parameters"] == "drop"
+    assert "extra_parameters" not in sent.body and sent.body["temperature"] == 0.5
+    assert sent.dropped == ["top_k"]  # the extra went out as an extra and was dropped
+    with pytest.raises(TypeError, match=r"api_version cannot change per call.*model_copy"):
+        llm.chat(HI, api_version="2024-05-01-preview")

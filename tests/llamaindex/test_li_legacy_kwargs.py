@@ -28,7 +28,7 @@ def test_legacy_keys_become_fields_and_reach_the_wire(azure_inference_emulator: 
     assert llm.api_version == "2024-05-01-preview" and llm.max_retries == 0
     assert llm.credential_scopes == ["https://ai.azure.com/.default"]
     assert llm.headers == {"x-a": "kw", "x-b": "field"}
-    assert llm.client_kwargs is None
+    assert not llm.client_kwargs  # every key moved to its field
     llm.chat([ChatMessage(role="user", content="hi")])
     (sent,) = emu.requests_for("chat")
     assert sent.headers["x-a"] == "kw" and sent.headers["x-b"] == "field"
@@ -36,11 +36,22 @@ def test_legacy_keys_become_fields_and_reach_the_wire(azure_inference_emulator: 
     llm.close()
 
 
-def test_user_agent_has_no_field_here_and_stays_with_the_core() -> None:
-    # The class sets its own user agent; a second one in client_kwargs is refused by the core.
+def test_a_legacy_user_agent_is_the_users_own_prefix(azure_inference_emulator: Any) -> None:
+    # user_agent is a field (as on every adapter class); the deprecated key moves to it, and a
+    # second, different one is refused.
+    emu = azure_inference_emulator
+    llm = AzureAICompletionsModel(
+        endpoint=emu.endpoint, credential=emu.key, client_kwargs={"user_agent": "legacy/1"}
+    )
+    assert llm.user_agent == "legacy/1" and not llm.client_kwargs
+    llm.chat([ChatMessage(role="user", content="hi")])
+    (sent,) = emu.requests_for("chat")
+    assert sent.headers["user-agent"].startswith("legacy/1 llamaindex_azureinfer/")
+    llm.close()
     with pytest.raises(ConfigurationError, match="user_agent"):
         AzureAICompletionsModel(
-            endpoint="https://r.services.ai.azure.com/models",
+            endpoint=emu.endpoint,
             credential="k",
+            user_agent="mine/2",
             client_kwargs={"user_agent": "legacy/1"},
         )

@@ -1,0 +1,389 @@
+"""The shared adapter layer: the glue every framework class over the core needs, written once.
+
+A framework class (the LangChain and LlamaIndex ones, or a third adapter's) that owns a core
+client mixes in :class:`ConnectedAdapter` and declares:
+
+- the connection fields it has (:data:`CONNECTION_ARGUMENTS` by default; ``_field_of`` renames
+  one, e.g. ``{"headers": "default_headers"}``, or maps it to None when the class has no such
+  field);
+- ``_adapter_name`` (its package, for the user agent);
+- ``_new_client(settings)``: the core client it owns (a ``ChatClient``, an ``Embedder``);
+- two private attributes, ``_client`` and ``_client_key`` (Pydantic classes: ``PrivateAttr``).
+
+It then gets, from this module:
+
+- settings resolution from its fields (:meth:`ConnectedAdapter._connect`: ``resolve_settings``
+  with the environment fallback, the values found in the environment written back to the
+  fields so the object says what it uses);
+- one user-agent rule (:func:`adapter_user_agent`);
+- the deprecated integrations' ``client_kwargs`` keys moved to their fields
+  (:func:`lift_legacy_fields`);
+- unknown constructor arguments rejected with a "did you mean" (:func:`reject_unknown_arguments`);
+- the client lifecycle (``close``, ``aclose``, the context managers; ``get_model_info`` with
+  :class:`ModelInfo`);
+- copy-with-new-connection: a copy whose connection fields differ (``model_copy(update=...)``,
+  ``copy``, an assignment) gets its own client on first use (:attr:`ConnectedAdapter._connection`)
+  instead of sending through the original's;
+- for embeddings classes (:class:`EmbeddingsAdapter`), the ``Embedder`` plumbing: the
+  ``EmbeddingsSpec`` and ``BatchOptions`` of a call made from the fields, and the four runs.
+
+Nothing here imports a framework or Pydantic: classes are read through ``model_fields`` when they
+have it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from azure.core.credentials import AzureKeyCredential
+
+from azureinfer._lifecycle import ClientLifecycle, ModelInfo
+from azureinfer._version import __version__
+from azureinfer.batching import BatchOptions, Embedder, EmbeddingsSpec
+from azureinfer.errors import ConfigurationError
+from azureinfer.request import CHAT_REQUEST_PARAMETERS, CallKeywords, sort_call_keywords
+from azureinfer.settings import LEGACY_CLIENT_KWARGS, ConnectionSettings, lift_legacy_client_kwargs
+
+__all__ = [
+    "CHAT_PARAMETER_FIELDS",
+    "CONNECTION_ARGUMENTS",
+    "WHERE_EXTRAS_GO",
+    "ChatAdapter",
+    "ClientLifecycle",
+    "ConnectedAdapter",
+    "EmbeddingsAdapter",
+    "ModelInfo",
+    "UnknownArgumentError",
+    "adapter_user_agent",
+    "known_arguments",
+    "lift_legacy_fields",
+    "reject_unknown_arguments",
+]
+
+#: The ``resolve_settings`` arguments an adapter class holds as fields (same names by default).
+CONNECTION_ARGUMENTS = (
+    "endpoint",
+    "credential",
+    "api_version",
+    "credential_scopes",
+    "timeout",
+    "max_retries",
+    "headers",
+    "user_agent",
+    "client_kwargs",
+)
+
+
+# Per class: reads the fields of CONNECTION_ARGUMENTS in one C call (every call checks them).
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+#: The chat request parameters an adapter class holds as fields: its defaults, which a call's
+#: keyword arguments override (:meth:`ChatAdapter._call_keywords`). The others (tools,
+#: tool_choice, parallel_tool_calls, response_format) are per call only.
+CHAT_PARAMETER_FIELDS = (
+    *sorted(
+        CHAT_REQUEST_PARAMETERS - {"tools", "tool_choice", "parallel_tool_calls", "response_format"}
+    ),
+    "stream_usage",
+    "extra_parameters",
+)
+
+
+#: Where the values that are not constructor arguments belong (said with an unknown argument).
+WHERE_EXTRAS_GO = (
+    "pass other request-body parameters in model_kwargs={...} and azure-core client options "
+    "in client_kwargs={...}"
+)
+
+
+class UnknownArgumentError(ConfigurationError, TypeError):
+    """A constructor got an argument it does not define (a ``ConfigurationError`` and, as
+    Python's own "unexpected keyword argument", a ``TypeError``)."""
+
+
+def adapter_user_agent(adapter: str, user_agent: str | None = None) -> str:
+    """The ``user_agent`` an adapter passes to ``resolve_settings``: the user's own prefix (if
+    any), then ``<adapter>/<version>``; the core appends ``azureinfer/<version>`` and azure-core
+    its own tokens, so the header reads ``myapp/1.0 langchain_azureinfer/0.1.0 azureinfer/0.1.0
+    azsdk-python-ai-inference/... Python/...``."""
+    if user_agent is not None and not isinstance(user_agent, str):
+        raise ConfigurationError(f"user_agent must be a string, got {type(user_agent).__name__}")
+    own = f"{adapter}/{__version__}"
+    return f"{user_agent.strip()} {own}" if user_agent and user_agent.strip() else own
+
+
+def known_arguments(cls: type, extra: Iterable[str] = ()) -> set[str]:
+    """Field names and aliases of a Pydantic class (``model_fields``), plus ``extra``."""
+    fields: Mapping[str, Any] = getattr(cls, "model_fields", {})
+    known = set(fields) | set(extra)
+    known.update(f.alias for f in fields.values() if getattr(f, "alias", None))
+    return known
+
+
+def reject_unknown_arguments(
+    given: Iterable[str], known: Iterable[str], hint: str = WHERE_EXTRAS_GO
+) -> None:
+    """Raise :class:`UnknownArgumentError` naming every argument of ``given`` not in ``known``,
+    each with the closest known name ("did you mean ...?"), then ``hint`` (where other values
+    belong). The message names no class, so the four classes say the same thing."""
+    choices = sorted(set(known))
+    unknown = sorted(k for k in given if k not in choices)
+    if not unknown:
+        return
+    names = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, choices, n=1)
+        names.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise UnknownArgumentError(f"unknown argument(s) {', '.join(names)}; {hint}.")
+
+
+def lift_legacy_fields(
+    values: Mapping[str, Any], field_of: Mapping[str, str | None] | None = None
+) -> dict[str, Any]:
+    """Constructor arguments with the deprecated integrations' ``client_kwargs`` keys
+    (``api_version``, ``credential_scopes``, ``headers``, ``user_agent``, ``retry_total``:
+    ``azureinfer.settings.LEGACY_CLIENT_KWARGS``) moved to the fields they set, so the object
+    shows the values it uses. ``field_of`` maps a ``resolve_settings`` argument to the field
+    naming it when the names differ (None: no such field; the key stays in ``client_kwargs``
+    and the core resolves it). ``values`` is not mutated; conflicting values raise
+    ``ConfigurationError``.
+    """
+    client_kwargs = values.get("client_kwargs")
+    if not isinstance(client_kwargs, Mapping) or not client_kwargs:
+        return dict(values)
+    renames = field_of or {}
+    fields: dict[str, str] = {}
+    for name in set(LEGACY_CLIENT_KWARGS.values()):
+        field = renames.get(name, name)
+        if field is not None:
+            fields[name] = field
+    out = dict(values)
+    rest, moved = lift_legacy_client_kwargs(
+        client_kwargs, {name: values.get(field) for name, field in fields.items()}
+    )
+    out["client_kwargs"] = rest
+    for name, value in moved.items():
+        out[fields[name]] = value
+    return out
+
+
+class ConnectedAdapter(ClientLifecycle):
+    """Mixin for an adapter class that owns one core client made from its connection fields.
+
+    Call :meth:`_connect` once the fields are set (a Pydantic ``model_validator(mode="after")``
+    or the end of ``__init__``); read the client through :attr:`_connection` on every call.
+    """
+
+    _adapter_name: ClassVar[str] = "azureinfer"
+    """The adapter's package, named in the user agent."""
+    _field_of: ClassVar[Mapping[str, str | None]] = {}
+    """``resolve_settings`` argument -> this class's field, where the names differ (None: the
+    class has no such field)."""
+    _secret: ClassVar[Callable[[str], Any] | None] = None
+    """How the class keeps an API key found in the environment in its ``credential`` field
+    (e.g. Pydantic's ``SecretStr``); None leaves the field empty."""
+
+    _legacy_arguments: ClassVar[frozenset[str]] = frozenset()
+    """Constructor arguments that are not fields but that the class translates (aliases)."""
+
+    _client: Any
+    _client_key: tuple[Any, ...]
+
+    @classmethod
+    def _checked_arguments(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The constructor's arguments, checked and prepared (call it first, e.g. in a Pydantic
+        ``model_validator(mode="before")``): an unknown name is an :class:`UnknownArgumentError`
+        with a "did you mean", the deprecated ``client_kwargs`` keys move to their fields
+        (:func:`lift_legacy_fields`), and an API key string becomes the class's ``_secret``."""
+        reject_unknown_arguments(values, known_arguments(cls, cls._legacy_arguments))
+        out = lift_legacy_fields(values, cls._field_of)
+        field = cls._field_of.get("credential", "credential")
+        if field is not None and cls._secret is not None and isinstance(out.get(field), str):
+            out[field] = cls._secret(out[field])
+        return out
+
+    def _new_client(self, settings: ConnectionSettings) -> Any:
+        """The core client of these settings (no I/O)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _new_client")
+
+    def _field(self, argument: str) -> str | None:
+        return self._field_of.get(argument, argument)
+
+    def _connection_values(self) -> tuple[Any, ...]:
+        """The connection fields' current values, in `CONNECTION_ARGUMENTS` order, None for one
+        the class does not have (compared to tell whether a copy moved)."""
+        getter = _GETTERS.get(type(self))
+        if getter is None:
+            names = [self._field(a) or "_no_such_field" for a in CONNECTION_ARGUMENTS]
+            getter = _GETTERS[type(self)] = attrgetter(*names)
+        values: tuple[Any, ...] = getter(self)
+        return values
+
+    @property
+    def _no_such_field(self) -> None:
+        return None
+
+    def _connect(self) -> None:
+        """Resolve the settings from the fields (then the environment), record what came from
+        the environment in the fields, and make the (lazy) client."""
+        from azureinfer.settings import resolve_settings
+
+        arguments = dict(zip(CONNECTION_ARGUMENTS, self._connection_values(), strict=True))
+        previous = getattr(self, "_client", None)
+        if self._field("credential") is None and previous is not None:
+            arguments["credential"] = previous.settings.credential  # held by the client only
+        # Legacy client_kwargs keys first, so a user_agent there is the user's own prefix.
+        arguments["client_kwargs"], moved = lift_legacy_client_kwargs(
+            arguments["client_kwargs"], arguments
+        )
+        arguments.update(moved)
+        arguments["user_agent"] = adapter_user_agent(self._adapter_name, arguments["user_agent"])
+        settings = resolve_settings(**arguments)
+        endpoint_field, credential_field = self._field("endpoint"), self._field("credential")
+        if endpoint_field is not None and getattr(self, endpoint_field, None) is None:
+            setattr(self, endpoint_field, settings.endpoint)
+        secret = type(self)._secret
+        if credential_field is not None and secret is not None:
+            held = getattr(self, credential_field, None)
+            if isinstance(held, str):  # a copy's update=... is not validated: keep it secret
+                setattr(self, credential_field, secret(held))
+            elif held is None and isinstance(settings.credential, AzureKeyCredential):
+                setattr(self, credential_field, secret(settings.credential.key))
+        self._client = self._new_client(settings)
+        self._client_key = self._connection_values()
+
+    @property
+    def _connection(self) -> Any:
+        """The client, made anew first when the connection fields changed since it was made
+        (a copy with another endpoint must not send through the original's client)."""
+        # Pydantic keeps private attributes in the __pydantic_private__ slot: read it directly,
+        # its __getattr__ costs microseconds and this runs on every call.
+        state = getattr(self, "__pydantic_private__", None)
+        if state is None:
+            state = self.__dict__
+        if self._connection_values() != state["_client_key"]:
+            self._connect()
+        return state["_client"]
+
+    @property
+    def _closeable(self) -> Any:
+        return self._connection
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
+        """Copy the object (Pydantic's ``model_copy``); a copy with other connection fields gets
+        its own client, made (and its settings checked) here."""
+        copy = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
+        if copy._connection_values() != copy._client_key:
+            copy._connect()
+        return copy
+
+
+class ChatAdapter(ConnectedAdapter, ModelInfo):
+    """Mixin for a chat class over a ``ChatClient``: the class holds `CHAT_PARAMETER_FIELDS`
+    as fields (its request defaults) and sorts each call's keyword arguments here."""
+
+    def _new_client(self, settings: ConnectionSettings) -> Any:
+        from azureinfer.transport import ChatClient
+
+        return ChatClient(settings)  # lazy: no I/O until the first call
+
+    def _chat_defaults(self) -> dict[str, Any]:
+        """The instance's request parameters (`CHAT_PARAMETER_FIELDS`)."""
+        return {name: getattr(self, name) for name in CHAT_PARAMETER_FIELDS}
+
+    def _call_keywords(
+        self, kwargs: Mapping[str, Any], *, ignored: Iterable[str] = ()
+    ) -> CallKeywords:
+        """A call's keyword arguments sorted (``azureinfer.request.sort_call_keywords``); a
+        connection setting given per call is a ``TypeError`` naming the copy to make instead."""
+        call = sort_call_keywords(kwargs, ignored=ignored, connection=CONNECTION_ARGUMENTS)
+        if call.connection:
+            first = call.connection[0]
+            raise TypeError(
+                f"{', '.join(call.connection)} cannot change per call: it configures the HTTP "
+                f"client. Use a copy, e.g. model.model_copy(update={{{first!r}: ...}})."
+            )
+        return call
+
+
+class EmbeddingsAdapter(ConnectedAdapter):
+    """Mixin for an embeddings class over an :class:`~azureinfer.batching.Embedder`.
+
+    The class has the fields ``dimensions``, ``encoding_format``, ``model_kwargs``,
+    ``max_concurrency``, ``max_batch_chars``, ``max_input_chars``, ``show_progress``, the
+    input-type fields it passes by name (``query_input_type``, ``document_input_type``), and
+    the model and batch-size fields named by ``_model_field`` / ``_batch_size_field``.
+    """
+
+    _model_field: ClassVar[str] = "model"
+    _batch_size_field: ClassVar[str] = "batch_size"
+
+    if TYPE_CHECKING:
+        _client: Embedder
+        model_fields_set: set[str]
+        dimensions: int | None
+        encoding_format: str | None
+        model_kwargs: dict[str, Any]
+        max_concurrency: int
+        max_batch_chars: int | None
+        max_input_chars: int | None
+        show_progress: bool
+
+    def _new_client(self, settings: ConnectionSettings) -> Embedder:
+        return Embedder(settings)
+
+    def _spec(self, input_type_field: str) -> EmbeddingsSpec:
+        """The request parameters of a call sending the input type held by that field."""
+        return EmbeddingsSpec.for_adapter(
+            model=getattr(self, self._model_field),
+            dimensions=self.dimensions,
+            encoding_format=self.encoding_format,
+            input_type=getattr(self, input_type_field),
+            input_type_chosen=input_type_field in self.model_fields_set,
+            model_extras=self.model_kwargs,
+        )
+
+    def _concurrency(self) -> int:
+        """Requests in flight at once."""
+        return self.max_concurrency
+
+    def _options(self, show_progress: bool = False) -> BatchOptions:
+        return BatchOptions(
+            batch_size=getattr(self, self._batch_size_field),
+            max_concurrency=self._concurrency(),
+            max_batch_chars=self.max_batch_chars,
+            max_input_chars=self.max_input_chars,
+            show_progress=self.show_progress or show_progress,
+        )
+
+    def _embed_texts(
+        self, texts: Sequence[str], input_type_field: str, show_progress: bool = False
+    ) -> list[list[float]]:
+        """One vector per text, in order."""
+        spec, options = self._spec(input_type_field), self._options(show_progress)
+        return self._connection.embed_texts(texts, spec, options)
+
+    async def _aembed_texts(
+        self, texts: Sequence[str], input_type_field: str, show_progress: bool = False
+    ) -> list[list[float]]:
+        """Async :meth:`_embed_texts`."""
+        spec, options = self._spec(input_type_field), self._options(show_progress)
+        return await self._connection.aembed_texts(texts, spec, options)
+
+    def _embed_images(
+        self, images: Sequence[Any], show_progress: bool = False
+    ) -> list[list[float]]:
+        """One vector per image (``document_input_type``), in order."""
+        spec, options = self._spec("document_input_type"), self._options(show_progress)
+        return self._connection.embed_images(images, spec, options)
+
+    async def _aembed_images(
+        self, images: Sequence[Any], show_progress: bool = False
+    ) -> list[list[float]]:
+        """Async :meth:`_embed_images`."""
+        spec, options = self._spec("document_input_type"), self._options(show_progress)
+        return await self._connection.aembed_images(images, spec, options)
