@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     BatchOptions,
     Embedder,
@@ -128,12 +129,12 @@ def embedding_plan(
             model=model, dimensions=None, encoding_format=None, input_type="document"
         )
         options = BatchOptions()
-    elif all(hasattr(embeddings, name) for name in ("_engine", "_spec", "_options")):
+    elif isinstance(embeddings, EmbeddingsAdapter):
         if model is not None:
             raise ConfigurationError(
                 "model= is for ConnectionSettings; set the model on the embeddings object"
             )
-        embedder = embeddings._engine
+        embedder = embeddings._connection
         spec = embeddings._spec("document_input_type")
         options = embeddings._options()
     else:
