@@ -51,6 +51,7 @@ __all__ = [
     "default_scopes",
     "is_loopback",
     "lift_legacy_client_kwargs",
+    "requested_route",
     "resolve_route",
     "resolve_settings",
 ]
@@ -414,6 +415,13 @@ def resolve_route(route: str | None, endpoint: str) -> tuple[RouteName, str]:
         return detect_route(endpoint)
     name: RouteName = "openai_v1" if route == "openai_v1" else "model_inference"
     return name, endpoint_for(name, endpoint)
+
+
+def requested_route(route: str | None, detected: str | None) -> str | None:
+    """The ``route`` to resolve for an adapter object again: ``"auto"`` when ``route`` is only
+    the value an earlier detection recorded (``detected``), so that a copy with another
+    endpoint detects its own route; else ``route`` as given."""
+    return "auto" if detected is not None and route == detected else route
 
 
 def resolve_settings(
