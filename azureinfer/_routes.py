@@ -69,6 +69,9 @@ class Route:
     name: RouteName
     label: str
     endpoint_shape: str
+    dropped_default_log_level: int = logging.INFO
+    """Log level when a droppable default (an embeddings ``input_type`` the user did not
+    choose) is refused by the model and dropped."""
 
     # -- URL -------------------------------------------------------------------------------
     def path(self, operation: Operation) -> str:
@@ -183,6 +186,8 @@ class _OpenAIV1(Route):
     name: RouteName = "openai_v1"
     label = "OpenAI/v1"
     endpoint_shape = "https://<resource>.openai.azure.com/openai/v1"
+    # Undocumented there which deployments take input_type: say so when one refuses it.
+    dropped_default_log_level = logging.WARNING
 
     def path(self, operation: Operation) -> str:
         if operation == "info":
