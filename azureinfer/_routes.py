@@ -279,8 +279,8 @@ class _OpenAIV1(Route):
     def not_found_hint(self, model: str | None, endpoint: str) -> str | None:
         name = f"{model!r}" if model else "the deployment"
         return (
-            f"On the OpenAI/v1 route (route='openai_v1', {endpoint}) `model` must name a "
-            f"deployment of the resource, and {name} is not one: check the deployment name."
+            f"On the OpenAI/v1 route (route='openai_v1', {endpoint}) {name} is not a "
+            "deployment of this resource: check `model`."
         )
 
     def unsupported_hint(self, param: str | None) -> str | None:
