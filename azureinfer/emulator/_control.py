@@ -29,6 +29,7 @@ from dataclasses import asdict
 from typing import Any
 
 from azureinfer.emulator._catalogue import Deployment
+from azureinfer.emulator._profiles import PROFILES
 from azureinfer.emulator._state import (
     ROUTES,
     EmulatorState,
@@ -49,6 +50,22 @@ def _deployment_name(catalogue: Iterable[Deployment], name: str | None) -> str |
         if dep.name.lower() == wanted:
             return dep.name
     raise ValueError(f"unknown deployment {name!r}; the catalogue has no such name")
+
+
+def endpoint_path(catalogue: Iterable[Deployment], name: str, profile: str | None = None) -> str:
+    """The path of the endpoint serving a deployment in `profile`'s shape (None: its own)."""
+    rows = tuple(catalogue)
+    wanted = _deployment_name(rows, name)
+    dep = next(d for d in rows if d.name == wanted)
+    chosen = dep.profile if profile is None else profile
+    if chosen not in PROFILES:
+        raise ValueError(f"unknown profile {chosen!r}; expected one of {', '.join(PROFILES)}")
+    if PROFILES[chosen].one_model and chosen != dep.profile:
+        raise ValueError(
+            f"{dep.name!r} has no {chosen!r} endpoint: only rows of that profile are served "
+            f"on /serverless/{{name}} (its profile is {dep.profile!r})"
+        )
+    return PROFILES[chosen].endpoint.format(name=dep.name)
 
 
 def _route(route: str | None) -> str | None:
@@ -180,6 +197,11 @@ class RemoteEmulator:
     def v1_endpoint(self) -> str:
         """The OpenAI/v1 endpoint: ``base_url + "/openai/v1"``."""
         return self.base_url + "/openai/v1"
+
+    def endpoint_for(self, deployment: str, profile: str | None = None) -> str:
+        """The endpoint serving `deployment` in `profile`'s shape (see `Emulator.endpoint_for`)."""
+        rows = [Deployment(**d) for d in self._call("GET", "catalogue")["deployments"]]
+        return self.base_url + endpoint_path(rows, deployment, profile)
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()

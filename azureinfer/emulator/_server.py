@@ -91,6 +91,14 @@ class Emulator:
         """The OpenAI/v1 endpoint: ``base_url + "/openai/v1"`` (``model`` names the deployment)."""
         return self.base_url + "/openai/v1"
 
+    def endpoint_for(self, deployment: str, profile: str | None = None) -> str:
+        """The endpoint that serves `deployment` in `profile`'s shape (default: the row's own
+        profile): ``/serverless/{name}`` (``maas``, ``cohere_embed``),
+        ``/openai/deployments/{name}`` (``azure_openai``), ``/models`` (``foundry``) or
+        ``/openai/v1`` (``openai_v1``). Raises ValueError for an unknown deployment or a
+        serverless profile that is not the row's own."""
+        return self.base_url + _control.endpoint_path(self.catalogue, deployment, profile)
+
     @property
     def ca_file(self) -> str | None:
         """Path of the CA certificate when serving TLS (pass as `connection_verify`)."""

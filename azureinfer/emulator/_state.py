@@ -87,6 +87,9 @@ class Settings:
     """Compatibility-bug mode: CRLF line endings in streams (the SDK raises ValueError)."""
     sse_keepalive: bool = False
     """Compatibility-bug mode: `: keep-alive` comment lines in streams (SDK: ValueError)."""
+    foundry_info: bool = True
+    """``GET /models/info`` (and ``/info``, ``/api/models/info``) answers 200 with the default or
+    header-named deployment's info; False: 404, as the service is said to answer there."""
     info_model_type: str | None = None
     """Override `/info` `model_type` (e.g. a legacy spelling such as "chat_completion")."""
     prompt_cache: bool = True
@@ -197,6 +200,7 @@ class EmulatorState:
                 "sse_crlf",
                 "sse_keepalive",
                 "prompt_cache",
+                "foundry_info",
             ):
                 value = bool(value)
             elif value is not None and not isinstance(value, str):

@@ -742,10 +742,11 @@ def test_doc_v1_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
-def test_doc_catalogue_windows_and_extras_match_the_code() -> None:
+def test_doc_catalogue_windows_extras_and_profiles_match_the_code() -> None:
     section = DOC.split("## The default catalogue", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     documented = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
-    assert [(r[0].strip("`"), int(r[5]), re.findall(r"`(\w+)`", r[6])) for r in documented] == [
-        (d.name, d.context_window, list(d.v1_extras)) for d in DEFAULT_CATALOGUE
-    ]
+    assert [
+        (r[0].strip("`"), int(r[5]), re.findall(r"`(\w+)`", r[6]), r[7].strip("`"))
+        for r in documented
+    ] == [(d.name, d.context_window, list(d.v1_extras), d.profile) for d in DEFAULT_CATALOGUE]
