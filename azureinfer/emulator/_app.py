@@ -38,6 +38,7 @@ from azureinfer.emulator._behaviour import (
 from azureinfer.emulator._catalogue import DEFAULT_CATALOGUE, Deployment
 from azureinfer.emulator._errors import (
     V1_API_VERSIONS,
+    V1_GATEWAY_MESSAGES,
     ApiError,
     content_filter,
     context_length_exceeded,
@@ -240,12 +241,14 @@ class EmulatorApp:
             assert own is not None
             rec.deployment = own.name
             profile = PROFILES[own.profile]
-            if route not in profile.routes:
-                # A serverless endpoint serves one model: other routes are not there at all.
-                raise ApiError(404, "NOT FOUND", content_type="text/plain")
         else:
             own = None
             profile = PROFILES[SURFACE_PROFILES[surface]]
+        if route not in profile.routes:
+            if profile.one_model:
+                # A serverless endpoint serves one model: other routes are not there at all.
+                raise ApiError(404, "NOT FOUND", content_type="text/plain")
+            raise service_error(404)
         if s.latency:
             # The answer leaves no sooner than `latency` after arrival; the emulator's own work
             # happens within that time, as a service's does within its response time.
@@ -284,14 +287,14 @@ class EmulatorApp:
         stream = route == "chat" and body.get("stream") is True
         rec.stream = stream
 
-        fault = self.state.take_fault(route, dep.name, stream)
+        fault = self.state.take_fault(route, dep.name, stream, rec.api)
         if fault is not None:
             early = await self.apply_fault(request, fault, stream, headers, v1)
             if early is not None:
                 return early
             if fault.kind == "delay":
                 fault = None
-        raw = self.state.take_raw(route, dep.name)
+        raw = self.state.take_raw(route, dep.name, rec.api)
         if raw is not None:
             return raw_response(raw, headers)
         headers.update(profile.headers)
@@ -381,8 +384,6 @@ class EmulatorApp:
         if route == "info" and surface == "models" and not s.foundry_info:
             raise service_error(404)
         if surface == "deployments":
-            if route == "info":
-                raise service_error(404)
             dep = self.by_name.get(request.match_info.get("deployment", "").strip().lower())
             if dep is None:
                 raise deployment_not_found()
@@ -661,12 +662,12 @@ class EmulatorApp:
     # ---------------------------------------------------------------- v1 models
     async def models(self, request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
         """``GET /openai/v1/models`` (the deployments) and ``/models/{model}`` (one of them)."""
-        fault = self.state.take_fault("models", None, False)
+        fault = self.state.take_fault("models", None, False, "openai_v1")
         if fault is not None:
             early = await self.apply_fault(request, fault, False, headers, True)
             if early is not None:
                 return early
-        raw = self.state.take_raw("models", None)
+        raw = self.state.take_raw("models", None, "openai_v1")
         if raw is not None:
             return raw_response(raw, headers)
         name = request.match_info.get("model")
@@ -801,10 +802,8 @@ def _v1_fault_error(
     """A `status` fault's answer on ``/openai/v1``."""
     if status == 429 and message is None:
         wait = headers.get("Retry-After")
-        message = (
-            "Requests to the Operation under Azure OpenAI API version v1 have exceeded call "
-            "rate limit of your current AIServices S0 pricing tier."
-            + (f" Please retry after {wait} seconds." if wait is not None else "")
+        message = V1_GATEWAY_MESSAGES[429] + (
+            f" Please retry after {wait} seconds." if wait is not None else ""
         )
     if status in (401, 403, 404, 429):
         return gateway_error(status, code, message, headers=headers)

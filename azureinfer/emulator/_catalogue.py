@@ -1,7 +1,8 @@
 """The emulator's deployment catalogue: what each emulated deployment accepts and reports.
 
 `DEFAULT_CATALOGUE` mirrors the real model families on Azure AI Foundry and their
-differences (tool support, structured output, system messages, reasoning, embedding options).
+differences (tool support, structured output, system messages, reasoning, embedding options);
+each row names the family profile of its own endpoint (`_profiles.PROFILES`).
 The table in `docs/emulator.md` documents it for users.
 """
 

@@ -31,6 +31,7 @@ from typing import Any
 from azureinfer.emulator._catalogue import Deployment
 from azureinfer.emulator._profiles import PROFILES
 from azureinfer.emulator._state import (
+    APIS,
     ROUTES,
     EmulatorState,
     Fault,
@@ -66,6 +67,12 @@ def endpoint_path(catalogue: Iterable[Deployment], name: str, profile: str | Non
             f"on /serverless/{{name}} (its profile is {dep.profile!r})"
         )
     return PROFILES[chosen].endpoint.format(name=dep.name)
+
+
+def _api(api: str | None) -> str | None:
+    if api is not None and api not in APIS:
+        raise ValueError(f"unknown api {api!r}; expected one of {APIS}")
+    return api
 
 
 def _route(route: str | None) -> str | None:
@@ -130,9 +137,10 @@ def script_raw(
     headers: dict[str, str] | None = None,
     deployment: str | None = None,
     route: str | None = None,
+    api: str | None = None,
 ) -> None:
     """Queue an exact HTTP answer (dict/list: JSON; str/bytes: sent as is, text/plain unless
-    `headers` set a Content-Type)."""
+    `headers` set a Content-Type); `api` limits it to "openai_v1" or "model_inference"."""
     if not isinstance(status, int) or not 100 <= status <= 599:
         raise ValueError(f"status must be an HTTP status code, got {status!r}")
     state.script_raw(
@@ -142,6 +150,7 @@ def script_raw(
             headers=dict(headers or {}),
             deployment=_deployment_name(catalogue, deployment),
             route=_route(route),
+            api=_api(api),
         )
     )
 
@@ -153,6 +162,7 @@ def inject_fault(
     times: int = 1,
     deployment: str | None = None,
     route: str | None = None,
+    api: str | None = None,
     **params: Any,
 ) -> None:
     """Queue a fault for the next `times` matching requests (see `Emulator.inject_fault`)."""
@@ -163,6 +173,7 @@ def inject_fault(
             deployment=_deployment_name(catalogue, deployment),
             route=_route(route),
             params=params,
+            api=_api(api),
         )
     )
 

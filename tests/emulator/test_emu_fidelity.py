@@ -474,3 +474,33 @@ def test_profile_example_is_what_the_emulator_answers(
     else:
         diffs = compare(json.loads(payload), resp.json(), rules)
     assert diffs == []
+
+
+@pytest.mark.parametrize("client", ["raw", "openai"])
+def test_v1_answers_the_azure_openai_recording_in_its_shape(
+    azure_inference_emulator: Emulator, client: str
+) -> None:
+    """The OpenAI/v1 route serves Azure OpenAI's shape: the recorded gpt-4o request, with the
+    `model` the route requires, answers like the recording (raw HTTP and the `openai` SDK)."""
+    import openai
+
+    emu = azure_inference_emulator
+    exchange = EXCHANGES["aoai_chat"]
+    _prepare(emu, exchange)
+    body = {**exchange["request"]["body"], "model": "gpt-4o"}
+    if client == "raw":
+        resp = requests.post(
+            emu.v1_endpoint + "/chat/completions",
+            json=body,
+            headers={"api-key": emu.key},
+            timeout=10,
+        )
+        got, headers = resp.json(), resp.headers
+    else:
+        with openai.OpenAI(base_url=emu.v1_endpoint, api_key=emu.key, max_retries=0) as sdk:
+            raw = sdk.chat.completions.with_raw_response.create(**body)
+            got, headers = json.loads(raw.text), raw.headers
+    diffs = compare(exchange["response"]["body"], got, _rules(exchange))
+    diffs += compare_headers(exchange["response"]["headers"], headers, got)
+    assert diffs == []
+    assert emu.requests[-1].api == "openai_v1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -222,3 +223,17 @@ def test_short_name_words_match_the_start_of_a_word(tool: str, prompt: str, call
     dep = next(d for d in DEFAULT_CATALOGUE if d.name == "gpt-4o")
     body = {"messages": [{"role": "user", "content": prompt}], "tools": [_tool(tool)]}
     assert bool(chat_reply(dep, body).tool_calls) is called
+
+
+def test_doc_every_family_example_runs(azure_inference_emulator: Emulator) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "emulator.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "endpoint_for(" in b)
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "docs/emulator.md", "exec"), namespace)
+    namespace["test_chain_streams_on_every_family"](azure_inference_emulator)
+    paths = [r.path for r in azure_inference_emulator.requests]
+    assert paths == [
+        "/serverless/mistral-large/chat/completions",
+        "/openai/deployments/mistral-large/chat/completions",
+        "/models/chat/completions",
+    ]
