@@ -82,6 +82,16 @@ def test_reasoning_content_on_v1(emu: Emulator, chat: Any) -> None:
     assert "".join(c.reasoning_content or "" for c in streamed) == result.reasoning_content
 
 
+def test_think_tags_are_split_on_v1(emu: Emulator, chat: Any) -> None:
+    for _ in range(2):
+        emu.script_reply("mistral-large", content="<think>First, the sky.</think>It is blue.")
+    result = chat.complete(build_chat_request(HI, model="mistral-large"))
+    assert (result.reasoning_content, result.content) == ("First, the sky.", "It is blue.")
+    streamed = list(chat.stream(build_chat_request(HI, model="mistral-large", stream=True)))
+    assert "".join(c.reasoning_content or "" for c in streamed) == "First, the sky."
+    assert "".join(c.content or "" for c in streamed) == "It is blue."
+
+
 def test_drop_policy_resends_without_the_refused_extra_once_and_remembers(
     emu: Emulator, chat: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
