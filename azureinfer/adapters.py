@@ -8,7 +8,8 @@ client mixes in :class:`ConnectedAdapter` and declares:
   field);
 - ``_adapter_name`` (its package, for the user agent);
 - ``_new_client(settings)``: the core client it owns (a ``ChatClient``, an ``Embedder``);
-- two private attributes, ``_client`` and ``_client_key`` (Pydantic classes: ``PrivateAttr``).
+- three private attributes, ``_client``, ``_client_key`` and ``_route_detected`` (Pydantic
+  classes: ``PrivateAttr``; the last one ``default=None``).
 
 It then gets, from this module:
 
@@ -45,7 +46,12 @@ from azureinfer._version import __version__
 from azureinfer.batching import BatchOptions, Embedder, EmbeddingsSpec
 from azureinfer.errors import ConfigurationError
 from azureinfer.request import CHAT_REQUEST_PARAMETERS, CallKeywords, sort_call_keywords
-from azureinfer.settings import LEGACY_CLIENT_KWARGS, ConnectionSettings, lift_legacy_client_kwargs
+from azureinfer.settings import (
+    LEGACY_CLIENT_KWARGS,
+    ConnectionSettings,
+    lift_legacy_client_kwargs,
+    requested_route,
+)
 
 __all__ = [
     "CHAT_PARAMETER_FIELDS",
@@ -66,6 +72,7 @@ __all__ = [
 #: The ``resolve_settings`` arguments an adapter class holds as fields (same names by default).
 CONNECTION_ARGUMENTS = (
     "endpoint",
+    "route",
     "credential",
     "api_version",
     "credential_scopes",
@@ -192,6 +199,7 @@ class ConnectedAdapter(ClientLifecycle):
 
     _client: Any
     _client_key: tuple[Any, ...]
+    _route_detected: str | None
 
     @classmethod
     def _checked_arguments(cls, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -242,10 +250,19 @@ class ConnectedAdapter(ClientLifecycle):
         )
         arguments.update(moved)
         arguments["user_agent"] = adapter_user_agent(self._adapter_name, arguments["user_agent"])
+        # A route that an earlier detection only recorded is detected again (a copy with
+        # another endpoint detects its own).
+        detected = getattr(self, "_route_detected", None)
+        arguments["route"] = requested_route(arguments["route"], detected)
         settings = resolve_settings(**arguments)
         endpoint_field, credential_field = self._field("endpoint"), self._field("credential")
         if endpoint_field is not None and getattr(self, endpoint_field, None) is None:
             setattr(self, endpoint_field, settings.endpoint)
+        route_field = self._field("route")
+        if route_field is not None:
+            auto = arguments["route"] in (None, "auto")
+            self._route_detected = settings.route if auto else None
+            setattr(self, route_field, settings.route)  # the object says which route it speaks
         secret = type(self)._secret
         if credential_field is not None and secret is not None:
             held = getattr(self, credential_field, None)
@@ -277,6 +294,8 @@ class ConnectedAdapter(ClientLifecycle):
         """Copy the object (Pydantic's ``model_copy``); a copy with other connection fields gets
         its own client, made (and its settings checked) here."""
         copy = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
+        if update and "route" in update:
+            copy._route_detected = None  # the route asked for, not the one detected before
         if copy._connection_values() != copy._client_key:
             copy._connect()
         return copy
@@ -334,6 +353,10 @@ class EmbeddingsAdapter(ConnectedAdapter):
         show_progress: bool
 
     def _new_client(self, settings: ConnectionSettings) -> Embedder:
+        # The route's own needs, checked before any request (``model`` on OpenAI/v1).
+        settings.routing.wire(
+            "embeddings", {"model": getattr(self, self._model_field), "input": []}, {}
+        )
         return Embedder(settings)
 
     def _spec(self, input_type_field: str) -> EmbeddingsSpec:

@@ -46,19 +46,22 @@ _FIELD_OF = {"headers": "default_headers"}
 
 
 class ChatAzureInference(ChatAdapter, BaseChatModel):
-    """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub Models,
-    serverless and managed-compute deployments).
+    """Chat model for Azure's model endpoints: the Foundry OpenAI/v1 route and the Azure AI
+    Model Inference route (serverless and managed-compute deployments, GitHub Models).
 
     ???+ info "Setup"
 
         Install `azureinfer[langchain]` and point it at an endpoint, with arguments or with
         the environment variables `AZURE_INFERENCE_ENDPOINT` and `AZURE_INFERENCE_CREDENTIAL`
         (`AZURE_AI_INFERENCE_*` also work). Without a key, `DefaultAzureCredential` (Entra ID)
-        is used, with the token scope derived from the endpoint's host.
+        is used, with the token scope of the route. A Foundry resource's OpenAI/v1 endpoint
+        (`https://<resource>.openai.azure.com/openai/v1`) speaks the OpenAI/v1 route; a
+        `.../models`, serverless or managed-compute endpoint the model-inference route
+        (`route=` / `AZURE_INFERENCE_ROUTE` name one explicitly).
 
         ```bash
         pip install "azureinfer[langchain]"
-        export AZURE_INFERENCE_ENDPOINT="https://<resource>.services.ai.azure.com/models"
+        export AZURE_INFERENCE_ENDPOINT="https://<resource>.openai.azure.com/openai/v1"
         export AZURE_INFERENCE_CREDENTIAL="<api-key>"
         ```
 
@@ -79,6 +82,7 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
         | Param | Type | Description |
         | --- | --- | --- |
         | `endpoint` | `str | None` | Endpoint URL. |
+        | `route` | `str` | `auto` (default), `openai_v1` or `model_inference`. |
         | `credential` | `str | TokenCredential | None` | API key (alias `api_key`) or Entra ID. |
         | `api_version` | `str | None` | `api-version` query value. |
         | `timeout` | `float | None` | Read timeout per attempt, seconds. |
@@ -211,14 +215,19 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
 
     # ---- connection -------------------------------------------------------------------
     endpoint: str | None = None
-    """Endpoint URL (``https://<resource>.services.ai.azure.com/models``, a serverless or
-    managed-compute URL, or GitHub Models). Falls back to ``AZURE_INFERENCE_ENDPOINT``."""
+    """Endpoint URL: ``https://<resource>.openai.azure.com/openai/v1`` (OpenAI/v1 route), or
+    ``https://<resource>.services.ai.azure.com/models``, a serverless or managed-compute URL,
+    GitHub Models (model-inference route). Falls back to ``AZURE_INFERENCE_ENDPOINT``."""
+    route: Literal["auto", "openai_v1", "model_inference"] = "auto"
+    """Wire route: ``auto`` (``AZURE_INFERENCE_ROUTE``, else from the endpoint's shape),
+    ``openai_v1`` or ``model_inference``. Holds the chosen route once the model is built."""
     credential: Any = Field(default=None, alias="api_key")
     """API key (str or ``SecretStr``, kept secret), ``AzureKeyCredential`` or an Entra ID
     (async) token credential. Falls back to ``AZURE_INFERENCE_CREDENTIAL``, then
     ``DefaultAzureCredential``."""
     api_version: str | None = None
-    """Value of the ``api-version`` query parameter (the SDK's default when unset)."""
+    """``api-version`` query value (model-inference route: ``2024-05-01-preview`` when unset;
+    OpenAI/v1 route: none when unset, else only ``v1`` or ``preview``)."""
     credential_scopes: list[str] | None = None
     """Entra ID token scopes; derived from the endpoint's host when unset."""
     timeout: float | None = None
@@ -256,7 +265,8 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Other body parameters, sent as ``model_extras`` under the ``extra_parameters`` policy."""
     extra_parameters: Literal["pass-through", "drop", "error"] = "pass-through"
-    """What the service does with parameters it does not define (``extra-parameters`` header)."""
+    """What happens to parameters the API does not define: the ``extra-parameters`` header on
+    the model-inference route; on OpenAI/v1 ``drop`` resends without a refused one (README)."""
     stream_usage: bool = True
     """Ask for token usage in streams (``stream_options.include_usage``)."""
     streaming: bool = False
@@ -273,6 +283,7 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
     _field_of: ClassVar[Mapping[str, str | None]] = _FIELD_OF
     _secret: ClassVar[Any] = SecretStr
+    _route_detected: str | None = PrivateAttr(default=None)
 
     # ---- construction -----------------------------------------------------------------
 
@@ -302,8 +313,9 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
             )
         self._connect()  # settings from the fields, then the environment; a lazy client
         # Dry-run the request builder so a bad parameter (out-of-range temperature, a reserved
-        # model_kwargs key, ...) fails here, with the core's message, rather than on first use.
-        self._build_request([HumanMessage("")], None, stream=False)
+        # model_kwargs key, a missing model on OpenAI/v1, ...) fails here, with the core's
+        # message, rather than on first use.
+        self._client.check_request(self._build_request([HumanMessage("")], None, stream=False))
         return self
 
     # ---- LangChain hooks ----------------------------------------------------------------
@@ -329,6 +341,7 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
         params = {
             "model": self.model,
             "endpoint": self.endpoint,
+            "route": self.route,
             "api_version": self.api_version,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
@@ -78,6 +78,9 @@ class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
     """Deployment / model name sent as ``model`` (None: the endpoint's only model)."""
     endpoint: str | None = None
     """Endpoint URL; defaults to ``AZURE_INFERENCE_ENDPOINT``."""
+    route: Literal["auto", "openai_v1", "model_inference"] = "auto"
+    """Wire route: ``auto`` (``AZURE_INFERENCE_ROUTE``, else from the endpoint's shape),
+    ``openai_v1`` or ``model_inference``. Holds the chosen route once built."""
     credential: SecretStr | Any | None = None
     """API key (kept as a secret), ``AzureKeyCredential`` or a token credential; defaults to
     ``AZURE_INFERENCE_CREDENTIAL``, then ``DefaultAzureCredential``."""
@@ -122,6 +125,7 @@ class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
     _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
     _secret: ClassVar[Any] = SecretStr
+    _route_detected: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod

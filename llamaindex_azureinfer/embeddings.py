@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.embeddings.base import Embedding
@@ -65,6 +65,11 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
     endpoint: str | None = Field(
         default=None, description="Endpoint URL; defaults to AZURE_INFERENCE_ENDPOINT."
     )
+    route: Literal["auto", "openai_v1", "model_inference"] = Field(
+        default="auto",
+        description="Wire route: auto (AZURE_INFERENCE_ROUTE, else from the endpoint's shape), "
+        "openai_v1 or model_inference; holds the chosen route once built.",
+    )
     credential: SecretStr | Any | None = Field(
         default=None,
         exclude=True,
@@ -120,6 +125,7 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
     _model_field: ClassVar[str] = "model_name"
     _batch_size_field: ClassVar[str] = "embed_batch_size"
     _secret: ClassVar[Any] = SecretStr
+    _route_detected: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod

@@ -77,7 +77,8 @@ _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call
 
 
 class AzureInference(ChatAdapter, FunctionCallingLLM):
-    """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
+    """LlamaIndex LLM for any chat model of a Foundry resource: the OpenAI/v1 route or the Azure
+    AI Model Inference route (``route``, detected from the endpoint).
 
     Setup: ``pip install "azureinfer[llamaindex]"``. The endpoint and key come from the
     arguments or from ``AZURE_INFERENCE_ENDPOINT`` / ``AZURE_INFERENCE_CREDENTIAL``; the
@@ -136,7 +137,8 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
     a stream), reasoning as a ``ThinkingBlock`` (``thinking_delta`` while streaming), tool calls
     as ``ToolCallBlock`` s plus wire dicts in ``additional_kwargs["tool_calls"]``, and the wire
     response as a plain dict in ``raw``. Close with ``close()`` / ``await aclose()`` or use the
-    instance as a (async) context manager; ``get_model_info()`` asks the endpoint's ``/info``.
+    instance as a (async) context manager; ``get_model_info()`` asks the endpoint (``/info``, or
+    the deployment's entry of ``/models`` on OpenAI/v1).
     """
 
     model: str | None = Field(
@@ -144,6 +146,11 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
     )
     endpoint: str | None = Field(
         default=None, description="Endpoint URL; defaults to $AZURE_INFERENCE_ENDPOINT."
+    )
+    route: Literal["auto", "openai_v1", "model_inference"] = Field(
+        default="auto",
+        description="Wire route: auto ($AZURE_INFERENCE_ROUTE, else from the endpoint's shape), "
+        "openai_v1 or model_inference; holds the chosen route once built.",
     )
     credential: Any = Field(
         default=None,
@@ -207,6 +214,7 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
 
     _client: ChatClient = PrivateAttr()
     _client_key: tuple[Any, ...] = PrivateAttr(default=())
+    _route_detected: str | None = PrivateAttr(default=None)
     _tool_names: dict[str, str] = PrivateAttr(default_factory=dict)
     _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
     _secret: ClassVar[Any] = SecretStr
@@ -217,6 +225,11 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
             data.pop("callback_manager", None)
         super().__init__(**data)
         self._connect()  # settings from the fields, then the environment; a lazy client
+        # Dry-run the request builder: a bad parameter or a missing model on OpenAI/v1 fails
+        # here, with the core's message, rather than on first use.
+        self._client.check_request(
+            self._request([ChatMessage(role="user", content="x")], stream=False)
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # BaseComponent re-runs __init__ from the fields, which would lose the credential held

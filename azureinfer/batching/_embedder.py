@@ -55,7 +55,7 @@ class Embedder:
                 if client is None:
                     from azureinfer.transport import EmbeddingsClient
 
-                    client = EmbeddingsClient(self.settings, route=route)
+                    client = EmbeddingsClient(self.settings, kind=route)
                     self._clients[route] = client
         return client
 

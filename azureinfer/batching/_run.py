@@ -99,6 +99,11 @@ class _Sender:
         self.spec = spec
         self._on_dropped = on_dropped
         self._lock = threading.Lock()
+        # Dropping a default the user did not choose: INFO on the model-inference route,
+        # WARNING on OpenAI/v1 (a route decision, see azureinfer._routes).
+        settings = getattr(client, "settings", None)
+        routing = getattr(settings, "routing", None)
+        self._default_level = getattr(routing, "dropped_default_log_level", logging.INFO)
 
     def _without_rejected(self, exc: Exception, spec: EmbeddingsSpec) -> EmbeddingsSpec:
         """The spec to send the batch again with, or ``exc`` raised when nothing can be dropped."""
@@ -110,7 +115,7 @@ class _Sender:
         with self._lock:
             if getattr(self.spec, name) is not None:
                 _log.log(
-                    logging.WARNING if name in spec.chosen else logging.INFO,
+                    logging.WARNING if name in spec.chosen else self._default_level,
                     "The model rejected %s=%r; sending no %s from now on.",
                     name,
                     getattr(spec, name),
