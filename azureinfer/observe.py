@@ -4,7 +4,7 @@
 from azureinfer.observe import observe_requests
 
 class Quota:
-    async def start(self, route, body):          # before each request; may wait
+    async def start(self, operation, body):      # before each request; may wait
         return object()                          # a ticket handed back below
     def response(self, ticket, status, headers): # every HTTP answer, retries included
         ...
@@ -38,8 +38,9 @@ __all__ = ["RequestObserver", "observe_requests"]
 class RequestObserver(Protocol):
     """What `observe_requests` calls around each observed request."""
 
-    async def start(self, route: str, body: Mapping[str, Any]) -> Any:
-        """Before the request is sent (may wait, e.g. for quota); returns a ticket."""
+    async def start(self, operation: str, body: Mapping[str, Any]) -> Any:
+        """Before the request is sent (may wait, e.g. for quota); returns a ticket.
+        ``operation``: ``"chat"``, ``"embeddings"`` or ``"images/embeddings"``."""
 
     def response(self, ticket: Any, status: int, headers: Mapping[str, str]) -> None:
         """Each HTTP answer of the request, retried attempts included (must not block)."""
@@ -65,9 +66,9 @@ class _Seen:
     """One observed request: ``begin`` (``start``) right before it is sent, the azure-core
     response hook, and the usage to report at the end."""
 
-    def __init__(self, observer: RequestObserver | None, route: str, body: Mapping[str, Any]):
+    def __init__(self, observer: RequestObserver | None, operation: str, body: Mapping[str, Any]):
         self.observer = observer
-        self.route = route
+        self.operation = operation
         self.body = body
         self.begun = False
         self.ticket: Any = None
@@ -76,7 +77,7 @@ class _Seen:
     async def begin(self) -> None:
         """Call the observer's ``start`` (the transport does, once its client is ready)."""
         if self.observer is not None and not self.begun:
-            self.ticket = await self.observer.start(self.route, self.body)
+            self.ticket = await self.observer.start(self.operation, self.body)
             self.begun = True
 
     @property
@@ -94,10 +95,10 @@ class _Seen:
 
 
 @asynccontextmanager
-async def observed(route: str, body: Mapping[str, Any]) -> AsyncIterator[_Seen]:
+async def observed(operation: str, body: Mapping[str, Any]) -> AsyncIterator[_Seen]:
     """The transport's side: pass the record to the send (which calls ``begin``), set
     ``seen.usage`` inside; ``finish`` is called on the way out if the request began."""
-    seen = _Seen(_OBSERVER.get(), route, body)
+    seen = _Seen(_OBSERVER.get(), operation, body)
     try:
         yield seen
     except BaseException as exc:

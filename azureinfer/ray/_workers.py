@@ -52,9 +52,9 @@ def estimate_tokens(text: str) -> int:
     return sum(max(1, math.ceil(len(m) / 6)) for m in _WORD.findall(text))
 
 
-def request_tokens(route: str, body: Mapping[str, Any]) -> int:
+def request_tokens(operation: str, body: Mapping[str, Any]) -> int:
     """The estimated tokens a request body will be charged (completion limit included)."""
-    if route.endswith("embeddings"):
+    if operation.endswith("embeddings"):
         inputs = body.get("input")
         items = inputs if isinstance(inputs, list) else [inputs]
         return sum(estimate_tokens(i) if isinstance(i, str) else 85 for i in items)
@@ -74,10 +74,10 @@ class _QuotaObserver:
         self.slots = asyncio.Semaphore(max_in_flight)
         self.answers: dict[Any, int] = {}
 
-    async def start(self, route: str, body: Mapping[str, Any]) -> Any:
+    async def start(self, operation: str, body: Mapping[str, Any]) -> Any:
         await self.slots.acquire()
         try:
-            return await self.quota.acquire.remote(self.run, request_tokens(route, body))
+            return await self.quota.acquire.remote(self.run, request_tokens(operation, body))
         except BaseException:
             self.slots.release()
             raise
@@ -102,8 +102,8 @@ class _RowUsage:
         self.prompt = self.completion = self.total = 0
         self.seen = False
 
-    async def start(self, route: str, body: Mapping[str, Any]) -> Any:
-        return await self.inner.start(route, body)
+    async def start(self, operation: str, body: Mapping[str, Any]) -> Any:
+        return await self.inner.start(operation, body)
 
     def response(self, ticket: Any, status: int, headers: Mapping[str, str]) -> None:
         self.inner.response(ticket, status, headers)

@@ -27,7 +27,7 @@ def test_route_is_detected_shown_and_kept(cls: Any) -> None:
     kept = dumpd(emb)["kwargs"] if cls is AzureInferenceEmbeddings else emb.to_dict()
     assert kept["route"] == "openai_v1"
     copy = emb.model_copy(update={"endpoint": MI})
-    assert copy._engine.settings.route == "model_inference" and copy.route == "model_inference"
+    assert copy._connection.settings.route == "model_inference" and copy.route == "model_inference"
     with pytest.raises((ConfigurationError, ValueError), match="`model`"):
         cls(endpoint=V1, credential="k")
 
