@@ -84,8 +84,8 @@ def _server(endpoint: str) -> tuple[str | None, int | None]:
 def provider_name(client: Any) -> str:
     """``azure.ai.openai`` for a client on the Foundry ``/openai/v1`` route, else
     ``azure.ai.inference`` (the model-inference route)."""
-    route = getattr(client, "route_kind", None) or getattr(client.settings, "route", None)
-    return OPENAI_V1 if route == "v1" else MODEL_INFERENCE
+    route = getattr(client.settings, "route", None)  # resolved once by the settings
+    return OPENAI_V1 if route == "openai_v1" else MODEL_INFERENCE
 
 
 def error_type(exc: BaseException) -> str:
