@@ -6,7 +6,7 @@ Run from the repository root::
     python bench/run.py             # the same
     python -m bench --quick         # tiny sizes (about a minute): proves the harness works
     python -m bench --only 1,6      # scenarios by number or name (overhead, stream, tools, async,
-                                    # embeddings, import, memory)
+                                    # embeddings, import, memory, tracing)
     python -m bench --output out.md # also write the tables to a Markdown file
     python -m bench --memory-all    # scenario 7 also for the existing integrations (slow)
 
@@ -57,6 +57,7 @@ from bench._subjects import (
     RawSDK,
     Subject,
 )
+from bench.tracing import scenario_tracing
 
 
 @dataclass(frozen=True)
@@ -662,6 +663,7 @@ SCENARIOS: list[tuple[str, Callable[[Any, Config], Table]]] = [
     ("embeddings", scenario_embeddings),
     ("import", scenario_import),
     ("memory", scenario_memory),
+    ("tracing", scenario_tracing),
 ]
 
 

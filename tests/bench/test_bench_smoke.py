@@ -24,3 +24,16 @@ def test_quick_run_prints_a_table_per_scenario_with_the_raw_sdk_as_baseline(
 def test_unknown_scenario_is_named_in_the_error() -> None:
     with pytest.raises(SystemExit, match="unknown scenario 'nope'"):
         main(["--only", "nope"])
+
+
+def test_quick_tracing_scenario_prints_every_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    from azureinfer import _telemetry
+
+    assert main(["--quick", "--only", "tracing"]) == 0
+    out = capsys.readouterr().out
+    assert "### 8. Tracing cost per call" in out and "scenario crashed" not in out
+    for mode in ("no hook", "tracing off", "no-op providers", "SDK + in-memory exporter"):
+        rows = [line for line in out.splitlines() if line.startswith(f"| {mode}")]
+        assert len(rows) == 1, rows
+        assert "n/a" not in rows[0] and "Error" not in rows[0], rows
+    assert _telemetry.HOOK is None  # the scenario uninstruments when it is done
