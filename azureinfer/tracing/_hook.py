@@ -60,13 +60,6 @@ _CHAT_PARAMS = (
     ("seed", GA.GEN_AI_REQUEST_SEED),
 )
 _JSON_FORMATS = frozenset({"json_object", "json_schema"})
-_METRIC_KEYS = (
-    GA.GEN_AI_OPERATION_NAME,
-    GA.GEN_AI_PROVIDER_NAME,
-    GA.GEN_AI_REQUEST_MODEL,
-    SERVER_ADDRESS,
-    SERVER_PORT,
-)
 
 
 @lru_cache(maxsize=64)
@@ -160,7 +153,8 @@ class Operation:
 
     def __init__(self, telemetry: Telemetry, client: Any, req: Any, stream: bool) -> None:
         chat = not isinstance(client, EmbeddingsClient)
-        body: Mapping[str, Any] = req.body if isinstance(req.body, Mapping) else {}
+        raw = getattr(req, "body", None)  # not a WireRequest: the call itself raises, traced
+        body: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         operation = CHAT if chat else EMBEDDINGS
         model = body.get("model")
         address, port = _server(client.settings.endpoint)
@@ -194,7 +188,8 @@ class Operation:
 
     # -- outcomes ---------------------------------------------------------------------------
     def first_chunk(self) -> None:
-        """The stream's first chunk arrived: time to first chunk (attribute and metric)."""
+        """The stream's first chunk arrived: time to first chunk (the attribute now, the metric
+        when the operation ends, with the response model known)."""
         self.ttfc = time.perf_counter() - self.start
         self.span.set_attribute(GA.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, self.ttfc)
 

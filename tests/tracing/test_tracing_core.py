@@ -316,3 +316,19 @@ def test_metrics_carry_no_content(
         for point in otel.points(name):
             assert not any("messages" in k for k in point.attributes)
             assert "Hello there" not in repr(dict(point.attributes))
+
+
+def test_a_request_that_is_not_a_wire_request_keeps_its_clear_error(
+    otel: Telemetry, chat_client: ChatClient, embed_client: EmbeddingsClient
+) -> None:
+    from azureinfer import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="Expected a WireRequest"):
+        chat_client.complete({"messages": []})  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="Expected a WireRequest"):
+        list(chat_client.stream("hello"))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="Expected a WireRequest"):
+        embed_client.embed(["a"])  # type: ignore[arg-type]
+    spans = otel.spans()
+    assert [s.name for s in spans] == ["chat", "chat", "embeddings"]
+    assert {s.attributes["error.type"] for s in spans} == {"ConfigurationError"}
