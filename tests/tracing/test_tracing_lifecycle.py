@@ -178,3 +178,39 @@ print(bad)
         check=True,
     )
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_without_the_opentelemetry_packages_calls_work_and_the_import_names_the_extra(
+    emu: Emulator,
+) -> None:
+    """A process where no ``opentelemetry`` module can be imported (the extra not installed)."""
+    code = f"""
+import sys
+class NoOTel:
+    def find_spec(self, name, path=None, target=None):
+        if name == "opentelemetry" or name.startswith("opentelemetry."):
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+sys.meta_path.insert(0, NoOTel())
+from azureinfer import ChatClient, resolve_settings, build_chat_request
+with ChatClient(resolve_settings({emu.endpoint!r}, {emu.key!r})) as chat:
+    req = build_chat_request([{{"role": "user", "content": "hi"}}], model="gpt-4o")
+    print(chat.complete(req).content)
+try:
+    import azureinfer.tracing
+except ImportError as exc:
+    print("ImportError:", exc)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    lines = out.stdout.splitlines()
+    assert lines[0] == "Emulated reply from gpt-4o: hi", out.stderr
+    assert lines[1].startswith("ImportError: azureinfer.tracing needs OpenTelemetry")
+    assert "pip install 'azureinfer[tracing]'" in lines[1]
