@@ -156,8 +156,9 @@ def scenario_tracing(emu: EmulatorProcess, cfg: Any) -> Table:
     )
     table.notes.append(
         "Tracing's own cost: the same public call with the HTTP work replaced by a canned answer "
-        "(the private twin stubbed), best of 15 repeats of 300 calls, minus the no-hook row: what the hook, the "
-        "span, its attributes and the three histograms add to one call, free of network noise. "
+        "(the private twin stubbed), best of 15 repeats of 300 calls, minus the no-hook row: "
+        "what the hook, the span, its attributes and the three histograms add to one call, free "
+        "of network noise. "
         "The SDK rows export each span to memory synchronously (SimpleSpanProcessor)."
     )
     return table
