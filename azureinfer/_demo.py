@@ -87,20 +87,26 @@ def _target() -> Iterator[Target]:
 
     with Emulator() as emu:
         print(
-            f"Talking to the LOCAL EMULATOR at {emu.endpoint}.\n"
-            "It speaks the Azure AI Model Inference API but is rule-based, not a language model:\n"
+            f"Talking to the LOCAL EMULATOR at {emu.v1_endpoint} (the OpenAI/v1 route).\n"
+            "It speaks both Azure routes but is rule-based, not a language model:\n"
             "its answers are deterministic and documented in docs/emulator.md.\n"
             "Set AZURE_INFERENCE_ENDPOINT and AZURE_INFERENCE_CREDENTIAL to use a real endpoint."
         )
-        yield Target(endpoint=emu.endpoint, credential=emu.key, local=True, **models)
+        yield Target(endpoint=emu.v1_endpoint, credential=emu.key, local=True, **models)
 
 
 def _step_sdk(t: Target) -> None:
-    _say("1. One call through the azure-ai-inference SDK")
+    _say("1. One call through the azure-ai-inference SDK (model-inference route)")
     from azure.ai.inference import ChatCompletionsClient
     from azure.core.credentials import AzureKeyCredential
 
-    with ChatCompletionsClient(t.endpoint, AzureKeyCredential(t.credential)) as client:
+    endpoint = t.endpoint.rstrip("/")
+    if endpoint.endswith("/openai/v1"):
+        if not t.local:
+            print("That SDK speaks only the model-inference route: not run on an OpenAI/v1 one.")
+            return
+        endpoint = endpoint.removesuffix("/openai/v1") + "/models"  # the emulator serves both
+    with ChatCompletionsClient(endpoint, AzureKeyCredential(t.credential)) as client:
         reply = client.complete(
             messages=[{"role": "user", "content": "What is an inference endpoint?"}],
             model=t.chat_model,

@@ -46,17 +46,21 @@ class ClientLifecycle:
 
 
 class ModelInfo(ClientLifecycle):
-    """Adds ``get_model_info`` / ``aget_model_info`` (``_closeable`` must answer them)."""
+    """Adds ``get_model_info`` / ``aget_model_info`` (``_closeable`` must answer them; the
+    object's ``model`` attribute names the deployment)."""
 
     def get_model_info(self) -> dict[str, Any]:
-        """``GET /info``: the endpoint's model name, type and provider.
+        """What the endpoint tells about the model: ``GET /info`` on the model-inference route
+        (name, type, provider), the deployment's entry of ``GET /models`` on the OpenAI/v1
+        route (``id``, ``owned_by``, ...; ``ModelNotFoundError`` if it is not listed).
 
-        Only this method (and :meth:`aget_model_info`) calls ``/info``; the answer is cached.
+        Only this method (and :meth:`aget_model_info`) asks; the answer is cached.
         """
-        info: dict[str, Any] = self._closeable.get_model_info()
+        info: dict[str, Any] = self._closeable.get_model_info(getattr(self, "model", None))
         return info
 
     async def aget_model_info(self) -> dict[str, Any]:
         """Async :meth:`get_model_info` (shares the cache)."""
-        info: dict[str, Any] = await self._closeable.aget_model_info()
+        closeable = self._closeable
+        info: dict[str, Any] = await closeable.aget_model_info(getattr(self, "model", None))
         return info

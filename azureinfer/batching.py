@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from azureinfer.errors import ConfigurationError, EmbeddingsResponseError
 from azureinfer.response import decode_embedding
-from azureinfer.settings import resolve_settings
+from azureinfer.settings import requested_route, resolve_settings
 
 if TYPE_CHECKING:
     from azureinfer.request import WireRequest
@@ -526,6 +526,11 @@ class _Sender:
         self.spec = spec
         self._on_dropped = on_dropped
         self._lock = threading.Lock()
+        # Dropping a default the user did not choose: INFO on the model-inference route,
+        # WARNING on OpenAI/v1 (a route decision, see azureinfer._routes).
+        settings = getattr(client, "settings", None)
+        routing = getattr(settings, "routing", None)
+        self._default_level = getattr(routing, "dropped_default_log_level", logging.INFO)
 
     def _fallback(self, exc: Exception, spec: EmbeddingsSpec) -> EmbeddingsSpec | None:
         for name in _DROPPABLE:
@@ -536,7 +541,7 @@ class _Sender:
         with self._lock:
             if getattr(self.spec, name) is not None:
                 _log.log(
-                    logging.WARNING if name in spec.chosen else logging.INFO,
+                    logging.WARNING if name in spec.chosen else self._default_level,
                     "The model rejected %s=%r; sending no %s from now on.",
                     name,
                     getattr(spec, name),
@@ -792,6 +797,7 @@ Route = Literal["embeddings", "images/embeddings"]
 #: An embeddings adapter's connection fields (see `embedder_for`).
 CONNECTION_FIELDS = (
     "endpoint",
+    "route",
     "credential",
     "api_version",
     "credential_scopes",
@@ -808,12 +814,17 @@ def connection_key(source: Any) -> tuple[int, ...]:
     return tuple(id(getattr(source, name)) for name in CONNECTION_FIELDS)
 
 
-def embedder_for(source: Any) -> Embedder:
-    """An `Embedder` for an adapter object that carries the `CONNECTION_FIELDS` attributes."""
-    return Embedder(
+def embedder_for(source: Any, model: str | None = None) -> Embedder:
+    """An `Embedder` for an adapter object that carries the `CONNECTION_FIELDS` attributes
+    (and ``_route_detected``, see `requested_route`). The chosen route is recorded on
+    ``source.route``. Raises `ConfigurationError` when the route needs a ``model`` and none is
+    given (OpenAI/v1)."""
+    route = requested_route(source.route, source._route_detected)
+    embedder = Embedder(
         resolve_settings(
             source.endpoint,
             source.credential,
+            route=route,
             api_version=source.api_version,
             credential_scopes=source.credential_scopes,
             timeout=source.timeout,
@@ -822,6 +833,11 @@ def embedder_for(source: Any) -> Embedder:
             client_kwargs=source.client_kwargs,
         )
     )
+    routing = embedder.settings.routing
+    routing.wire("embeddings", {"model": model, "input": []}, {})  # model required on v1
+    source._route_detected = embedder.settings.route if route == "auto" else None
+    source.route = embedder.settings.route
+    return embedder
 
 
 class Embedder:
@@ -862,7 +878,7 @@ class Embedder:
                 if client is None:
                     from azureinfer.transport import EmbeddingsClient
 
-                    client = EmbeddingsClient(self.settings, route=route)
+                    client = EmbeddingsClient(self.settings, kind=route)
                     self._clients[route] = client
         return client
 

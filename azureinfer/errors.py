@@ -14,7 +14,7 @@ answer also derive from the matching ``azure.core.exceptions`` class, so code wr
         ├── ModelNotFoundError        (also ResourceNotFoundError)      404
         ├── ContentFilterError        400 content_filter, or a filtered prompt
         ├── UnsupportedParameterError 422, or a 400 naming a parameter
-        ├── RequestTooLargeError      413
+        ├── RequestTooLargeError      413, or 400 context_length_exceeded
         ├── RateLimitError            429 (``retry_after``)
         └── ServiceError              5xx, or an answer that cannot be used
             └── EmbeddingsResponseError   not one valid embedding per input
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azure.core.exceptions import (
@@ -339,12 +339,17 @@ _NOT_FOUND_HINT = (
 
 
 def error_from_response(
-    response: Any, *, body: Any = None, not_found_hint: str | None = None
+    response: Any,
+    *,
+    body: Any = None,
+    not_found_hint: str | None = None,
+    unsupported_hint: Callable[[str | None], str | None] | None = None,
 ) -> APIStatusError:
     """Build the typed error for an azure-core HTTP response with an error status.
 
     ``response`` must have been read (``.text()`` works). ``body`` may be passed when it was
-    already decoded.
+    already decoded. ``not_found_hint`` replaces the sentence added to a 404;
+    ``unsupported_hint(param)`` gives the one added to an ``UnsupportedParameterError``.
     """
     status = int(getattr(response, "status_code", 0) or 0)
     reason = getattr(response, "reason", None) or ""
@@ -370,9 +375,13 @@ def error_from_response(
     elif status == 404:
         cls = ModelNotFoundError
         hint = not_found_hint if not_found_hint is not None else _NOT_FOUND_HINT
-    elif status == 413:
+    elif status == 413 or code == "context_length_exceeded":
         cls = RequestTooLargeError
-        hint = "Send fewer or shorter inputs per request."
+        hint = (
+            "Send fewer or shorter inputs per request."
+            if status == 413
+            else "Shorten the conversation (or lower max_tokens) to fit the model's context."
+        )
     elif status == 429:
         cls = RateLimitError
     elif status >= 500:
@@ -408,6 +417,8 @@ def error_from_response(
         text += f" [parameter {param!r}" + (
             f", value {_short(value)}]" if value is not None else "]"
         )
+    if cls is UnsupportedParameterError and unsupported_hint is not None:
+        hint = unsupported_hint(param) or hint
     if hint:
         text += f" {hint}"
     retry_after = None

@@ -9,9 +9,11 @@ Rules applied here, once, for both adapters:
   (``any`` -> ``required``, a tool name -> the named-function object);
 - ``response_format`` is built from a Pydantic class, a TypedDict, a JSON schema, ``json_object``
   or a wire dict (:func:`build_response_format`);
-- every top-level key the API does not define (``KNOWN_CHAT_KEYS``) travels in the body with an
-  ``extra-parameters`` header carrying the caller's policy (``pass-through``, ``drop``,
-  ``error``); nothing is ever passed to the HTTP layer as a keyword argument.
+- every top-level key the model-inference API does not define (``KNOWN_CHAT_KEYS``) travels in
+  the body with an ``extra-parameters`` header carrying the caller's policy (``pass-through``,
+  ``drop``, ``error``); nothing is ever passed to the HTTP layer as a keyword argument. The
+  route (:mod:`azureinfer._routes`) decides what that header becomes on the wire: the OpenAI/v1
+  route has no such header, so the transport enforces ``drop`` there itself.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ class WireRequest:
 
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    stream_usage: bool = False
+    """Streams should carry token usage where the route allows ``stream_options``."""
 
     @property
     def stream(self) -> bool:
@@ -491,8 +495,10 @@ def build_chat_request(
     """Build the body and headers of one ``POST /chat/completions``.
 
     ``messages`` and ``tools`` are wire dicts. With ``stream=True`` and ``stream_usage``,
-    ``stream_options.include_usage`` is added (unless the policy is ``error``, where the service
-    would reject it). Raises :class:`~azureinfer.errors.ConfigurationError` on bad input.
+    ``stream_options.include_usage`` is added (unless the policy is ``error``, where the
+    model-inference service would reject it; the OpenAI/v1 route, where it is a first-class
+    parameter, adds it back: ``WireRequest.stream_usage``). Raises
+    :class:`~azureinfer.errors.ConfigurationError` on bad input.
     """
     policy = _policy(extra_parameters)
     if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
@@ -551,7 +557,7 @@ def build_chat_request(
         body["stream_options"] = {"include_usage": True}
     out_headers = _headers(headers)
     _extras_header(body, KNOWN_CHAT_KEYS, policy, out_headers)
-    return WireRequest(body=body, headers=out_headers)
+    return WireRequest(body=body, headers=out_headers, stream_usage=stream and stream_usage)
 
 
 def build_embeddings_request(

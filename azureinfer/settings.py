@@ -1,9 +1,10 @@
-"""Connection settings: endpoint, credential, scopes, api-version, timeouts, headers.
+"""Connection settings: endpoint, route, credential, scopes, api-version, timeouts, headers.
 
 ``resolve_settings`` takes arguments first, then the environment (``AZURE_INFERENCE_ENDPOINT`` /
 ``AZURE_INFERENCE_CREDENTIAL``, falling back to ``AZURE_AI_INFERENCE_ENDPOINT`` /
-``AZURE_AI_INFERENCE_CREDENTIAL``) and returns a frozen :class:`ConnectionSettings`. Nothing here
-touches the network or imports azure.identity.
+``AZURE_AI_INFERENCE_CREDENTIAL``; ``AZURE_INFERENCE_ROUTE``) and returns a frozen
+:class:`ConnectionSettings`. The route (:mod:`azureinfer._routes`) is resolved here, once. Nothing
+here touches the network or imports azure.identity.
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from azure.core.credentials import AzureKeyCredential
 
+from azureinfer._routes import (
+    COGNITIVE_SERVICES_SCOPE,
+    ML_SCOPE,
+    ROUTE_CHOICES,
+    ROUTE_ENV_VAR,
+    Route,
+    RouteName,
+    detect_route,
+    endpoint_for,
+    get_route,
+)
 from azureinfer._version import __version__
 from azureinfer.errors import ConfigurationError
 
@@ -30,6 +42,8 @@ __all__ = [
     "KEY_ENV_VARS",
     "LEGACY_CLIENT_KWARGS",
     "ML_SCOPE",
+    "ROUTE_CHOICES",
+    "ROUTE_ENV_VAR",
     "AzureInferenceWarning",
     "ConnectionSettings",
     "CredentialKind",
@@ -37,13 +51,13 @@ __all__ = [
     "default_scopes",
     "is_loopback",
     "lift_legacy_client_kwargs",
+    "requested_route",
+    "resolve_route",
     "resolve_settings",
 ]
 
 ENDPOINT_ENV_VARS = ("AZURE_INFERENCE_ENDPOINT", "AZURE_AI_INFERENCE_ENDPOINT")
 KEY_ENV_VARS = ("AZURE_INFERENCE_CREDENTIAL", "AZURE_AI_INFERENCE_CREDENTIAL")
-COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
-ML_SCOPE = "https://ml.azure.com/.default"
 DEFAULT_MAX_RETRIES = 3
 USER_AGENT = f"azureinfer/{__version__}"
 
@@ -139,17 +153,15 @@ def is_loopback(endpoint: str) -> bool:
         return False
 
 
-def default_scopes(endpoint: str) -> tuple[str, ...]:
-    """The Entra ID scope for an endpoint's host.
+def default_scopes(endpoint: str, route: str = "model_inference") -> tuple[str, ...]:
+    """The Entra ID scope for an endpoint on a route.
 
+    OpenAI/v1 route -> ``https://ai.azure.com/.default``. Model-inference route:
     ``*.inference.ml.azure.com`` (managed compute) -> ``https://ml.azure.com/.default``; every
     other host (``*.services.ai.azure.com``, ``*.openai.azure.com``,
     ``*.cognitiveservices.azure.com``, custom domains) -> ``https://cognitiveservices.azure.com/.default``.
     """
-    host = (urlsplit(endpoint).hostname or "").lower()
-    if host.endswith(".ml.azure.com"):
-        return (ML_SCOPE,)
-    return (COGNITIVE_SERVICES_SCOPE,)
+    return get_route(route).default_scopes(endpoint)
 
 
 _SECRET_HEADERS = frozenset({"api-key", "authorization", "ocp-apim-subscription-key"})
@@ -166,6 +178,7 @@ class ConnectionSettings:
     endpoint: str
     credential: Any = field(repr=False, compare=False)
     api_version: str | None = None
+    route: RouteName = "model_inference"
     credential_scopes: tuple[str, ...] = ()
     timeout: float | None = None
     max_retries: int = DEFAULT_MAX_RETRIES
@@ -181,6 +194,11 @@ class ConnectionSettings:
         return credential_kind(self.credential)
 
     @property
+    def routing(self) -> Route:
+        """The :class:`~azureinfer._routes.Route` object of ``route``."""
+        return get_route(self.route)
+
+    @property
     def is_loopback(self) -> bool:
         """True when the endpoint is on this machine (plain http allowed for tokens)."""
         return is_loopback(self.endpoint)
@@ -190,8 +208,9 @@ class ConnectionSettings:
             k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in self.headers.items()
         }
         return (
-            f"ConnectionSettings(endpoint={self.endpoint!r}, credential=<{self.credential_kind}>, "
-            f"api_version={self.api_version!r}, credential_scopes={self.credential_scopes!r}, "
+            f"ConnectionSettings(endpoint={self.endpoint!r}, route={self.route!r}, "
+            f"credential=<{self.credential_kind}>, api_version={self.api_version!r}, "
+            f"credential_scopes={self.credential_scopes!r}, "
             f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, headers={headers!r}, "
             f"user_agent={self.user_agent!r}, client_kwargs={sorted(self.client_kwargs)!r})"
         )
@@ -244,8 +263,8 @@ def _normalise_endpoint(endpoint: str) -> tuple[str, str | None]:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(
-            f"endpoint must be an http(s) URL such as 'https://<resource>.services.ai.azure.com/"
-            f"models', got {raw!r}"
+            "endpoint must be an http(s) URL such as 'https://<resource>.openai.azure.com/"
+            f"openai/v1' or 'https://<resource>.services.ai.azure.com/models', got {raw!r}"
         )
     path = parts.path.rstrip("/")
     for suffix in _ROUTE_SUFFIXES:
@@ -376,10 +395,40 @@ def _resolve_client_kwargs(client_kwargs: Mapping[str, Any] | None) -> Mapping[s
     return MappingProxyType(dict(client_kwargs))
 
 
+def resolve_route(route: str | None, endpoint: str) -> tuple[RouteName, str]:
+    """The route to use for ``endpoint`` and the endpoint to send to.
+
+    ``route`` is ``"openai_v1"``, ``"model_inference"``, or ``"auto"`` / None: then
+    ``AZURE_INFERENCE_ROUTE`` when set, else :func:`~azureinfer._routes.detect_route` (from the
+    endpoint's shape; no network call).
+    """
+    if route is None or route == "auto":
+        route = _env((ROUTE_ENV_VAR,)) or "auto"
+        source = ROUTE_ENV_VAR
+    else:
+        source = "route"
+    if not isinstance(route, str) or route not in ROUTE_CHOICES:
+        raise ConfigurationError(
+            f"{source} must be one of {', '.join(map(repr, ROUTE_CHOICES))}; got {route!r}"
+        )
+    if route == "auto":
+        return detect_route(endpoint)
+    name: RouteName = "openai_v1" if route == "openai_v1" else "model_inference"
+    return name, endpoint_for(name, endpoint)
+
+
+def requested_route(route: str | None, detected: str | None) -> str | None:
+    """The ``route`` to resolve for an adapter object again: ``"auto"`` when ``route`` is only
+    the value an earlier detection recorded (``detected``), so that a copy with another
+    endpoint detects its own route; else ``route`` as given."""
+    return "auto" if detected is not None and route == detected else route
+
+
 def resolve_settings(
     endpoint: str | None = None,
     credential: Any = None,
     *,
+    route: str | None = None,
     api_version: str | None = None,
     credential_scopes: Any = None,
     timeout: float | None = None,
@@ -390,11 +439,14 @@ def resolve_settings(
 ) -> ConnectionSettings:
     """Resolve connection settings from arguments, then the environment.
 
+    ``route`` (``"auto"``, ``"openai_v1"``, ``"model_inference"``; see :func:`resolve_route`)
+    is resolved here: ``ConnectionSettings.route`` is never ``"auto"``.
+
     Raises:
         ConfigurationError (a ``ValueError``): no endpoint, a malformed one, an unsupported
-        credential, or a bad option. An endpoint ending in a route (``/chat/completions``,
-        ``/embeddings``, ``/images/embeddings``, ``/info``) is corrected with an
-        :class:`AzureInferenceWarning`.
+        credential, an api-version the route does not take, or a bad option. An endpoint
+        ending in a path (``/chat/completions``, ``/embeddings``, ``/images/embeddings``,
+        ``/info``) is corrected with an :class:`AzureInferenceWarning`.
     """
     client_kwargs, moved = lift_legacy_client_kwargs(
         client_kwargs,
@@ -416,7 +468,7 @@ def resolve_settings(
     if not endpoint:
         raise ConfigurationError(
             "No endpoint: pass `endpoint=` (for example "
-            "'https://<resource>.services.ai.azure.com/models') or set the environment variable "
+            "'https://<resource>.openai.azure.com/openai/v1') or set the environment variable "
             f"{ENDPOINT_ENV_VARS[0]} (or {ENDPOINT_ENV_VARS[1]})."
         )
     clean_endpoint, query_version = _normalise_endpoint(endpoint)
@@ -429,11 +481,14 @@ def resolve_settings(
         )
     if api_version is not None and (not isinstance(api_version, str) or not api_version.strip()):
         raise ConfigurationError(f"api_version must be a non-empty string, got {api_version!r}")
+    api_version = api_version.strip() if api_version else None
+    route_name, clean_endpoint = resolve_route(route, clean_endpoint)
+    get_route(route_name).check_api_version(api_version)
 
     cred = _resolve_credential(credential)
 
     if credential_scopes is None:
-        scopes = default_scopes(clean_endpoint)
+        scopes = default_scopes(clean_endpoint, route_name)
     elif isinstance(credential_scopes, str):
         scopes = (credential_scopes,)
     else:
@@ -463,7 +518,8 @@ def resolve_settings(
     return ConnectionSettings(
         endpoint=clean_endpoint,
         credential=cred,
-        api_version=api_version.strip() if api_version else None,
+        api_version=api_version,
+        route=route_name,
         credential_scopes=scopes,
         timeout=timeout,
         max_retries=max_retries,

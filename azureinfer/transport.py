@@ -2,8 +2,16 @@
 
 Every request goes through the ``azure-ai-inference`` client's azure-core pipeline with
 ``send_request`` (credential policy, user agent, request id, logging, tracing and our retry
-policy all apply) while the body and headers stay exactly what :mod:`azureinfer.request` built.
-The URL is built the way the SDK builds it: ``{endpoint}/{route}?{endpoint query}&api-version=``.
+policy all apply) while the body and headers stay what :mod:`azureinfer.request` built. Both
+routes (OpenAI/v1 and model inference) use that one pipeline: the settings' route
+(:mod:`azureinfer._routes`) decides the path, the query, the key header, the default scope, the
+headers and body keys that go on the wire, and the hints of error messages. The URL is
+``{endpoint}/{path}?{endpoint query}&{route query}``.
+
+Under ``extra_parameters="drop"`` on the OpenAI/v1 route (which has no ``extra-parameters``
+header), a 400 "Unrecognized request argument supplied: X" naming one of the request's extra
+parameters is answered by sending the request again without X, once per key, with one WARNING;
+the client remembers X for that model and stops sending it.
 
 Lifecycle: SDK clients are created lazily on first use. One sync client per instance, created
 under a lock; one async client per event loop, closed automatically when that loop shuts down
@@ -32,15 +40,17 @@ from azure.core.pipeline.policies import NetworkTraceLoggingPolicy
 
 from azureinfer import _telemetry
 from azureinfer._retry import InferenceAsyncRetryPolicy, InferenceRetryPolicy, retry_policy_kwargs
+from azureinfer._routes import MODEL_INFERENCE_API_VERSION, Operation, Route
 from azureinfer._sse import SSEDecoder
 from azureinfer.errors import (
     ConfigurationError,
     IncompleteStreamError,
     ServiceError,
+    UnsupportedParameterError,
     error_from_response,
     wrap_azure_error,
 )
-from azureinfer.request import WireRequest
+from azureinfer.request import KNOWN_CHAT_KEYS, KNOWN_EMBEDDINGS_KEYS, WireRequest
 from azureinfer.response import (
     ChatChunk,
     ChatResult,
@@ -53,7 +63,9 @@ from azureinfer.settings import ConnectionSettings
 
 __all__ = ["DEFAULT_API_VERSION", "ChatClient", "EmbeddingsClient"]
 
-DEFAULT_API_VERSION = "2024-05-01-preview"
+DEFAULT_API_VERSION = MODEL_INFERENCE_API_VERSION
+
+_log = logging.getLogger("azureinfer.transport")
 
 _INFO_HINT = (
     "This endpoint does not serve model information (GET /info): Azure OpenAI deployments, "
@@ -194,8 +206,9 @@ def _auth_policy(is_async: bool, scopes: tuple[str, ...]) -> _PendingAuth:
 class _BaseClient:
     """Lazy SDK clients, per-loop async clients, sending and error mapping."""
 
-    _route: str = "chat/completions"
+    _operation: Operation = "chat"
     _sdk_class: str = "ChatCompletionsClient"
+    _known_keys: frozenset[str] = KNOWN_CHAT_KEYS
 
     def __init__(self, settings: ConnectionSettings) -> None:
         if not isinstance(settings, ConnectionSettings):
@@ -214,6 +227,8 @@ class _BaseClient:
             weakref.WeakKeyDictionary()
         )
         self._model_info: dict[str, Any] | None = None
+        # (model, body key) pairs the service refused under extra_parameters="drop".
+        self._refused: set[tuple[str | None, str]] = set()
 
     # -- pickling / copying: settings only ---------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -229,13 +244,25 @@ class _BaseClient:
         return new
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self.settings.endpoint!r})"
+        return (
+            f"{type(self).__name__}(endpoint={self.settings.endpoint!r}, "
+            f"route={self.settings.route!r})"
+        )
 
     # -- client construction -----------------------------------------------------------------
     @property
-    def api_version(self) -> str:
-        """The api-version sent with every request."""
-        return self.settings.api_version or DEFAULT_API_VERSION
+    def route(self) -> str:
+        """The route this client speaks: ``openai_v1`` or ``model_inference``."""
+        return self.settings.route
+
+    @property
+    def _routing(self) -> Route:
+        return self.settings.routing
+
+    @property
+    def api_version(self) -> str | None:
+        """The api-version sent with every request (None: no ``api-version`` query)."""
+        return self._routing.api_version(self.settings.api_version)
 
     def _client_kwargs(self, *, is_async: bool) -> dict[str, Any]:
         s = self.settings
@@ -247,9 +274,14 @@ class _BaseClient:
         if s.timeout is not None:
             kwargs.setdefault("connection_timeout", s.timeout)
             kwargs.setdefault("read_timeout", s.timeout)
-        kwargs["api_version"] = self.api_version
+        # The SDK's own default api-version is never sent (requests go through send_request).
+        kwargs["api_version"] = self.api_version or DEFAULT_API_VERSION
         kwargs["credential_scopes"] = list(s.credential_scopes)
-        if s.credential_kind != "key" and "authentication_policy" not in kwargs:
+        if s.credential_kind == "key" and "authentication_policy" not in kwargs:
+            key_policy = self._routing.key_policy(s.credential, is_async=is_async)
+            if key_policy is not None:
+                kwargs["authentication_policy"] = key_policy
+        elif s.credential_kind != "key" and "authentication_policy" not in kwargs:
             # Build it ourselves: the SDK only accepts credentials with ``get_token``, while
             # azure-core's policies also take ``get_token_info`` (AccessTokenInfo) ones.
             kwargs["authentication_policy"] = _auth_policy(is_async, s.credential_scopes)
@@ -422,26 +454,31 @@ class _BaseClient:
             kwargs["headers"] = dict(headers)
         return kwargs
 
-    def _http_request(self, method: str, route: str, body: Any, headers: Mapping[str, str]) -> Any:
+    def _http_request(
+        self, method: str, operation: Operation, body: Any, headers: Mapping[str, str]
+    ) -> Any:
         from azure.core.rest import HttpRequest
 
+        routing = self._routing
+        url = f"/{routing.path(operation)}"
+        params = routing.query(self.settings.api_version)
         all_headers = {"Accept": "application/json", **headers}
         if body is None:
-            return HttpRequest(
-                method, f"/{route}", params={"api-version": self.api_version}, headers=all_headers
-            )
-        return HttpRequest(
-            method,
-            f"/{route}",
-            params={"api-version": self.api_version},
-            headers=all_headers,
-            json=body,
+            return HttpRequest(method, url, params=params, headers=all_headers)
+        return HttpRequest(method, url, params=params, headers=all_headers, json=body)
+
+    def _error(self, response: Any, model: str | None, not_found_hint: str | None) -> Any:
+        routing = self._routing
+        if not_found_hint is None:
+            not_found_hint = routing.not_found_hint(model, self.settings.endpoint)
+        return error_from_response(
+            response, not_found_hint=not_found_hint, unsupported_hint=routing.unsupported_hint
         )
 
     def _send_sync(
         self,
         method: str,
-        route: str,
+        operation: Operation,
         body: Any,
         headers: Mapping[str, str],
         *,
@@ -450,7 +487,7 @@ class _BaseClient:
         options: Mapping[str, Any] | None = None,
     ) -> Any:
         client = self._get_sync_client()
-        request = self._http_request(method, route, body, headers)
+        request = self._http_request(method, operation, body, headers)
         kwargs = self._send_kwargs(headers, options)
         try:
             response = client.send_request(request, stream=stream, **kwargs)
@@ -460,7 +497,7 @@ class _BaseClient:
             try:
                 if stream:
                     response.read()
-                error = error_from_response(response, not_found_hint=not_found_hint)
+                error = self._error(response, _model_of(body), not_found_hint)
             finally:
                 response.close()
             raise error
@@ -469,7 +506,7 @@ class _BaseClient:
     async def _send_async(
         self,
         method: str,
-        route: str,
+        operation: Operation,
         body: Any,
         headers: Mapping[str, str],
         *,
@@ -478,7 +515,7 @@ class _BaseClient:
         options: Mapping[str, Any] | None = None,
     ) -> Any:
         client = await self._get_async_client()
-        request = self._http_request(method, route, body, headers)
+        request = self._http_request(method, operation, body, headers)
         kwargs = self._send_kwargs(headers, options)
         try:
             response = await client.send_request(request, stream=stream, **kwargs)
@@ -488,7 +525,7 @@ class _BaseClient:
             try:
                 if stream:
                     await response.read()
-                error = error_from_response(response, not_found_hint=not_found_hint)
+                error = self._error(response, _model_of(body), not_found_hint)
             finally:
                 await response.close()
             raise error
@@ -497,50 +534,144 @@ class _BaseClient:
     def _body(self, req: WireRequest, stream: bool) -> dict[str, Any]:
         return req.body
 
+    def check_request(self, req: WireRequest) -> None:
+        """Raise :class:`ConfigurationError` if ``req`` lacks what this client's route needs
+        (``model`` on the OpenAI/v1 route), without sending anything."""
+        self._routing.wire(self._operation, _check_request(req).body, req.headers)
+
     def _post_args(
         self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
-    ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    ) -> _Post:
         req = _check_request(req)
-        return self._body(req, stream), req.headers, self._request_options(timeout, max_retries)
+        body, headers, policy = self._routing.wire(
+            self._operation, self._body(req, stream), req.headers, stream_usage=req.stream_usage
+        )
+        post = _Post(body, headers, self._request_options(timeout, max_retries), policy)
+        if policy == "drop" and self._refused:
+            model = _model_of(body)
+            for key in [k for k in body if (model, k) in self._refused]:
+                del post.body[key]
+        return post
+
+    def _drop_refused(self, post: _Post, exc: BaseException) -> _Post | None:
+        """The request again without the extra parameter ``exc`` says the service refused, when
+        the policy is ``drop`` and the route names such a key (else None: raise ``exc``)."""
+        if post.policy != "drop":
+            return None
+        key = self._routing.refused_parameter(exc)
+        if key is None or key not in post.body or key in self._known_keys or key in post.dropped:
+            return None
+        model = _model_of(post.body)
+        with self._lock:
+            first = (model, key) not in self._refused
+            self._refused.add((model, key))
+        if first:
+            _log.warning(
+                "The deployment %r refused the parameter %r (extra_parameters='drop'): sent "
+                "again without it, and it is no longer sent to this deployment.",
+                model,
+                key,
+            )
+        body = {k: v for k, v in post.body.items() if k != key}
+        return _Post(body, post.headers, post.options, post.policy, (*post.dropped, key))
 
     def _post_sync(
         self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
     ) -> Any:
         """POST a ``WireRequest`` to this client's route, with this call's options."""
-        body, headers, options = self._post_args(req, stream, timeout, max_retries)
-        return self._send_sync("POST", self._route, body, headers, stream=stream, options=options)
+        post = self._post_args(req, stream, timeout, max_retries)
+        while True:
+            try:
+                return self._send_sync(
+                    "POST",
+                    self._operation,
+                    post.body,
+                    post.headers,
+                    stream=stream,
+                    options=post.options,
+                )
+            except UnsupportedParameterError as exc:
+                retry = self._drop_refused(post, exc)
+                if retry is None:
+                    raise
+                post = retry
 
     async def _post_async(
         self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
     ) -> Any:
         """Async :meth:`_post_sync`."""
-        body, headers, options = self._post_args(req, stream, timeout, max_retries)
-        return await self._send_async(
-            "POST", self._route, body, headers, stream=stream, options=options
-        )
+        post = self._post_args(req, stream, timeout, max_retries)
+        while True:
+            try:
+                return await self._send_async(
+                    "POST",
+                    self._operation,
+                    post.body,
+                    post.headers,
+                    stream=stream,
+                    options=post.options,
+                )
+            except UnsupportedParameterError as exc:
+                retry = self._drop_refused(post, exc)
+                if retry is None:
+                    raise
+                post = retry
 
     # -- model info ------------------------------------------------------------------------------
-    def get_model_info(self) -> dict[str, Any]:
-        """``GET /info`` once; the answer (``model_name``, ``model_type``,
-        ``model_provider_name``) is cached on the instance."""
+    def get_model_info(self, model: str | None = None) -> dict[str, Any]:
+        """What the endpoint tells about its model, asked once and cached on the instance.
+
+        Model-inference route: ``GET /info`` (``model_name``, ``model_type``,
+        ``model_provider_name``). OpenAI/v1 route: the entry of the deployment ``model`` in
+        ``GET /models`` (``id``, ``object``, ``created``, ``owned_by``); ``model`` is required
+        there, and a deployment the list does not name raises ``ModelNotFoundError``.
+        """
         if self._model_info is None:
+            self._routing.check_model_info(model)
             response = self._send_sync(
-                "GET", "info", None, {}, stream=False, not_found_hint=_INFO_HINT
+                "GET", "info", None, {}, stream=False, not_found_hint=self._info_hint
             )
-            self._model_info = _json_object(response.text())
+            self._model_info = self._read_info(response.text(), model)
         return dict(self._model_info)
 
-    async def aget_model_info(self) -> dict[str, Any]:
+    async def aget_model_info(self, model: str | None = None) -> dict[str, Any]:
         """Async :meth:`get_model_info` (shares the cache)."""
         if self._model_info is None:
+            self._routing.check_model_info(model)
             response = await self._send_async(
-                "GET", "info", None, {}, stream=False, not_found_hint=_INFO_HINT
+                "GET", "info", None, {}, stream=False, not_found_hint=self._info_hint
             )
-            self._model_info = _json_object(response.text())
+            self._model_info = self._read_info(response.text(), model)
         return dict(self._model_info)
 
+    @property
+    def _info_hint(self) -> str | None:
+        return _INFO_HINT if self.settings.route == "model_inference" else None
 
-_RUNTIME_ATTRS = frozenset({"_lock", "_sync_client", "_sync_credential", "_loops", "_model_info"})
+    def _read_info(self, text: str, model: str | None) -> dict[str, Any]:
+        return self._routing.read_model_info(_json_object(text), model, self.settings.endpoint)
+
+
+_RUNTIME_ATTRS = frozenset(
+    {"_lock", "_sync_client", "_sync_credential", "_loops", "_model_info", "_refused"}
+)
+
+
+@dataclass
+class _Post:
+    """One POST as sent: body, headers, per-call options, extra-parameters policy, and the
+    keys dropped from it after the service refused them."""
+
+    body: dict[str, Any]
+    headers: dict[str, str]
+    options: dict[str, Any]
+    policy: str
+    dropped: tuple[str, ...] = ()
+
+
+def _model_of(body: Any) -> str | None:
+    model = body.get("model") if isinstance(body, Mapping) else None
+    return model if isinstance(model, str) else None
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -599,7 +730,7 @@ class ChatClient(_BaseClient):
     ``reasoning_content``.
     """
 
-    _route = "chat/completions"
+    _operation = "chat"
     _sdk_class = "ChatCompletionsClient"
 
     def __init__(self, settings: ConnectionSettings, *, think_tags: bool = True) -> None:
@@ -805,25 +936,29 @@ def _broken_stream(acc: StreamAccumulator, exc: BaseException) -> IncompleteStre
 
 
 class EmbeddingsClient(_BaseClient):
-    """Embeddings: ``embed``/``aembed`` on ``/embeddings`` or ``/images/embeddings``."""
+    """Embeddings: ``embed``/``aembed`` on ``/embeddings`` or (``kind="images/embeddings"``,
+    model-inference route only) ``/images/embeddings``."""
+
+    _known_keys = KNOWN_EMBEDDINGS_KEYS
 
     def __init__(
         self,
         settings: ConnectionSettings,
-        route: Literal["embeddings", "images/embeddings"] = "embeddings",
+        kind: Literal["embeddings", "images/embeddings"] = "embeddings",
     ) -> None:
-        if route not in ("embeddings", "images/embeddings"):
+        if kind not in ("embeddings", "images/embeddings"):
             raise ConfigurationError(
-                f"route must be 'embeddings' or 'images/embeddings', got {route!r}"
+                f"kind must be 'embeddings' or 'images/embeddings', got {kind!r}"
             )
         super().__init__(settings)
-        self._route = route
-        self._sdk_class = "EmbeddingsClient" if route == "embeddings" else "ImageEmbeddingsClient"
+        self.settings.routing.path(kind)  # image embeddings on OpenAI/v1: a clear error, now
+        self._operation = kind
+        self._sdk_class = "EmbeddingsClient" if kind == "embeddings" else "ImageEmbeddingsClient"
 
     @property
-    def route(self) -> str:
+    def kind(self) -> str:
         """``embeddings`` or ``images/embeddings``."""
-        return self._route
+        return self._operation
 
     def embed(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None

@@ -1,4 +1,4 @@
-"""Scenario 8: the per-call cost of ``azureinfer.tracing``, side by side in one run.
+"""Scenario 9: the per-call cost of ``azureinfer.tracing``, side by side in one run.
 
 Modes, interleaved round by round on the same clients: the code path of today without the hook
 (``_complete`` / ``_stream`` / ``_embed`` called directly), tracing off (the public methods, the
@@ -127,7 +127,7 @@ def scenario_tracing(emu: EmulatorProcess, cfg: Any) -> Table:
     for op in (OPERATIONS[0], f"stream ({chunks} chunks)", OPERATIONS[2]):
         columns += [f"{op}: wall", "client CPU", "CPU ratio", "tracing's own cost"]
     table = Table(
-        f"8. Tracing cost per call: {rounds} interleaved rounds x {per_round} calls per mode, "
+        f"9. Tracing cost per call: {rounds} interleaved rounds x {per_round} calls per mode, "
         "zero server latency",
         columns,
     )

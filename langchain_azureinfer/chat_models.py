@@ -38,6 +38,7 @@ from azureinfer.settings import (
     LEGACY_CLIENT_KWARGS,
     ConnectionSettings,
     lift_legacy_client_kwargs,
+    requested_route,
     resolve_settings,
 )
 from azureinfer.transport import ChatClient
@@ -66,6 +67,7 @@ _CALL_OPTIONS = frozenset({"timeout", "max_retries"})
 _CONNECTION_FIELDS = frozenset(
     {
         "endpoint",
+        "route",
         "credential",
         "api_version",
         "credential_scopes",
@@ -92,11 +94,14 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         Install `azureinfer[langchain]` and point it at an endpoint, with arguments or with
         the environment variables `AZURE_INFERENCE_ENDPOINT` and `AZURE_INFERENCE_CREDENTIAL`
         (`AZURE_AI_INFERENCE_*` also work). Without a key, `DefaultAzureCredential` (Entra ID)
-        is used, with the token scope derived from the endpoint's host.
+        is used, with the token scope of the route. A Foundry resource's OpenAI/v1 endpoint
+        (`https://<resource>.openai.azure.com/openai/v1`) speaks the OpenAI/v1 route; a
+        `.../models`, serverless or managed-compute endpoint the model-inference route
+        (`route=` / `AZURE_INFERENCE_ROUTE` name one explicitly).
 
         ```bash
         pip install "azureinfer[langchain]"
-        export AZURE_INFERENCE_ENDPOINT="https://<resource>.services.ai.azure.com/models"
+        export AZURE_INFERENCE_ENDPOINT="https://<resource>.openai.azure.com/openai/v1"
         export AZURE_INFERENCE_CREDENTIAL="<api-key>"
         ```
 
@@ -117,6 +122,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         | Param | Type | Description |
         | --- | --- | --- |
         | `endpoint` | `str | None` | Endpoint URL. |
+        | `route` | `str` | `auto` (default), `openai_v1` or `model_inference`. |
         | `credential` | `str | TokenCredential | None` | API key (alias `api_key`) or Entra ID. |
         | `api_version` | `str | None` | `api-version` query value. |
         | `timeout` | `float | None` | Read timeout per attempt, seconds. |
@@ -249,14 +255,19 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
 
     # ---- connection -------------------------------------------------------------------
     endpoint: str | None = None
-    """Endpoint URL (``https://<resource>.services.ai.azure.com/models``, a serverless or
-    managed-compute URL, or GitHub Models). Falls back to ``AZURE_INFERENCE_ENDPOINT``."""
+    """Endpoint URL: ``https://<resource>.openai.azure.com/openai/v1`` (OpenAI/v1 route), or
+    ``https://<resource>.services.ai.azure.com/models``, a serverless or managed-compute URL,
+    GitHub Models (model-inference route). Falls back to ``AZURE_INFERENCE_ENDPOINT``."""
+    route: Literal["auto", "openai_v1", "model_inference"] = "auto"
+    """Wire route: ``auto`` (``AZURE_INFERENCE_ROUTE``, else from the endpoint's shape),
+    ``openai_v1`` or ``model_inference``. Holds the chosen route once the model is built."""
     credential: Any = Field(default=None, alias="api_key")
     """API key (str or ``SecretStr``, kept secret), ``AzureKeyCredential`` or an Entra ID
     (async) token credential. Falls back to ``AZURE_INFERENCE_CREDENTIAL``, then
     ``DefaultAzureCredential``."""
     api_version: str | None = None
-    """Value of the ``api-version`` query parameter (the SDK's default when unset)."""
+    """``api-version`` query value (model-inference route: ``2024-05-01-preview`` when unset;
+    OpenAI/v1 route: none when unset, else only ``v1`` or ``preview``)."""
     credential_scopes: list[str] | None = None
     """Entra ID token scopes; derived from the endpoint's host when unset."""
     timeout: float | None = None
@@ -308,6 +319,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
 
     _settings: ConnectionSettings = PrivateAttr()
     _client: ChatClient = PrivateAttr()
+    _route_detected: str | None = PrivateAttr(default=None)
 
     # ---- construction -----------------------------------------------------------------
 
@@ -351,9 +363,11 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
             raise ValueError(
                 f"model_kwargs {clashes} are constructor arguments: pass them directly."
             )
+        route = requested_route(self.route, self._route_detected)
         self._settings = resolve_settings(
             self.endpoint,
             self.credential,
+            route=route,
             api_version=self.api_version,
             credential_scopes=self.credential_scopes,
             timeout=self.timeout,
@@ -365,16 +379,20 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         # Record what came from the environment, so the object says what it uses.
         if self.endpoint is None:
             self.endpoint = self._settings.endpoint
+        self._route_detected = self._settings.route if route == "auto" else None
+        self.route = self._settings.route
         if self.credential is None and hasattr(self._settings.credential, "key"):
             self.credential = SecretStr(self._settings.credential.key)
         self._client = ChatClient(self._settings)  # lazy: no I/O until the first call
         # Dry-run the request builder so a bad parameter (out-of-range temperature, a reserved
         # model_kwargs key, ...) fails here, with the core's message, rather than on first use.
-        self._build_request([HumanMessage("")], None, stream=False)
+        self._client.check_request(self._build_request([HumanMessage("")], None, stream=False))
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """Copy the model; a copy with new connection settings gets its own HTTP clients."""
         copy = super().model_copy(update=update, deep=deep)
+        if update and "route" in update:
+            copy._route_detected = None
         if update and (set(update) & _CONNECTION_FIELDS):
             copy._connect()
         return copy
@@ -402,6 +420,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         params = {
             "model": self.model,
             "endpoint": self.endpoint,
+            "route": self.route,
             "api_version": self.api_version,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,

@@ -92,6 +92,9 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
     """Deployment / model name sent as ``model`` (None: the endpoint's only model)."""
     endpoint: str | None = Field(default_factory=from_env(list(ENDPOINT_ENV_VARS), default=None))
     """Endpoint URL; defaults to ``AZURE_INFERENCE_ENDPOINT``."""
+    route: Literal["auto", "openai_v1", "model_inference"] = "auto"
+    """Wire route: ``auto`` (``AZURE_INFERENCE_ROUTE``, else from the endpoint's shape),
+    ``openai_v1`` or ``model_inference``. Holds the chosen route once built."""
     credential: SecretStr | Any | None = Field(
         default_factory=secret_from_env(list(KEY_ENV_VARS), default=None)
     )
@@ -134,6 +137,7 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
 
     _embedder: Embedder = PrivateAttr()
     _embedder_key: tuple[int, ...] = PrivateAttr(default=())
+    _route_detected: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -148,8 +152,9 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
         return self
 
     def _new_embedder(self) -> Embedder:
+        embedder = embedder_for(self, self.model)  # records the chosen route
         self._embedder_key = connection_key(self)
-        return embedder_for(self)
+        return embedder
 
     @property
     def _engine(self) -> Embedder:

@@ -82,6 +82,11 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
     endpoint: str | None = Field(
         default=None, description="Endpoint URL; defaults to AZURE_INFERENCE_ENDPOINT."
     )
+    route: Literal["auto", "openai_v1", "model_inference"] = Field(
+        default="auto",
+        description="Wire route: auto (AZURE_INFERENCE_ROUTE, else from the endpoint's shape), "
+        "openai_v1 or model_inference; holds the chosen route once built.",
+    )
     credential: SecretStr | Any | None = Field(
         default=None,
         exclude=True,
@@ -133,6 +138,7 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
 
     _embedder: Embedder = PrivateAttr()
     _embedder_key: tuple[int, ...] = PrivateAttr(default=())
+    _route_detected: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -167,8 +173,9 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
         return self
 
     def _new_embedder(self) -> Embedder:
+        embedder = embedder_for(self, self.model_name)  # records the chosen route
         self._embedder_key = connection_key(self)
-        return embedder_for(self)
+        return embedder
 
     @property
     def _engine(self) -> Embedder:

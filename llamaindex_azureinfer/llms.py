@@ -151,6 +151,11 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     endpoint: str | None = Field(
         default=None, description="Endpoint URL; defaults to $AZURE_INFERENCE_ENDPOINT."
     )
+    route: Literal["auto", "openai_v1", "model_inference"] = Field(
+        default="auto",
+        description="Wire route: auto ($AZURE_INFERENCE_ROUTE, else from the endpoint's shape), "
+        "openai_v1 or model_inference; holds the chosen route once built.",
+    )
     api_version: str | None = Field(default=None, description="`api-version` query value.")
     temperature: float | None = Field(
         default=None, ge=0.0, le=2.0, description="Sampling temperature; None leaves it unset."
@@ -214,6 +219,7 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
         settings = resolve_settings(
             self.endpoint,
             credential,
+            route=self.route,
             api_version=self.api_version,
             credential_scopes=self.credential_scopes,
             timeout=self.timeout,
@@ -222,7 +228,11 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
             user_agent="llamaindex-azureinfer",
             client_kwargs=self.client_kwargs,
         )
+        self.route = settings.route
         self._client = ChatClient(settings)
+        self._client.check_request(
+            self._request([ChatMessage(role="user", content="x")], stream=False)
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # BaseComponent re-runs __init__ from the fields, which would lose the credential held

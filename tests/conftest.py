@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 
-from azureinfer.emulator import Emulator
+from azureinfer.emulator import Emulator, RecordedRequest
 
 SLOW_SECONDS = 1.0
 
@@ -30,3 +31,47 @@ def slow_answers(azure_inference_emulator: Emulator) -> Iterator[Callable[[int],
     yield inject
     if used:
         time.sleep(SLOW_SECONDS + 0.2)
+
+
+#: The two wire routes every route-parametrised suite runs on.
+ROUTES = ("model_inference", "openai_v1")
+
+
+@dataclass(frozen=True)
+class RouteEndpoint:
+    """One route of the session emulator: its name and the endpoint that speaks it."""
+
+    route: str
+    endpoint: str
+
+    def check_wire(self, requests: list[RecordedRequest]) -> None:
+        """Assert that every API request in ``requests`` went out as this route puts it on the
+        wire: path, query, auth header, no ``extra-parameters`` header on v1, ``model``."""
+        api = [r for r in requests if r.route in ("chat", "embeddings", "models", "info")]
+        for r in api:
+            where = f"{r.method} {r.path}"
+            assert r.api == self.route, where
+            headers = {k.lower() for k in r.headers}
+            if self.route == "openai_v1":
+                assert r.path.startswith("/openai/v1/"), where
+                assert "api-version" not in r.query, where
+                assert "extra-parameters" not in headers, where
+                assert "api-key" in headers and "authorization" not in headers, where
+                if r.method == "POST":
+                    assert isinstance(r.body, dict) and r.body.get("model"), where
+            else:
+                assert r.path.startswith("/models/"), where
+                assert r.query.get("api-version") == "2024-05-01-preview", where
+
+
+@pytest.fixture(params=ROUTES)
+def route_endpoint(
+    request: pytest.FixtureRequest, azure_inference_emulator: Emulator
+) -> Iterator[RouteEndpoint]:
+    """``RouteEndpoint`` of the (cleared) session emulator, once per route; at teardown every
+    request the test made is checked against that route's wire (``check_wire``)."""
+    emu = azure_inference_emulator
+    endpoint = emu.v1_endpoint if request.param == "openai_v1" else emu.endpoint
+    target = RouteEndpoint(request.param, endpoint)
+    yield target
+    target.check_wire(emu.requests)

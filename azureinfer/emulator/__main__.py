@@ -1,4 +1,5 @@
-"""``python -m azureinfer.emulator``: serve the emulator until Ctrl-C (prints endpoint and key)."""
+"""``python -m azureinfer.emulator``: serve the emulator until Ctrl-C (prints the Model Inference
+endpoint, the key and the OpenAI/v1 endpoint)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(f"endpoint: {emu.endpoint}")
     print(f"key:      {emu.key}")
+    print(f"v1:       {emu.v1_endpoint}")
     if emu.ca_file:
         print(f"ca_file:  {emu.ca_file}")
     print(f"control:  {emu.base_url}/_emulator/  (Ctrl-C to stop)", flush=True)

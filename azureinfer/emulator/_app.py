@@ -1,10 +1,16 @@
 """The aiohttp application: routing, auth, api-version, extra-parameters, faults, answers.
 
+Two APIs share the catalogue, the state and the checks: the Azure AI Model Inference API (under
+``""``, ``/models``, ``/api/models`` and ``/openai/deployments/{name}``) and the OpenAI/v1 API
+(under ``/openai/v1``; errors in its envelopes, see `_errors.for_v1`).
+
 Order of checks for an API request (each failure answers at once):
 latency -> method -> custom-header limit (431) -> auth (401) -> api-version (400) ->
-body size (413) -> JSON (400) -> deployment (404 / 400 wrong operation) -> injected fault ->
-scripted raw answer -> extra-parameters (422) -> validation (422) -> capability (422) ->
-prompt filter (400) -> rate limit (429) -> scripted or rule-based reply.
+body size (413) -> JSON (400) -> deployment (v1: `model` required 400; 404 / 400 wrong
+operation) -> injected fault -> scripted raw answer -> extra-parameters (422; v1: unknown
+argument 400) -> validation (422; v1: 400) -> capability (422; v1: 400) -> orphan tool message
+(400) -> context length (400) -> prompt filter (400) -> rate limit (429) -> scripted or
+rule-based reply.
 """
 
 from __future__ import annotations
@@ -31,15 +37,24 @@ from azureinfer.emulator._behaviour import (
 )
 from azureinfer.emulator._catalogue import DEFAULT_CATALOGUE, Deployment
 from azureinfer.emulator._errors import (
+    V1_API_VERSIONS,
     ApiError,
     content_filter,
+    context_length_exceeded,
     dumps,
+    for_v1,
+    gateway_error,
     invalid_input,
     loads,
+    openai_error,
+    orphan_tool_message,
     rate_limited,
     service_error,
     token_audience_error,
+    unrecognized_argument,
     unsupported_api_version,
+    v1_model_required,
+    v1_unsupported_api_version,
 )
 from azureinfer.emulator._replies import (
     cached_tokens,
@@ -47,6 +62,7 @@ from azureinfer.emulator._replies import (
     done_frame,
     image_embeddings_body,
     info_body,
+    models_body,
     request_id,
     scripted,
     sse,
@@ -76,6 +92,15 @@ ROUTE_PATHS = {
     "images/embeddings": ("/images/embeddings", "POST"),
     "info": ("/info", "GET"),
 }
+# The OpenAI/v1 API: no /info, no image embeddings.
+V1_PREFIX = "/openai/v1"
+V1_ROUTE_PATHS = {
+    "chat": ("/chat/completions", "POST"),
+    "embeddings": ("/embeddings", "POST"),
+    "models": ("/models", "GET"),
+}
+# Surfaces: "models" (Foundry prefixes), "deployments" (/openai/deployments/{name}), "v1".
+SURFACES = ("models", "deployments", "v1")
 OPENAI_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 # Headers that are not "custom" for the 431 limit (spec §3.1, seed 004).
 STANDARD_HEADERS = frozenset(
@@ -152,19 +177,18 @@ class EmulatorApp:
         self.by_name = {d.name.strip().lower(): d for d in catalogue}
 
     # ---------------------------------------------------------------- entry
-    def handler(self, route: str, azure_openai: bool) -> Handler:
-        """The aiohttp handler of one API route under one prefix family."""
+    def handler(self, route: str, surface: str) -> Handler:
+        """The aiohttp handler of one API route on one surface (see `SURFACES`)."""
 
         async def handle(request: web.Request) -> web.StreamResponse:
-            return await self.dispatch(request, route, azure_openai)
+            return await self.dispatch(request, route, surface)
 
         return handle
 
-    async def dispatch(
-        self, request: web.Request, route: str, azure_openai: bool
-    ) -> web.StreamResponse:
+    async def dispatch(self, request: web.Request, route: str, surface: str) -> web.StreamResponse:
         """Serve one API request, record it and its status."""
         state = self.state
+        v1 = surface == "v1"
         rec = RecordedRequest(
             method=request.method,
             path=request.path,
@@ -173,6 +197,7 @@ class EmulatorApp:
             body=None,
             route=route,
             time=time.time(),
+            api="openai_v1" if v1 else "model_inference",
         )
         state.record(rec)
         headers = {"apim-request-id": request_id()}
@@ -181,15 +206,13 @@ class EmulatorApp:
             headers["x-ms-client-request-id"] = client_id
         headers["x-request-id"] = headers["apim-request-id"]
         try:
-            resp = await self.serve(request, rec, route, azure_openai, headers)
+            resp = await self.serve(request, rec, route, surface, headers)
         except ApiError as err:
-            resp = error_response(err, headers)
+            resp = error_response(for_v1(err) if v1 else err, headers)
         except Exception as exc:  # a bug in the emulator: still answer like the service
             logger.exception("emulator error while serving %s %s", request.method, request.path)
-            resp = error_response(
-                service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}"),
-                headers,
-            )
+            bug = service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}")
+            resp = error_response(for_v1(bug) if v1 else bug, headers)
         if not resp.prepared:
             await _until_deadline(request)
         # 0: the connection was dropped (reset fault) before any answer.
@@ -201,16 +224,18 @@ class EmulatorApp:
         request: web.Request,
         rec: RecordedRequest,
         route: str,
-        azure_openai: bool,
+        surface: str,
         headers: dict[str, str],
     ) -> web.StreamResponse:
         """The checks of the module docstring, in order."""
         s = self.state.settings
+        v1 = surface == "v1"
+        azure_openai = surface != "models"
         if s.latency:
             # The answer leaves no sooner than `latency` after arrival; the emulator's own work
             # happens within that time, as a service's does within its response time.
             request[_DEADLINE] = asyncio.get_running_loop().time() + s.latency
-        expected_method = ROUTE_PATHS[route][1]
+        expected_method = (V1_ROUTE_PATHS if v1 else ROUTE_PATHS)[route][1]
         if request.method != expected_method:
             raise service_error(
                 405, message=f"{request.method} is not allowed here; use {expected_method}."
@@ -223,25 +248,30 @@ class EmulatorApp:
                     message=f"{len(custom)} custom headers sent; at most "
                     f"{s.custom_header_limit} are forwarded.",
                 )
-        self.authenticate(request, s)
+        self.authenticate(request, s, v1)
         version = request.query.get("api-version")
-        if version not in s.api_versions and not (
+        if v1:
+            if version is not None and version not in V1_API_VERSIONS:
+                raise v1_unsupported_api_version(version)
+        elif version not in s.api_versions and not (
             azure_openai and version is not None and OPENAI_VERSION_RE.match(version)
         ):
             raise unsupported_api_version(version, s.api_versions)
 
+        if route == "models":
+            return await self.models(request, headers)
         body: dict[str, Any] = {}
         if route != "info":
             body = await self.read_body(request, s)
             rec.body = body
-        dep = self.resolve(request, route, azure_openai, body, s)
+        dep = self.resolve(request, route, surface, body, s)
         rec.deployment = dep.name
         stream = route == "chat" and body.get("stream") is True
         rec.stream = stream
 
         fault = self.state.take_fault(route, dep.name, stream)
         if fault is not None:
-            early = await self.apply_fault(request, fault, stream, headers)
+            early = await self.apply_fault(request, fault, stream, headers, v1)
             if early is not None:
                 return early
             if fault.kind == "delay":
@@ -251,14 +281,20 @@ class EmulatorApp:
             return raw_response(raw, headers)
         if route == "info":
             return json_response(200, info_body(dep, s.info_model_type), headers)
-        body = self.extra_parameters(request, route, azure_openai, body, rec)
+        if v1:
+            self.v1_arguments(route, dep, body, rec)
+        else:
+            body = self.extra_parameters(request, route, azure_openai, body, rec)
         if route == "chat":
-            return await self.chat(request, dep, body, stream, fault, azure_openai, headers, s)
-        return self.embeddings(route, dep, body, headers, s)
+            return await self.chat(request, dep, body, stream, fault, surface, headers, s)
+        return self.embeddings(route, dep, body, headers, s, v1)
 
     # ---------------------------------------------------------------- checks
-    def authenticate(self, request: web.Request, s: Settings) -> None:
-        """api-key or `Bearer <key>`; other bearer tokens per settings (spec §2.4)."""
+    def authenticate(self, request: web.Request, s: Settings, v1: bool = False) -> None:
+        """api-key or `Bearer <key>`; other bearer tokens per settings (spec §2.4).
+
+        With audience checking on (`token_audiences` set), v1 requests need a JWT for one of
+        `v1_token_audiences` and the others one for `token_audiences`."""
         key = self.state.key
         api_key = request.headers.get("api-key")
         if api_key is not None and hmac.compare_digest(api_key.encode(), key.encode()):
@@ -270,9 +306,10 @@ class EmulatorApp:
         if api_key is not None or not token:
             raise service_error(401)
         if s.token_audiences:
+            wanted = s.v1_token_audiences if v1 else s.token_audiences
             audiences = _jwt_audiences(token)
-            if not audiences or not set(audiences) & set(s.token_audiences):
-                raise token_audience_error(s.token_audiences[0])
+            if not audiences or not set(audiences) & set(wanted):
+                raise token_audience_error(wanted[0] if wanted else "")
             return
         if s.accept_any_bearer_token or token in s.allowed_tokens:
             return
@@ -303,22 +340,33 @@ class EmulatorApp:
         self,
         request: web.Request,
         route: str,
-        azure_openai: bool,
+        surface: str,
         body: dict[str, Any],
         s: Settings,
     ) -> Deployment:
-        """The deployment: URL path (Azure OpenAI) or body `model` / header / default."""
-        if azure_openai:
+        """The deployment: URL path (Azure OpenAI), body `model` (v1: required), or a header
+        or the default (the other surfaces)."""
+        if surface == "deployments":
             if route == "info":
                 raise service_error(404)
             dep = self.by_name.get(request.match_info.get("deployment", "").strip().lower())
             if dep is None:
-                raise service_error(
-                    404,
-                    "DeploymentNotFound",
-                    "The API deployment for this resource does not exist. If you created the "
-                    "deployment within the last 5 minutes, please wait a moment and try again.",
+                raise deployment_not_found()
+        elif surface == "v1":
+            model = body.get("model")
+            if model is None or model == "":
+                raise v1_model_required()
+            if not isinstance(model, str):
+                raise openai_error(
+                    400,
+                    f"Invalid type for 'model': expected a string, but got {type(model).__name__}.",
+                    type="invalid_request_error",
+                    param="model",
+                    code="invalid_type",
                 )
+            dep = self.by_name.get(model.strip().lower())
+            if dep is None:
+                raise deployment_not_found()
         else:
             model = body.get("model")
             name: str | None = model if isinstance(model, str) else None
@@ -357,6 +405,19 @@ class EmulatorApp:
             )
         return dep
 
+    def v1_arguments(
+        self, route: str, dep: Deployment, body: dict[str, Any], rec: RecordedRequest
+    ) -> None:
+        """400 "Unrecognized request argument supplied" for a body key outside the OpenAI set
+        and the deployment's `v1_extras` (the `extra-parameters` header means nothing here)."""
+        known = _validate.V1_CHAT_KEYS if route == "chat" else _validate.V1_EMBEDDINGS_KEYS
+        for k in body:
+            if k not in known and k not in dep.v1_extras:
+                raise unrecognized_argument(k)
+        extras = {k: body[k] for k in dep.v1_extras if k in body}
+        if extras:
+            rec.forwarded = extras
+
     def extra_parameters(
         self,
         request: web.Request,
@@ -388,13 +449,7 @@ class EmulatorApp:
             )
             for k in extras:
                 if k not in allowed:
-                    raise service_error(
-                        400,
-                        "BadRequest",
-                        f"Unrecognized request argument supplied: {k}",
-                        type="invalid_request_error",
-                        param=None,
-                    )
+                    raise unrecognized_argument(k)
             rec.forwarded = {k: body[k] for k in extras}
             return body
         if mode is None or mode == "error":
@@ -413,7 +468,12 @@ class EmulatorApp:
         return body
 
     async def apply_fault(
-        self, request: web.Request, fault: Fault, stream: bool, headers: dict[str, str]
+        self,
+        request: web.Request,
+        fault: Fault,
+        stream: bool,
+        headers: dict[str, str],
+        v1: bool = False,
     ) -> web.StreamResponse | None:
         """Answer for faults that replace the whole response; None for the others."""
         p = fault.params
@@ -421,7 +481,7 @@ class EmulatorApp:
             await asyncio.sleep(float(p.get("seconds", 1.0)))
             return None
         if fault.kind == "status":
-            return fault_status_response(p, headers)
+            return fault_status_response(p, headers, v1)
         if fault.kind == "reset":
             await _until_deadline(request)
             if request.transport is not None:
@@ -444,33 +504,42 @@ class EmulatorApp:
         body: dict[str, Any],
         stream: bool,
         fault: Fault | None,
-        azure_openai: bool,
+        surface: str,
         headers: dict[str, str],
         s: Settings,
     ) -> web.StreamResponse:
         """Validate, then answer a chat request as JSON or SSE."""
+        v1 = surface == "v1"
+        azure_openai = surface != "models"
         details = _validate.validate_chat(body, s.strict)
         if details:
             raise invalid_input(details[:MAX_ERROR_DETAILS])
         details = _validate.capability_chat(dep, body)
         if details:
             raise invalid_input(details[:MAX_ERROR_DETAILS], "parameter_not_supported")
+        orphan = _orphan_tool_message(body["messages"])
+        if orphan is not None:
+            raise orphan_tool_message(orphan)
+        prompt = prompt_tokens(body)
+        if prompt > dep.context_window:
+            raise context_length_exceeded(dep.context_window, prompt)
         filtered = is_prompt_filtered(body)
         if filtered is not None:
             raise content_filter(filtered)
-        prompt = prompt_tokens(body)
         limited = bool(s.rate_limit_rpm or s.rate_limit_tpm)
         if limited:
-            self.rate_limit(dep, prompt, s)
+            self.rate_limit(dep, prompt, s, "ChatCompletions")
         script = self.state.take_script(dep.name)
         reply = scripted(script) if script is not None else chat_reply(dep, body)
         cached = cached_tokens(self.state, dep, body["messages"]) if s.prompt_cache else 0
-        usage = usage_of(dep, reply, prompt, cached, script.usage if script else None)
+        usage = usage_of(dep, reply, prompt, cached, script.usage if script else None, full=v1)
         if limited:
             self.state.add_tokens(dep.name, usage["completion_tokens"])
             headers.update(self.state.quota_headers(dep.name))
         if not stream:
-            return json_response(200, completion_body(dep, reply, usage, azure_openai), headers)
+            return json_response(
+                200, completion_body(dep, reply, usage, azure_openai, v1=v1), headers
+            )
         options = body.get("stream_options")
         include = options.get("include_usage") if isinstance(options, dict) else None
         events = stream_events(
@@ -480,10 +549,11 @@ class EmulatorApp:
             s.chunk_size,
             azure_openai=azure_openai,
             include_usage=include if isinstance(include, bool) else None,
+            v1=v1,
         )
         return await self.write_stream(request, events, fault, headers, s)
 
-    def rate_limit(self, dep: Deployment, tokens: int, s: Settings) -> None:
+    def rate_limit(self, dep: Deployment, tokens: int, s: Settings, operation: str) -> None:
         """429 like the service when the per-minute windows are full."""
         verdict = self.state.rate_check(dep.name, tokens)
         if verdict is None:
@@ -494,7 +564,7 @@ class EmulatorApp:
             limits.append(f"{s.rate_limit_rpm} per 60s")
         if s.rate_limit_tpm:
             limits.append(f"{s.rate_limit_tpm} tokens per 60s")
-        raise rate_limited(" and ".join(limits), wait, quota)
+        raise rate_limited(" and ".join(limits), wait, quota, operation)
 
     async def write_stream(
         self,
@@ -546,6 +616,25 @@ class EmulatorApp:
             pass
         return resp
 
+    # ---------------------------------------------------------------- v1 models
+    async def models(self, request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
+        """``GET /openai/v1/models`` (the deployments) and ``/models/{model}`` (one of them)."""
+        fault = self.state.take_fault("models", None, False)
+        if fault is not None:
+            early = await self.apply_fault(request, fault, False, headers, True)
+            if early is not None:
+                return early
+        raw = self.state.take_raw("models", None)
+        if raw is not None:
+            return raw_response(raw, headers)
+        name = request.match_info.get("model")
+        if name is None:
+            return json_response(200, models_body(self.catalogue), headers)
+        dep = self.by_name.get(name.strip().lower())
+        if dep is None:
+            raise gateway_error(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND)
+        return json_response(200, models_body([dep])["data"][0], headers)
+
     # ---------------------------------------------------------------- embeddings
     def embeddings(
         self,
@@ -554,6 +643,7 @@ class EmulatorApp:
         body: dict[str, Any],
         headers: dict[str, str],
         s: Settings,
+        v1: bool = False,
     ) -> web.Response:
         """Validate, then answer a text or image embeddings request."""
         if route == "embeddings":
@@ -569,6 +659,8 @@ class EmulatorApp:
         if route == "embeddings":
             for i, text in enumerate(inputs):
                 n = count_tokens(text)
+                if n > dep.max_input_tokens and v1:
+                    raise context_length_exceeded(dep.max_input_tokens, n, f"input[{i}]")
                 if n > dep.max_input_tokens:
                     details.append(
                         _validate.detail(
@@ -597,7 +689,7 @@ class EmulatorApp:
         else:
             result = image_embeddings_body(dep, body, inputs)
         if s.rate_limit_rpm or s.rate_limit_tpm:
-            self.rate_limit(dep, result["usage"]["total_tokens"], s)
+            self.rate_limit(dep, result["usage"]["total_tokens"], s, "Embeddings")
             headers.update(self.state.quota_headers(dep.name))
         return json_response(200, result, headers)
 
@@ -618,15 +710,20 @@ def error_response(err: ApiError, headers: dict[str, str]) -> web.Response:
     return web.Response(status=err.status, body=err.payload(), headers=out)
 
 
-def fault_status_response(p: dict[str, Any], headers: dict[str, str]) -> web.Response:
+def fault_status_response(
+    p: dict[str, Any], headers: dict[str, str], v1: bool = False
+) -> web.Response:
     """The answer of a `status` fault (params: status, retry_after, retry_after_ms, code,
-    message, body, headers, plain_text, shape "A".."E")."""
+    message, body, headers, plain_text, shape "A".."E"; on v1 the default is the v1 envelope)."""
     status = int(p["status"])
     extra: dict[str, str] = {}
     if p.get("retry_after") is not None:
         extra["Retry-After"] = str(p["retry_after"])
     if p.get("retry_after_ms") is not None:
         extra["retry-after-ms"] = str(p["retry_after_ms"])
+    elif v1 and status == 429 and p.get("retry_after") is not None:
+        # Azure OpenAI sends both headers on a 429.
+        extra["retry-after-ms"] = str(int(float(p["retry_after"]) * 1000))
     if status == 429:
         extra.update(RATE_LIMIT_FAULT_HEADERS)
     extra.update({str(k): str(v) for k, v in (p.get("headers") or {}).items()})
@@ -639,10 +736,61 @@ def fault_status_response(p: dict[str, Any], headers: dict[str, str]) -> web.Res
         err = ApiError(status, body, code=code, headers=extra)
     else:
         err = service_error(status, p.get("code"), p.get("message"), headers=extra)
-        shape = p.get("shape", "A")
-        if shape != "A":
+        shape = p.get("shape")
+        if v1 and shape is None:
+            err = _v1_fault_error(status, p.get("code"), p.get("message"), extra)
+        elif shape not in (None, "A"):
             err = reshape(err, str(shape))
     return error_response(err, headers)
+
+
+def _v1_fault_error(
+    status: int, code: str | None, message: str | None, headers: dict[str, str]
+) -> ApiError:
+    """A `status` fault's answer on ``/openai/v1``."""
+    if status == 429 and message is None:
+        wait = headers.get("Retry-After")
+        message = (
+            "Requests to the Operation under Azure OpenAI API version v1 have exceeded call "
+            "rate limit of your current AIServices S0 pricing tier."
+            + (f" Please retry after {wait} seconds." if wait is not None else "")
+        )
+    if status in (401, 403, 404, 429):
+        return gateway_error(status, code, message, headers=headers)
+    return openai_error(
+        status,
+        message,
+        type="invalid_request_error" if status < 500 else None,
+        code=code,
+        headers=headers,
+    )
+
+
+DEPLOYMENT_NOT_FOUND = (
+    "The API deployment for this resource does not exist. If you created the deployment within "
+    "the last 5 minutes, please wait a moment and try again."
+)
+
+
+def deployment_not_found() -> ApiError:
+    """404 `DeploymentNotFound` (Azure OpenAI deployment URLs and ``/openai/v1``)."""
+    err = service_error(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND)
+    err.v1 = gateway_error(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND)
+    return err
+
+
+def _orphan_tool_message(messages: list[Any]) -> int | None:
+    """The index of the first `tool` message that does not follow (through other tool messages)
+    an assistant message with `tool_calls`, or None."""
+    answered = False
+    for i, msg in enumerate(messages):
+        role = msg.get("role")
+        if role == "tool":
+            if not answered:
+                return i
+        else:
+            answered = role == "assistant" and bool(msg.get("tool_calls"))
+    return None
 
 
 def reshape(err: ApiError, shape: str) -> ApiError:
@@ -768,6 +916,11 @@ async def _not_found(request: web.Request) -> web.Response:
     return error_response(service_error(404), {"apim-request-id": request_id()})
 
 
+async def _v1_not_found(request: web.Request) -> web.Response:
+    """Any other path under /openai/v1 (e.g. /info, /images/embeddings): 404."""
+    return error_response(gateway_error(404), {"apim-request-id": request_id()})
+
+
 def create_app(
     *,
     key: str,
@@ -789,10 +942,14 @@ def create_app(
     api = EmulatorApp(state, deployments)
     for route, (suffix, _method) in ROUTE_PATHS.items():
         for prefix in PREFIXES:
-            app.router.add_route("*", prefix + suffix, api.handler(route, False))
+            app.router.add_route("*", prefix + suffix, api.handler(route, "models"))
         app.router.add_route(
-            "*", "/openai/deployments/{deployment}" + suffix, api.handler(route, True)
+            "*", "/openai/deployments/{deployment}" + suffix, api.handler(route, "deployments")
         )
+    for route, (suffix, _method) in V1_ROUTE_PATHS.items():
+        app.router.add_route("*", V1_PREFIX + suffix, api.handler(route, "v1"))
+    app.router.add_route("*", V1_PREFIX + "/models/{model}", api.handler("models", "v1"))
+    app.router.add_route("*", V1_PREFIX + "/{tail:.*}", _v1_not_found)
     _control_routes(app, state, deployments)
     app.router.add_route("*", "/{tail:.*}", _not_found)
     return app

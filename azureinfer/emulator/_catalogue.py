@@ -46,6 +46,10 @@ class Deployment:
     max_input_tokens: int = 8191
     text_in_image_embeddings: bool = False
     context_window: int = 128000
+    """Chat: prompts with more tokens get 400 `context_length_exceeded`."""
+    v1_extras: tuple[str, ...] = ()
+    """Body arguments beyond the OpenAI set that this deployment takes on ``/openai/v1`` (any
+    other unknown argument gets 400 "Unrecognized request argument supplied")."""
 
 
 _OPENAI_CHAT = {
@@ -74,6 +78,7 @@ DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
         json_object=True,
         json_schema=False,
         context_window=131072,
+        v1_extras=("safe_prompt", "random_seed"),
     ),
     Deployment(
         name="phi-4",
@@ -93,6 +98,7 @@ DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
         provider="DeepSeek",
         reasoning=True,
         context_window=128000,
+        v1_extras=("top_k",),
     ),
     Deployment(
         name="text-embedding-3-small",
@@ -119,6 +125,7 @@ DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
         max_inputs=96,
         max_input_tokens=512,
         context_window=512,
+        v1_extras=("input_type", "truncate"),
     ),
     Deployment(
         name="embed-v-4-0",
@@ -133,6 +140,7 @@ DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
         max_input_tokens=128000,
         text_in_image_embeddings=True,
         context_window=128000,
+        v1_extras=("input_type", "truncate"),
     ),
 )
 

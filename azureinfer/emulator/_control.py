@@ -171,6 +171,16 @@ class RemoteEmulator:
     def __repr__(self) -> str:
         return f"RemoteEmulator({self.base_url!r})"
 
+    @property
+    def endpoint(self) -> str:
+        """The Foundry-shaped Model Inference endpoint: ``base_url + "/models"``."""
+        return self.base_url + "/models"
+
+    @property
+    def v1_endpoint(self) -> str:
+        """The OpenAI/v1 endpoint: ``base_url + "/openai/v1"``."""
+        return self.base_url + "/openai/v1"
+
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(

@@ -29,6 +29,20 @@ _SAFE = {
 }
 PROMPT_FILTER_RESULTS = [{"prompt_index": 0, "content_filter_results": _SAFE}]
 SYSTEM_FINGERPRINT = "fp_emulator"
+# Azure OpenAI's full annotation sets (recorded traffic: `aoai_chat`).
+_NOT_DETECTED = {"filtered": False, "detected": False}
+CHOICE_FILTER_RESULTS = {
+    "hate": _SAFE["hate"],
+    "protected_material_code": _NOT_DETECTED,
+    "protected_material_text": _NOT_DETECTED,
+    "self_harm": _SAFE["self_harm"],
+    "sexual": _SAFE["sexual"],
+    "violence": _SAFE["violence"],
+}
+FULL_PROMPT_FILTER_RESULTS = [
+    {"prompt_index": 0, "content_filter_results": {**_SAFE, "jailbreak": _NOT_DETECTED}}
+]
+MODELS_CREATED = 1735689600  # 2025-01-01: a fixed `created` for the v1 models list
 
 _PREFIX = secrets.token_hex(4)
 _SUFFIX = secrets.token_hex(4)
@@ -93,8 +107,11 @@ def usage_of(
     prompt: int,
     cached: int,
     override: dict[str, Any] | None,
+    *,
+    full: bool = False,
 ) -> dict[str, Any]:
-    """The `usage` object: prompt + completion = total, plus details for OpenAI/reasoning models."""
+    """The `usage` object: prompt + completion = total, plus details for OpenAI/reasoning models
+    (`full`: Azure OpenAI's complete detail sets)."""
     completion = reply.completion_tokens
     if not completion and (reply.content or reply.tool_calls):
         completion = count_tokens(reply.content or "")
@@ -103,7 +120,15 @@ def usage_of(
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
-    if dep.usage_profile == "openai" or dep.reasoning:
+    if full:
+        usage["completion_tokens_details"] = {
+            "accepted_prediction_tokens": 0,
+            "audio_tokens": 0,
+            "reasoning_tokens": reply.reasoning_tokens,
+            "rejected_prediction_tokens": 0,
+        }
+        usage["prompt_tokens_details"] = {"audio_tokens": 0, "cached_tokens": cached}
+    elif dep.usage_profile == "openai" or dep.reasoning:
         usage["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
         usage["prompt_tokens_details"] = {"cached_tokens": cached}
     if override:
@@ -113,8 +138,10 @@ def usage_of(
     return usage
 
 
-def _message(reply: Reply) -> dict[str, Any]:
+def _message(reply: Reply, refusal: bool = False) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+    if refusal:
+        message["refusal"] = None
     if reply.reasoning_content is not None:
         message["reasoning_content"] = reply.reasoning_content
     if reply.tool_calls:
@@ -125,12 +152,12 @@ def _message(reply: Reply) -> dict[str, Any]:
 
 
 def completion_body(
-    dep: Deployment, reply: Reply, usage: dict[str, Any], azure_openai: bool
+    dep: Deployment, reply: Reply, usage: dict[str, Any], azure_openai: bool, *, v1: bool = False
 ) -> dict[str, Any]:
-    """A non-streaming `chat.completion` body."""
+    """A non-streaming `chat.completion` body (`v1`: Azure OpenAI's full annotations)."""
     choice: dict[str, Any] = {
         "index": 0,
-        "message": _message(reply),
+        "message": _message(reply, refusal=v1),
         "finish_reason": reply.finish_reason,
         "logprobs": None,
     }
@@ -142,7 +169,11 @@ def completion_body(
         "choices": [choice],
         "usage": usage,
     }
-    if azure_openai:
+    if v1:
+        choice["content_filter_results"] = reply.content_filter_results or CHOICE_FILTER_RESULTS
+        body["prompt_filter_results"] = FULL_PROMPT_FILTER_RESULTS
+        body["system_fingerprint"] = SYSTEM_FINGERPRINT
+    elif azure_openai:
         choice["content_filter_results"] = reply.content_filter_results or _SAFE
         body["prompt_filter_results"] = PROMPT_FILTER_RESULTS
         body["system_fingerprint"] = SYSTEM_FINGERPRINT
@@ -159,12 +190,15 @@ def stream_events(
     *,
     azure_openai: bool,
     include_usage: bool | None,
+    v1: bool = False,
 ) -> list[dict[str, Any]]:
     """The `chat.completion.chunk` events of a stream (without the final ``[DONE]``).
 
     Role chunk, deltas, a final chunk carrying `finish_reason`; usage on that final chunk (MaaS
     profile) or in a separate ``choices: []`` chunk (OpenAI profile, Azure OpenAI deployment URLs,
     or ``stream_options.include_usage``). ``include_usage: false`` in the OpenAI profile omits it.
+    `v1`: Azure OpenAI's shape: a first ``choices: []`` chunk with `prompt_filter_results`,
+    `content_filter_results` on every choice, usage only when ``include_usage`` is true.
     """
     head = {
         "id": new_id("chatcmpl"),
@@ -175,8 +209,12 @@ def stream_events(
     if azure_openai:
         head["system_fingerprint"] = SYSTEM_FINGERPRINT
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    def chunk(
+        delta: dict[str, Any], finish: str | None = None, filters: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+        if v1:
+            choice["content_filter_results"] = {} if filters is None else filters
         return {**head, "choices": [choice]}
 
     events: list[dict[str, Any]] = []
@@ -188,9 +226,21 @@ def stream_events(
                 "created": 0,
                 "model": "",
                 "choices": [],
-                "prompt_filter_results": PROMPT_FILTER_RESULTS,
+                "prompt_filter_results": FULL_PROMPT_FILTER_RESULTS
+                if v1
+                else PROMPT_FILTER_RESULTS,
             }
         )
+    if v1:
+        events.append(chunk({"role": "assistant", "content": "", "refusal": None}))
+        events.extend(chunk(delta, None, _SAFE) for delta in stream_pieces(reply, chunk_size))
+        final = chunk({}, reply.finish_reason)
+        if reply.content_filter_results is not None:
+            final["choices"][0]["content_filter_results"] = reply.content_filter_results
+        events.append(final)
+        if include_usage is True:
+            events.append({**head, "choices": [], "usage": usage})
+        return events
     events.append(chunk({"role": "assistant", "content": ""}))
     events.extend(chunk(delta) for delta in stream_pieces(reply, chunk_size))
     final = chunk({}, reply.finish_reason)
@@ -277,4 +327,15 @@ def info_body(dep: Deployment, model_type: str | None) -> dict[str, Any]:
         "model_name": dep.model_name,
         "model_type": model_type or dep.model_type,
         "model_provider_name": dep.provider,
+    }
+
+
+def models_body(deployments: Any) -> dict[str, Any]:
+    """``GET /openai/v1/models``: one OpenAI `model` object per deployment (id = its name)."""
+    return {
+        "object": "list",
+        "data": [
+            {"id": d.name, "object": "model", "created": MODELS_CREATED, "owned_by": d.provider}
+            for d in deployments
+        ],
     }

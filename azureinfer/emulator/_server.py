@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 class Emulator:
-    """A local Azure AI Model Inference endpoint (aiohttp server on a background thread).
+    """A local Azure AI endpoint serving the Model Inference and OpenAI/v1 APIs (aiohttp server
+    on a background thread).
 
     ```python
     with Emulator() as emu:
@@ -84,6 +85,11 @@ class Emulator:
     def endpoint(self) -> str:
         """The Foundry-shaped endpoint: ``base_url + "/models"``."""
         return self.base_url + "/models"
+
+    @property
+    def v1_endpoint(self) -> str:
+        """The OpenAI/v1 endpoint: ``base_url + "/openai/v1"`` (``model`` names the deployment)."""
+        return self.base_url + "/openai/v1"
 
     @property
     def ca_file(self) -> str | None:
@@ -212,7 +218,8 @@ class Emulator:
         return self._state.recorded()
 
     def requests_for(self, route: str) -> list[RecordedRequest]:
-        """Recorded requests of one route: "chat", "embeddings", "images/embeddings", "info"."""
+        """Recorded requests of one route: "chat", "embeddings", "images/embeddings", "info",
+        "models" (both APIs; `RecordedRequest.api` tells them apart)."""
         return _control.requests_for(self._state.recorded(), route)
 
     @property
@@ -228,8 +235,8 @@ class Emulator:
     def configure(self, **settings: Any) -> Settings:
         """Change settings: latency, stream_delay, chunk_size, rate_limit_rpm, rate_limit_tpm,
         max_body_bytes, default_deployment, api_versions, strict, accept_any_bearer_token,
-        allowed_tokens, token_audiences, custom_header_limit, sse_crlf, sse_keepalive,
-        info_model_type, prompt_cache (see `Settings`).
+        allowed_tokens, token_audiences, v1_token_audiences, custom_header_limit, sse_crlf,
+        sse_keepalive, info_model_type, prompt_cache (see `Settings`).
 
         Unknown names raise TypeError; bad values ValueError."""
         return self._state.configure(**settings)

@@ -13,7 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-ROUTES = ("chat", "embeddings", "images/embeddings", "info")
+ROUTES = ("chat", "embeddings", "images/embeddings", "info", "models")
+APIS = ("model_inference", "openai_v1")
 FAULT_KINDS = ("status", "reset", "delay", "truncate", "stream_error", "malformed_json")
 SECRET_HEADERS = frozenset({"api-key", "authorization", "ocp-apim-subscription-key"})
 REDACTED = "***"
@@ -29,6 +30,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any
     route: str | None
+    """"chat", "embeddings", "images/embeddings", "info" or "models" (None: no API route)."""
     deployment: str | None = None
     status: int = 0
     """Status answered (0: the connection was dropped by a `reset` fault)."""
@@ -38,6 +40,8 @@ class RecordedRequest:
     dropped: list[str] = field(default_factory=list)
     """Extra body keys removed because of `extra-parameters: drop`."""
     time: float = 0.0
+    api: str = "model_inference"
+    """Which API the request used: "openai_v1" (under ``/openai/v1``) or "model_inference"."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (used by the `/_emulator/requests` route)."""
@@ -74,6 +78,9 @@ class Settings:
     """Bearer tokens accepted besides the key when accept_any_bearer_token is False."""
     token_audiences: tuple[str, ...] = ()
     """When set, bearer tokens must be JWTs whose `aud` is one of these (else 401, APIM shape)."""
+    v1_token_audiences: tuple[str, ...] = ("https://ai.azure.com",)
+    """The audiences bearer JWTs must have on ``/openai/v1`` when audience checking is on
+    (`token_audiences` set)."""
     custom_header_limit: int = 0
     """More custom request headers than this get 431 (0: off)."""
     sse_crlf: bool = False
@@ -167,7 +174,7 @@ class EmulatorState:
             raise TypeError(f"unknown emulator setting(s): {', '.join(unknown)}")
         normalised: dict[str, Any] = {}
         for name, value in changes.items():
-            if name in ("api_versions", "allowed_tokens", "token_audiences"):
+            if name in ("api_versions", "allowed_tokens", "token_audiences", "v1_token_audiences"):
                 if isinstance(value, str):
                     value = (value,)
                 value = tuple(str(v) for v in value)

@@ -56,6 +56,18 @@ OPENAI_EXTRA_CHAT_KEYS = frozenset(
     }
 )
 OPENAI_EXTRA_EMBEDDINGS_KEYS = frozenset({"user"})
+# The OpenAI request sets of the /openai/v1 API (a deployment's `v1_extras` add to them).
+V1_CHAT_KEYS = (
+    CHAT_KEYS
+    | OPENAI_EXTRA_CHAT_KEYS
+    | {
+        "prompt_cache_key",
+        "safety_identifier",
+        "verbosity",
+        "user_security_context",
+    }
+)
+V1_EMBEDDINGS_KEYS = frozenset({"input", "model", "dimensions", "encoding_format", "user"})
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 CONTENT_TYPES = ("text", "image_url", "input_audio", "audio_url")

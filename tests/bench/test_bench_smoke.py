@@ -31,7 +31,7 @@ def test_quick_tracing_scenario_prints_every_mode(capsys: pytest.CaptureFixture[
 
     assert main(["--quick", "--only", "tracing"]) == 0
     out = capsys.readouterr().out
-    assert "### 8. Tracing cost per call" in out and "scenario crashed" not in out
+    assert "### 9. Tracing cost per call" in out and "scenario crashed" not in out
     for mode in ("no hook", "tracing off", "no-op providers", "SDK + in-memory exporter"):
         rows = [line for line in out.splitlines() if line.startswith(f"| {mode}")]
         assert len(rows) == 1, rows

@@ -221,12 +221,12 @@ def test_embeddings_text_and_images(azure_inference_emulator: Emulator) -> None:
         "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD"
         "hgGAWjR9awAAAABJRU5ErkJggg=="
     )
-    with EmbeddingsClient(settings, route="images/embeddings") as client:
+    with EmbeddingsClient(settings, kind="images/embeddings") as client:
         r = client.embed(build_embeddings_request([{"image": png}], model="embed-v-4-0"))
         assert len(r.vectors) == 1
     assert emu.requests[-1].path == "/models/images/embeddings"
-    with pytest.raises(ConfigurationError, match="route"):
-        EmbeddingsClient(settings, route="images")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="kind"):
+        EmbeddingsClient(settings, kind="images")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------- lifecycle

@@ -6,7 +6,9 @@ emulator, and each ```` ```python ```` block runs in a fresh namespace, in this 
 ``filterwarnings=error`` also catches unclosed clients). A block preceded by
 ``<!-- readme-test: compile-only (reason) -->`` needs something the emulator cannot be (Entra ID
 on a real tenant, a real Azure host): it is only compiled. Functions named ``test_*`` that a block
-defines are called with the ``azure_inference_emulator`` fixture, as pytest would.
+defines are called with the ``azure_inference_emulator`` fixture, as pytest would. Every block
+runs on both routes (``route_endpoint``: the environment names the emulator's model-inference
+endpoint, then its OpenAI/v1 endpoint) and its requests are checked against the route's wire.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _BLOCK = re.compile(
     re.S | re.M,
 )
 _HEADING = re.compile(r"^#{2,4} (.+)$", re.M)
+ROUTES = ("model_inference", "openai_v1")  # the params of the ``route_endpoint`` fixture
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,23 @@ def _id(block: Block) -> str:
     return f"L{block.line}-{slug}"
 
 
+def _routes(block: Block) -> tuple[str, ...]:
+    """Both routes for a block that reads the endpoint from the environment; the route of the
+    endpoint a block picks itself (``emu.v1_endpoint`` / ``emu.endpoint``) otherwise."""
+    if "Emulator()" in block.code or "emu.endpoint" in block.code:
+        return ("openai_v1",) if "v1_endpoint" in block.code else ("model_inference",)
+    if "v1_endpoint" in block.code:
+        return ("openai_v1",)
+    return ROUTES
+
+
+RUNS = [
+    pytest.param(block, route, id=f"{route}-{_id(block)}")
+    for block in BLOCKS
+    for route in _routes(block)
+]
+
+
 def test_readme_keeps_the_two_commands_ci_runs() -> None:
     text = README.read_text(encoding="utf-8")
     assert 'pip install -e ".[all]" && python -m azureinfer demo' in text
@@ -78,9 +98,12 @@ def test_readme_examples_are_mostly_runnable() -> None:
 
 # LlamaIndex's workflows package reads pydantic's deprecated ``__fields__`` (not our code).
 @pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecationWarning")
-@pytest.mark.parametrize("block", BLOCKS, ids=_id)
+@pytest.mark.parametrize(("block", "route_endpoint"), RUNS, indirect=["route_endpoint"])
 def test_readme_example_runs(
-    block: Block, azure_inference_emulator: Any, monkeypatch: pytest.MonkeyPatch
+    block: Block,
+    azure_inference_emulator: Any,
+    route_endpoint: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     code = compile(block.code, f"README.md:{block.line}", "exec")
     if block.mode == "compile-only":
@@ -88,7 +111,7 @@ def test_readme_example_runs(
     emu = azure_inference_emulator
     for var in ("AZURE_AI_INFERENCE_ENDPOINT", "AZURE_AI_INFERENCE_CREDENTIAL"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", emu.endpoint)
+    monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", route_endpoint.endpoint)
     monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", emu.key)
     namespace: dict[str, Any] = {"__name__": "__readme__"}
     exec(code, namespace)

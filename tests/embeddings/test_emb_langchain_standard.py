@@ -47,10 +47,13 @@ class _Integration(EmbeddingsIntegrationTests):
         return AzureInferenceEmbeddings
 
     @pytest.fixture
-    def model(self, azure_inference_emulator: Any) -> AzureInferenceEmbeddings:  # type: ignore[override]
+    def model(  # type: ignore[override]
+        self, azure_inference_emulator: Any, route_endpoint: Any
+    ) -> AzureInferenceEmbeddings:
+        """On both routes (each request checked against the route's wire)."""
         return AzureInferenceEmbeddings(
             model=self.deployment,
-            endpoint=azure_inference_emulator.endpoint,
+            endpoint=route_endpoint.endpoint,
             credential=azure_inference_emulator.key,
         )
 

@@ -1,5 +1,7 @@
 """LangChain's standard integration suite against the local emulator, once per structured-output
-method. The suite's image/audio downloads are served from memory (fixture ``local_media``)."""
+method and per route (``route_endpoint``: model inference and OpenAI/v1, each request checked
+against the route's wire). The suite's image/audio downloads are served from memory (fixture
+``local_media``)."""
 
 from __future__ import annotations
 
@@ -34,10 +36,14 @@ def vcr_config() -> dict[str, Any]:
 
 class _EmulatorChatTests(ChatModelIntegrationTests):
     emulator: Emulator
+    endpoint: str
 
     @pytest.fixture(autouse=True)
-    def _use_emulator(self, azure_inference_emulator: Emulator, local_media: None) -> None:
+    def _use_emulator(
+        self, azure_inference_emulator: Emulator, route_endpoint: Any, local_media: None
+    ) -> None:
         self.emulator = azure_inference_emulator
+        self.endpoint = route_endpoint.endpoint
 
     @property
     def chat_model_class(self) -> type[ChatAzureInference]:
@@ -46,7 +52,7 @@ class _EmulatorChatTests(ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {
-            "endpoint": self.emulator.endpoint,
+            "endpoint": self.endpoint,
             "credential": self.emulator.key,
             "model": "gpt-4o",
         }

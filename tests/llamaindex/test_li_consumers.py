@@ -1,4 +1,6 @@
-"""The LlamaIndex consumer matrix (reference §3b), each driven end to end against the emulator."""
+"""The LlamaIndex consumer matrix (reference §3b), each driven end to end against the emulator,
+on both routes (``endpoint`` comes from ``route_endpoint``; every request is checked against the
+route's wire)."""
 
 from __future__ import annotations
 
@@ -46,15 +48,21 @@ def emu(azure_inference_emulator: Any) -> Any:
 
 
 @pytest.fixture
-async def allm(emu: Any) -> Any:
-    model = AzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")
+def endpoint(route_endpoint: Any) -> str:
+    """The emulator's endpoint of the route under test (model inference, then OpenAI/v1)."""
+    return str(route_endpoint.endpoint)
+
+
+@pytest.fixture
+async def allm(emu: Any, endpoint: str) -> Any:
+    model = AzureInference(endpoint=endpoint, credential=emu.key, model="gpt-4o")
     yield model
     await model.aclose()
 
 
 @pytest.fixture
-def llm(emu: Any) -> Any:
-    model = AzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")
+def llm(emu: Any, endpoint: str) -> Any:
+    model = AzureInference(endpoint=endpoint, credential=emu.key, model="gpt-4o")
     yield model
     model.close()
 
@@ -185,9 +193,9 @@ def test_as_structured_llm_returns_pydantic_object(llm: Any) -> None:
 
 
 @pytest.mark.parametrize("method", ["sync", "async", "stream"])
-async def test_structured_predict_native_json_schema(emu: Any, method: str) -> None:
+async def test_structured_predict_native_json_schema(emu: Any, endpoint: str, method: str) -> None:
     llm = AzureInference(
-        endpoint=emu.endpoint,
+        endpoint=endpoint,
         credential=emu.key,
         model="gpt-4o",
         structured_output_method="json_schema",
@@ -311,11 +319,13 @@ async def test_chat_engine_async(allm: Any, emu: Any, index: VectorStoreIndex) -
     assert bodies[-1]["stream"] is True
 
 
-async def test_rag_with_the_projects_own_embedding_model(allm: Any, emu: Any) -> None:
+async def test_rag_with_the_projects_own_embedding_model(
+    allm: Any, emu: Any, endpoint: str
+) -> None:
     from llamaindex_azureinfer import AzureInferenceEmbedding
 
     embed = AzureInferenceEmbedding(
-        endpoint=emu.endpoint, credential=emu.key, model="cohere-embed-v3-english"
+        endpoint=endpoint, credential=emu.key, model="cohere-embed-v3-english"
     )
     docs = [Document(text="The capital of Atlantis is Poseidonia."), Document(text="Other.")]
     index = await asyncio.to_thread(VectorStoreIndex.from_documents, docs, embed_model=embed)

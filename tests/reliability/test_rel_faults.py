@@ -4,7 +4,9 @@ Each cell ends in one of two ways: the right answer after the expected number of
 (counted from the emulator's request log), or the documented typed error from
 ``azureinfer.errors`` after that many attempts. A stream that breaks raises; it never ends
 quietly with a partial message (no chunk carrying a finish reason is yielded before the error).
-Timeouts are small and retries fast, so the whole matrix runs in seconds and cannot hang.
+Timeouts are small and retries fast, so the whole matrix runs in seconds and cannot hang. Every
+cell runs on both routes (``route_endpoint``: model inference and OpenAI/v1), whose requests are
+checked against the route's wire.
 """
 
 from __future__ import annotations
@@ -163,8 +165,8 @@ class Run:
 
 
 # --------------------------------------------------------------------------------- chat calls
-def _lc_run(emu: Emulator, case: Case, mode: str) -> Run:
-    llm = lc_chat(emu, **case.chat_kwargs)
+def _lc_run(emu: Emulator, case: Case, mode: str, endpoint: str) -> Run:
+    llm = lc_chat(emu, endpoint=endpoint, **case.chat_kwargs)
     run = Run()
     try:
         if mode == "sync":
@@ -203,8 +205,8 @@ def _lc_chunk(run: Run, chunk: AIMessageChunk) -> None:
         run.finish_seen_at = run.chunks
 
 
-def _li_run(emu: Emulator, case: Case, mode: str) -> Run:
-    llm = li_chat(emu, **case.chat_kwargs)
+def _li_run(emu: Emulator, case: Case, mode: str, endpoint: str) -> Run:
+    llm = li_chat(emu, endpoint=endpoint, **case.chat_kwargs)
     messages = [ChatMessage(role="user", content=case.prompt)]
     run = Run()
     try:
@@ -254,14 +256,16 @@ def _check_error(run: Run, expected: type[BaseException]) -> None:
 @pytest.mark.parametrize("mode", CHAT_MODES)
 @pytest.mark.parametrize("adapter", sorted(CHAT_RUNNERS))
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_chat_fault_cell(emu: Emulator, case: Case, adapter: str, mode: str) -> None:
+def test_chat_fault_cell(
+    emu: Emulator, route_endpoint: Any, case: Case, adapter: str, mode: str
+) -> None:
     streaming = mode in ("stream", "astream")
     expected = case.stream_outcome if streaming and case.stream_outcome else case.outcome
     attempts = case.stream_attempts if streaming and case.stream_attempts else case.attempts
     case.inject(emu, "chat")
 
     started = time.monotonic()
-    run = CHAT_RUNNERS[adapter](emu, case, mode)
+    run = CHAT_RUNNERS[adapter](emu, case, mode, route_endpoint.endpoint)
     elapsed = time.monotonic() - started
 
     assert len(emu.requests_for("chat")) == attempts, [r.status for r in emu.requests]
@@ -295,15 +299,15 @@ def test_chat_fault_cell(emu: Emulator, case: Case, adapter: str, mode: str) -> 
 TEXTS = ["the cat sat on the mat", "a dog in the fog", "azure inference embeddings"]
 
 
-def _lc_embed_run(emu: Emulator, case: Case, mode: str) -> Any:
-    model = lc_embed(emu, **case.embed_kwargs)
+def _lc_embed_run(emu: Emulator, case: Case, mode: str, endpoint: str) -> Any:
+    model = lc_embed(emu, endpoint=endpoint, **case.embed_kwargs)
     if mode == "sync":
         return model.embed_documents(TEXTS)
     return asyncio.run(model.aembed_documents(TEXTS))
 
 
-def _li_embed_run(emu: Emulator, case: Case, mode: str) -> Any:
-    model = li_embed(emu, **case.embed_kwargs)
+def _li_embed_run(emu: Emulator, case: Case, mode: str, endpoint: str) -> Any:
+    model = li_embed(emu, endpoint=endpoint, **case.embed_kwargs)
     if mode == "sync":
         return model.get_text_embedding_batch(TEXTS)
     return asyncio.run(model.aget_text_embedding_batch(TEXTS))
@@ -328,14 +332,19 @@ def clean_vectors() -> list[list[float]]:
 @pytest.mark.parametrize("adapter", sorted(EMBED_RUNNERS))
 @pytest.mark.parametrize("case", EMBED_CASES, ids=[c.id for c in EMBED_CASES])
 def test_embeddings_fault_cell(
-    emu: Emulator, case: Case, adapter: str, mode: str, clean_vectors: list[list[float]]
+    emu: Emulator,
+    route_endpoint: Any,
+    case: Case,
+    adapter: str,
+    mode: str,
+    clean_vectors: list[list[float]],
 ) -> None:
     case.inject(emu, "embeddings")
     started = time.monotonic()
     result: Any = None
     error: BaseException | None = None
     try:
-        result = EMBED_RUNNERS[adapter](emu, case, mode)
+        result = EMBED_RUNNERS[adapter](emu, case, mode, route_endpoint.endpoint)
     except Exception as exc:
         error = exc
     elapsed = time.monotonic() - started
