@@ -25,9 +25,13 @@ from azureinfer.tracing import AzureInferenceInstrumentor
 CHAT_MODEL = "gpt-4o"
 EMBED_MODEL = "cohere-embed-v3-english"
 IMAGE_MODEL = "embed-v-4-0"
+#: gen_ai.provider.name of each route.
+PROVIDERS = {"model_inference": "azure.ai.inference", "openai_v1": "azure.ai.openai"}
 #: Fast retries so exhausted-retry cases cost milliseconds; a small timeout per attempt.
 FAST = {"retry_backoff_factor": 0.01, "retry_backoff_max": 0.05, "retry_max_wait": 5.0}
 RETRIES = 2
+#: Per-attempt timeout of the fixtures' clients: far above any answer on a busy machine.
+TIMEOUT = 10.0
 
 
 @dataclass
@@ -106,20 +110,32 @@ def otel(instrument: Callable[..., Telemetry]) -> Telemetry:
 
 
 @pytest.fixture
-def chat_client(emu: Emulator) -> Iterator[ChatClient]:
-    """A core ChatClient on the emulator."""
+def endpoint(route_endpoint: Any) -> str:
+    """The emulator's endpoint of this test's route (each test using it runs on both)."""
+    return str(route_endpoint.endpoint)
+
+
+@pytest.fixture
+def provider(route_endpoint: Any) -> str:
+    """The ``gen_ai.provider.name`` expected on this test's route."""
+    return PROVIDERS[route_endpoint.route]
+
+
+@pytest.fixture
+def chat_client(emu: Emulator, endpoint: str) -> Iterator[ChatClient]:
+    """A core ChatClient on the emulator, on each route."""
     settings = resolve_settings(
-        emu.endpoint, emu.key, timeout=0.5, max_retries=RETRIES, client_kwargs=FAST
+        endpoint, emu.key, timeout=TIMEOUT, max_retries=RETRIES, client_kwargs=FAST
     )
     with ChatClient(settings) as client:
         yield client
 
 
 @pytest.fixture
-def embed_client(emu: Emulator) -> Iterator[EmbeddingsClient]:
-    """A core EmbeddingsClient on the emulator's /embeddings."""
+def embed_client(emu: Emulator, endpoint: str) -> Iterator[EmbeddingsClient]:
+    """A core EmbeddingsClient on the emulator's /embeddings, on each route."""
     settings = resolve_settings(
-        emu.endpoint, emu.key, timeout=0.5, max_retries=RETRIES, client_kwargs=FAST
+        endpoint, emu.key, timeout=TIMEOUT, max_retries=RETRIES, client_kwargs=FAST
     )
     with EmbeddingsClient(settings) as client:
         yield client
@@ -127,6 +143,7 @@ def embed_client(emu: Emulator) -> Iterator[EmbeddingsClient]:
 
 @pytest.fixture
 def image_client(emu: Emulator) -> Iterator[EmbeddingsClient]:
-    """A core EmbeddingsClient on the emulator's /images/embeddings."""
+    """A core EmbeddingsClient on the emulator's /images/embeddings (the model-inference route
+    only: OpenAI/v1 has no image embeddings)."""
     with EmbeddingsClient(resolve_settings(emu.endpoint, emu.key), "images/embeddings") as c:
         yield c

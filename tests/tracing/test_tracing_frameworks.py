@@ -23,18 +23,18 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"pixels"
 MESSAGES = [ChatMessage(role="user", content="Hello there")]
 
 
-def _conn(emu: Emulator) -> dict[str, Any]:
-    return {"endpoint": emu.endpoint, "credential": emu.key, "max_retries": 0}
+def _conn(emu: Emulator, endpoint: str) -> dict[str, Any]:
+    return {"endpoint": endpoint, "credential": emu.key, "max_retries": 0}
 
 
 async def _drain(agen: Any) -> list[Any]:
     return [item async for item in agen]
 
 
-def lc_calls(emu: Emulator) -> dict[str, Callable[[], Any]]:
-    llm = ChatAzureInference(model=CHAT_MODEL, **_conn(emu))
-    emb = AzureInferenceEmbeddings(model=EMBED_MODEL, **_conn(emu))
-    img = AzureInferenceEmbeddings(model=IMAGE_MODEL, **_conn(emu))
+def lc_calls(emu: Emulator, endpoint: str) -> dict[str, Callable[[], Any]]:
+    llm = ChatAzureInference(model=CHAT_MODEL, **_conn(emu, endpoint))
+    emb = AzureInferenceEmbeddings(model=EMBED_MODEL, **_conn(emu, endpoint))
+    img = AzureInferenceEmbeddings(model=IMAGE_MODEL, **_conn(emu, endpoint))
     return {
         "invoke": lambda: llm.invoke("Hello there"),
         "ainvoke": lambda: asyncio.run(llm.ainvoke("Hello there")),
@@ -47,10 +47,10 @@ def lc_calls(emu: Emulator) -> dict[str, Callable[[], Any]]:
     }
 
 
-def li_calls(emu: Emulator) -> dict[str, Callable[[], Any]]:
-    llm = AzureInference(model=CHAT_MODEL, **_conn(emu))
-    emb = AzureInferenceEmbedding(model_name=EMBED_MODEL, **_conn(emu))
-    img = AzureInferenceEmbedding(model_name=IMAGE_MODEL, **_conn(emu))
+def li_calls(emu: Emulator, endpoint: str) -> dict[str, Callable[[], Any]]:
+    llm = AzureInference(model=CHAT_MODEL, **_conn(emu, endpoint))
+    emb = AzureInferenceEmbedding(model_name=EMBED_MODEL, **_conn(emu, endpoint))
+    img = AzureInferenceEmbedding(model_name=IMAGE_MODEL, **_conn(emu, endpoint))
 
     async def astream_chat() -> list[Any]:
         return await _drain(await llm.astream_chat(MESSAGES))
@@ -85,15 +85,31 @@ EXPECTED = {
     "aget_text_embedding": ("embeddings cohere-embed-v3-english", None),
     "get_image_embedding": ("embeddings embed-v-4-0", None),
 }
-CALLS = [("langchain", name) for name in list(EXPECTED)[:8]]
-CALLS += [("llamaindex", name) for name in list(EXPECTED)[8:]]
+IMAGES = {"embed_images", "get_image_embedding"}  # model-inference route only
+CALLS = [("langchain", name) for name in list(EXPECTED)[:8] if name not in IMAGES]
+CALLS += [("llamaindex", name) for name in list(EXPECTED)[8:] if name not in IMAGES]
+IMAGE_CALLS = [("langchain", "embed_images"), ("llamaindex", "get_image_embedding")]
 
 
 @pytest.mark.parametrize(("framework", "call"), CALLS)
 def test_every_framework_call_is_one_span_under_the_callers_span(
-    otel: Telemetry, emu: Emulator, framework: str, call: str
+    otel: Telemetry, emu: Emulator, endpoint: str, provider: str, framework: str, call: str
 ) -> None:
-    calls = lc_calls(emu) if framework == "langchain" else li_calls(emu)
+    _check_call(otel, emu, endpoint, provider, framework, call)
+
+
+@pytest.mark.parametrize("route_endpoint", ["model_inference"], indirect=True)
+@pytest.mark.parametrize(("framework", "call"), IMAGE_CALLS)
+def test_image_embeddings_of_both_frameworks_are_spans(
+    otel: Telemetry, emu: Emulator, endpoint: str, provider: str, framework: str, call: str
+) -> None:
+    _check_call(otel, emu, endpoint, provider, framework, call)
+
+
+def _check_call(
+    otel: Telemetry, emu: Emulator, endpoint: str, provider: str, framework: str, call: str
+) -> None:
+    calls = lc_calls(emu, endpoint) if framework == "langchain" else li_calls(emu, endpoint)
     tracer = otel.tracer_provider.get_tracer("app")
     with tracer.start_as_current_span(f"app {call}"):
         calls[call]()
@@ -106,7 +122,7 @@ def test_every_framework_call_is_one_span_under_the_callers_span(
     assert span.parent is not None and span.parent.span_id == parent.context.span_id
     assert span.status.status_code is StatusCode.UNSET
     attrs = span.attributes or {}
-    assert attrs["gen_ai.provider.name"] == "azure.ai.inference"
+    assert attrs["gen_ai.provider.name"] == provider
     assert attrs["gen_ai.request.model"] == name.split(" ", 1)[1]
     assert attrs["gen_ai.usage.input_tokens"] > 0
     assert attrs.get("gen_ai.request.stream") is (True if stream else None)
@@ -117,9 +133,11 @@ def test_every_framework_call_is_one_span_under_the_callers_span(
     assert otel.points("gen_ai.client.operation.duration")[0].count == 1
 
 
-def test_langchain_request_parameters_reach_the_span(otel: Telemetry, emu: Emulator) -> None:
+def test_langchain_request_parameters_reach_the_span(
+    otel: Telemetry, emu: Emulator, endpoint: str
+) -> None:
     llm = ChatAzureInference(
-        model=CHAT_MODEL, temperature=0.3, max_tokens=50, top_p=0.9, seed=3, **_conn(emu)
+        model=CHAT_MODEL, temperature=0.3, max_tokens=50, top_p=0.9, seed=3, **_conn(emu, endpoint)
     )
     llm.invoke("Hello", stop=["END"])
     attrs = otel.span().attributes or {}
@@ -130,8 +148,10 @@ def test_langchain_request_parameters_reach_the_span(otel: Telemetry, emu: Emula
     assert attrs["gen_ai.request.stop_sequences"] == ("END",)
 
 
-def test_langchain_stream_left_by_break_ends_its_span(otel: Telemetry, emu: Emulator) -> None:
-    llm = ChatAzureInference(model=CHAT_MODEL, **_conn(emu))
+def test_langchain_stream_left_by_break_ends_its_span(
+    otel: Telemetry, emu: Emulator, endpoint: str
+) -> None:
+    llm = ChatAzureInference(model=CHAT_MODEL, **_conn(emu, endpoint))
     stream = llm.stream("Hello there, how are you today")
     for _ in stream:
         break
@@ -141,8 +161,10 @@ def test_langchain_stream_left_by_break_ends_its_span(otel: Telemetry, emu: Emul
     assert span.status.status_code is StatusCode.UNSET
 
 
-def test_llamaindex_stream_left_by_break_ends_its_span(otel: Telemetry, emu: Emulator) -> None:
-    llm = AzureInference(model=CHAT_MODEL, **_conn(emu))
+def test_llamaindex_stream_left_by_break_ends_its_span(
+    otel: Telemetry, emu: Emulator, endpoint: str
+) -> None:
+    llm = AzureInference(model=CHAT_MODEL, **_conn(emu, endpoint))
     stream = llm.stream_chat(MESSAGES)
     for _ in stream:
         break
@@ -153,18 +175,18 @@ def test_llamaindex_stream_left_by_break_ends_its_span(otel: Telemetry, emu: Emu
 
 @pytest.mark.parametrize("framework", ["langchain", "llamaindex"])
 def test_framework_error_spans_carry_the_typed_error(
-    otel: Telemetry, emu: Emulator, framework: str
+    otel: Telemetry, emu: Emulator, endpoint: str, framework: str
 ) -> None:
     emu.inject_fault("status", status=429, retry_after=0)
     emu.inject_fault("truncate", n_events=3)
     if framework == "langchain":
-        llm: Any = ChatAzureInference(model=CHAT_MODEL, **_conn(emu))
+        llm: Any = ChatAzureInference(model=CHAT_MODEL, **_conn(emu, endpoint))
         with pytest.raises(errors.RateLimitError):
             llm.invoke("Hello")
         with pytest.raises(errors.IncompleteStreamError):
             list(llm.stream("Hello there, how are you today"))
     else:
-        llm = AzureInference(model=CHAT_MODEL, **_conn(emu))
+        llm = AzureInference(model=CHAT_MODEL, **_conn(emu, endpoint))
         with pytest.raises(errors.RateLimitError):
             llm.chat(MESSAGES)
         with pytest.raises(errors.IncompleteStreamError):
