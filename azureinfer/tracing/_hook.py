@@ -126,16 +126,16 @@ def embeddings_request_attributes(body: Mapping[str, Any], attrs: dict[str, Any]
         attrs[GA.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
 
 
-def _usage_attributes(usage: Usage | None, span: Any, chat: bool) -> None:
+def _usage_attributes(usage: Usage | None, attrs: dict[str, Any], chat: bool) -> None:
     if usage is None:
         return
-    span.set_attribute(GA.GEN_AI_USAGE_INPUT_TOKENS, usage.prompt_tokens)
+    attrs[GA.GEN_AI_USAGE_INPUT_TOKENS] = usage.prompt_tokens
     if chat:
-        span.set_attribute(GA.GEN_AI_USAGE_OUTPUT_TOKENS, usage.completion_tokens)
+        attrs[GA.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.completion_tokens
     if usage.cached_tokens is not None:
-        span.set_attribute(GA.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cached_tokens)
+        attrs[GA.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cached_tokens
     if usage.reasoning_tokens is not None:
-        span.set_attribute(GA.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens)
+        attrs[GA.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
 
 
 def _finish_reasons(result: ChatResult) -> list[str]:
@@ -214,21 +214,23 @@ class Operation:
         self._end(kind)
 
     def _response(self, result: Any) -> None:
-        span = self.span
+        attrs: dict[str, Any] = {}  # set at once: one lock and one validation pass in the SDK
         if isinstance(result, ChatResult):
             if result.id:
-                span.set_attribute(GA.GEN_AI_RESPONSE_ID, result.id)
+                attrs[GA.GEN_AI_RESPONSE_ID] = result.id
             reasons = _finish_reasons(result)
             if reasons:
-                span.set_attribute(GA.GEN_AI_RESPONSE_FINISH_REASONS, reasons)
+                attrs[GA.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
             if self.telemetry.capture_content:
-                span.set_attribute(GA.GEN_AI_OUTPUT_MESSAGES, _content.output_messages(result))
+                attrs[GA.GEN_AI_OUTPUT_MESSAGES] = _content.output_messages(result)
         if isinstance(result, (ChatResult, EmbeddingsResult)):
             if result.model:
-                span.set_attribute(GA.GEN_AI_RESPONSE_MODEL, result.model)
+                attrs[GA.GEN_AI_RESPONSE_MODEL] = result.model
                 self.metric_attrs[GA.GEN_AI_RESPONSE_MODEL] = result.model
-            _usage_attributes(result.usage, span, self.chat)
+            _usage_attributes(result.usage, attrs, self.chat)
             self._record_tokens(result.usage)
+        if attrs:
+            self.span.set_attributes(attrs)
 
     def _record_tokens(self, usage: Usage | None) -> None:
         if usage is None:
