@@ -1,7 +1,8 @@
-"""azureinfer: the Azure AI Model Inference API for LangChain and LlamaIndex.
+"""azureinfer: Azure's model endpoints (OpenAI/v1 and Model Inference) for LangChain and LlamaIndex.
 
-Framework-free core: connection settings, client lifecycle, wire requests, response and stream
-parsing, typed errors and retries, embedding batching, and a local emulator of the service.
+Framework-free core: connection settings and routes, client lifecycle, wire requests, response
+and stream parsing, typed errors and retries, embedding batching, and a local emulator of both
+routes.
 
 Public names are imported lazily (PEP 562), so ``import azureinfer`` stays cheap; the SDK and
 azure-identity are only imported when a client first sends a request.

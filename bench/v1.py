@@ -222,15 +222,19 @@ def _new_loop_check(cls: type[Subject], endpoint: str, key: str) -> str:
         s.close()
 
 
-def scenario_v1(emu: EmulatorProcess, cfg: Any) -> Table:
-    """Per-call (sync, async) and streaming cost on the OpenAI/v1 route."""
+def scenario_v1(
+    emu: EmulatorProcess, cfg: Any, classes: list[type[Subject]] | None = None
+) -> Table:
+    """Per-call (sync, async) and streaming cost on the OpenAI/v1 route (of ``classes``, by
+    default every subject)."""
+    classes = V1_SUBJECTS if classes is None else classes
     emu.clear()
     endpoint = v1_endpoint(emu)
     subjects: list[Subject] = []
     errors: dict[str, str] = {}
     failed: dict[tuple[str, str], str] = {}
     loop = asyncio.new_event_loop()
-    for cls in V1_SUBJECTS:
+    for cls in classes:
         try:
             subjects.append(cls(endpoint, emu.key))
         except Exception as exc:
@@ -295,7 +299,7 @@ def scenario_v1(emu: EmulatorProcess, cfg: Any) -> Table:
     loop.close()
     new_loop = {
         cls.name: _new_loop_check(cls, endpoint, emu.key)
-        for cls in V1_SUBJECTS
+        for cls in classes
         if cls.name not in errors
     }
 
@@ -311,7 +315,7 @@ def scenario_v1(emu: EmulatorProcess, cfg: Any) -> Table:
     base_async = median(asyn.get(RawOpenAI.name, []))
     base_stream = median(stream.get(RawOpenAI.name, []))
     lc_sync = {c.name: median(sync.get(c.name, [])) for c in _LANGCHAIN}
-    for cls in V1_SUBJECTS:
+    for cls in classes:
         name = cls.name
         if name in errors:
             table.add(name, errors[name])

@@ -86,8 +86,8 @@ _FIELD_OF = {"headers": "default_headers"}
 
 
 class ChatAzureInference(ModelInfo, BaseChatModel):
-    """Chat model for the Azure AI Model Inference API (Azure AI Foundry Models, GitHub Models,
-    serverless and managed-compute deployments).
+    """Chat model for Azure's model endpoints: the Foundry OpenAI/v1 route and the Azure AI
+    Model Inference route (serverless and managed-compute deployments, GitHub Models).
 
     ???+ info "Setup"
 
@@ -305,7 +305,8 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Other body parameters, sent as ``model_extras`` under the ``extra_parameters`` policy."""
     extra_parameters: Literal["pass-through", "drop", "error"] = "pass-through"
-    """What the service does with parameters it does not define (``extra-parameters`` header)."""
+    """What happens to parameters the API does not define: the ``extra-parameters`` header on
+    the model-inference route; on OpenAI/v1 ``drop`` resends without a refused one (README)."""
     stream_usage: bool = True
     """Ask for token usage in streams (``stream_options.include_usage``)."""
     streaming: bool = False

@@ -83,7 +83,8 @@ _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call
 
 
 class AzureInference(ModelInfo, FunctionCallingLLM):
-    """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
+    """LlamaIndex LLM for any chat model of a Foundry resource: the OpenAI/v1 route or the Azure
+    AI Model Inference route (``route``, detected from the endpoint).
 
     Setup: ``pip install "azureinfer[llamaindex]"``. The endpoint and key come from the
     arguments or from ``AZURE_INFERENCE_ENDPOINT`` / ``AZURE_INFERENCE_CREDENTIAL``; the
@@ -142,7 +143,8 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     a stream), reasoning as a ``ThinkingBlock`` (``thinking_delta`` while streaming), tool calls
     as ``ToolCallBlock`` s plus wire dicts in ``additional_kwargs["tool_calls"]``, and the wire
     response as a plain dict in ``raw``. Close with ``close()`` / ``await aclose()`` or use the
-    instance as a (async) context manager; ``get_model_info()`` asks the endpoint's ``/info``.
+    instance as a (async) context manager; ``get_model_info()`` asks the endpoint (``/info``, or
+    the deployment's entry of ``/models`` on OpenAI/v1).
     """
 
     model: str | None = Field(

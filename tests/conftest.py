@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ class RouteEndpoint:
                 if r.method == "POST":
                     assert isinstance(r.body, dict) and r.body.get("model"), where
             else:
-                assert r.path.startswith("/models/"), where
+                assert not r.path.startswith("/openai/v1/"), where
                 assert r.query.get("api-version") == "2024-05-01-preview", where
 
 
@@ -75,3 +76,23 @@ def route_endpoint(
     target = RouteEndpoint(request.param, endpoint)
     yield target
     target.check_wire(emu.requests)
+
+
+class EmulatorOnRoute:
+    """The session emulator seen through one route: ``endpoint`` is that route's endpoint
+    (``emu.v1_endpoint`` on OpenAI/v1); every other attribute is the emulator's own."""
+
+    def __init__(self, emulator: Emulator, endpoint: str) -> None:
+        self._emulator = emulator
+        self.endpoint = endpoint
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._emulator, name)
+
+
+@pytest.fixture
+def emu_on_route(azure_inference_emulator: Emulator, route_endpoint: RouteEndpoint) -> Emulator:
+    """The cleared emulator with ``endpoint`` set to the route under test (both routes): a
+    module whose tests read ``emu.endpoint`` runs on both routes by taking this as its ``emu``."""
+    view: Any = EmulatorOnRoute(azure_inference_emulator, route_endpoint.endpoint)
+    return view

@@ -1,9 +1,11 @@
-"""A local Azure AI Model Inference API server (aiohttp), for tests, notebooks and demos.
+"""A local server (aiohttp) for Azure's model APIs, for tests, notebooks and demos: the
+OpenAI/v1 API (``emu.v1_endpoint``) and the Azure AI Model Inference API (``emu.endpoint``),
+with deployment family profiles (``emu.endpoint_for(name, profile)``).
 
 ```python
 from azureinfer.emulator import Emulator
 
-with Emulator() as emu:  # http://127.0.0.1:<free port>/models, key emu.key
+with Emulator() as emu:  # http://127.0.0.1:<free port>/models and /openai/v1, key emu.key
     ...
 ```
 

@@ -38,6 +38,7 @@ from azureinfer.emulator._behaviour import (
 from azureinfer.emulator._catalogue import DEFAULT_CATALOGUE, Deployment
 from azureinfer.emulator._errors import (
     V1_API_VERSIONS,
+    V1_GATEWAY_MESSAGES,
     ApiError,
     content_filter,
     context_length_exceeded,
@@ -46,6 +47,7 @@ from azureinfer.emulator._errors import (
     gateway_error,
     invalid_input,
     loads,
+    maas_unauthorized,
     openai_error,
     orphan_tool_message,
     rate_limited,
@@ -56,6 +58,7 @@ from azureinfer.emulator._errors import (
     v1_model_required,
     v1_unsupported_api_version,
 )
+from azureinfer.emulator._profiles import PROFILES, SURFACE_PROFILES, Profile
 from azureinfer.emulator._replies import (
     cached_tokens,
     completion_body,
@@ -99,8 +102,10 @@ V1_ROUTE_PATHS = {
     "embeddings": ("/embeddings", "POST"),
     "models": ("/models", "GET"),
 }
-# Surfaces: "models" (Foundry prefixes), "deployments" (/openai/deployments/{name}), "v1".
-SURFACES = ("models", "deployments", "v1")
+# Surfaces: "models" (Foundry prefixes), "deployments" (/openai/deployments/{name}), "v1",
+# "serverless" (/serverless/{name}: the endpoint of one serverless deployment).
+SURFACES = ("models", "deployments", "v1", "serverless")
+SERVERLESS_PREFIX = "/serverless"
 OPENAI_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 # Headers that are not "custom" for the 431 limit (spec §3.1, seed 004).
 STANDARD_HEADERS = frozenset(
@@ -230,7 +235,20 @@ class EmulatorApp:
         """The checks of the module docstring, in order."""
         s = self.state.settings
         v1 = surface == "v1"
-        azure_openai = surface != "models"
+        azure_openai = surface in ("deployments", "v1")
+        if surface == "serverless":
+            own: Deployment | None = self.serverless_deployment(request)
+            assert own is not None
+            rec.deployment = own.name
+            profile = PROFILES[own.profile]
+        else:
+            own = None
+            profile = PROFILES[SURFACE_PROFILES[surface]]
+        if route not in profile.routes:
+            if profile.one_model:
+                # A serverless endpoint serves one model: other routes are not there at all.
+                raise ApiError(404, "NOT FOUND", content_type="text/plain")
+            raise service_error(404)
         if s.latency:
             # The answer leaves no sooner than `latency` after arrival; the emulator's own work
             # happens within that time, as a service's does within its response time.
@@ -248,7 +266,7 @@ class EmulatorApp:
                     message=f"{len(custom)} custom headers sent; at most "
                     f"{s.custom_header_limit} are forwarded.",
                 )
-        self.authenticate(request, s, v1)
+        self.authenticate(request, s, v1, profile)
         version = request.query.get("api-version")
         if v1:
             if version is not None and version not in V1_API_VERSIONS:
@@ -264,37 +282,47 @@ class EmulatorApp:
         if route != "info":
             body = await self.read_body(request, s)
             rec.body = body
-        dep = self.resolve(request, route, surface, body, s)
+        dep = own or self.resolve(request, route, surface, body, s)
         rec.deployment = dep.name
         stream = route == "chat" and body.get("stream") is True
         rec.stream = stream
 
-        fault = self.state.take_fault(route, dep.name, stream)
+        fault = self.state.take_fault(route, dep.name, stream, rec.api)
         if fault is not None:
             early = await self.apply_fault(request, fault, stream, headers, v1)
             if early is not None:
                 return early
             if fault.kind == "delay":
                 fault = None
-        raw = self.state.take_raw(route, dep.name)
+        raw = self.state.take_raw(route, dep.name, rec.api)
         if raw is not None:
             return raw_response(raw, headers)
+        headers.update(profile.headers)
         if route == "info":
-            return json_response(200, info_body(dep, s.info_model_type), headers)
+            return json_response(200, info_body(dep, s.info_model_type, profile), headers)
         if v1:
             self.v1_arguments(route, dep, body, rec)
         else:
             body = self.extra_parameters(request, route, azure_openai, body, rec)
         if route == "chat":
-            return await self.chat(request, dep, body, stream, fault, surface, headers, s)
-        return self.embeddings(route, dep, body, headers, s, v1)
+            return await self.chat(request, dep, body, stream, fault, profile, headers, s)
+        return self.embeddings(route, dep, body, headers, s, profile)
 
     # ---------------------------------------------------------------- checks
-    def authenticate(self, request: web.Request, s: Settings, v1: bool = False) -> None:
+    def authenticate(self, request: web.Request, s: Settings, v1: bool, profile: Profile) -> None:
         """api-key or `Bearer <key>`; other bearer tokens per settings (spec §2.4).
 
         With audience checking on (`token_audiences` set), v1 requests need a JWT for one of
-        `v1_token_audiences` and the others one for `token_audiences`."""
+        `v1_token_audiences` and the others one for `token_audiences`. Failures answer in the
+        profile's 401 shape."""
+        try:
+            self._authenticate(request, s, v1)
+        except ApiError:
+            if profile.auth_error == "maas":
+                raise maas_unauthorized() from None
+            raise
+
+    def _authenticate(self, request: web.Request, s: Settings, v1: bool) -> None:
         key = self.state.key
         api_key = request.headers.get("api-key")
         if api_key is not None and hmac.compare_digest(api_key.encode(), key.encode()):
@@ -336,6 +364,13 @@ class EmulatorApp:
             raise service_error(400, message="The request body must be a JSON object.")
         return body
 
+    def serverless_deployment(self, request: web.Request) -> Deployment:
+        """The deployment of a ``/serverless/{name}`` endpoint (404 when it has none)."""
+        dep = self.by_name.get(request.match_info.get("deployment", "").strip().lower())
+        if dep is None or not PROFILES[dep.profile].one_model:
+            raise service_error(404)
+        return dep
+
     def resolve(
         self,
         request: web.Request,
@@ -346,9 +381,9 @@ class EmulatorApp:
     ) -> Deployment:
         """The deployment: URL path (Azure OpenAI), body `model` (v1: required), or a header
         or the default (the other surfaces)."""
+        if route == "info" and surface == "models" and not s.foundry_info:
+            raise service_error(404)
         if surface == "deployments":
-            if route == "info":
-                raise service_error(404)
             dep = self.by_name.get(request.match_info.get("deployment", "").strip().lower())
             if dep is None:
                 raise deployment_not_found()
@@ -504,13 +539,11 @@ class EmulatorApp:
         body: dict[str, Any],
         stream: bool,
         fault: Fault | None,
-        surface: str,
+        profile: Profile,
         headers: dict[str, str],
         s: Settings,
     ) -> web.StreamResponse:
-        """Validate, then answer a chat request as JSON or SSE."""
-        v1 = surface == "v1"
-        azure_openai = surface != "models"
+        """Validate, then answer a chat request as JSON or SSE in the profile's shape."""
         details = _validate.validate_chat(body, s.strict)
         if details:
             raise invalid_input(details[:MAX_ERROR_DETAILS])
@@ -532,14 +565,22 @@ class EmulatorApp:
         script = self.state.take_script(dep.name)
         reply = scripted(script) if script is not None else chat_reply(dep, body)
         cached = cached_tokens(self.state, dep, body["messages"]) if s.prompt_cache else 0
-        usage = usage_of(dep, reply, prompt, cached, script.usage if script else None, full=v1)
+        usage = usage_of(
+            dep,
+            reply,
+            prompt,
+            cached,
+            script.usage if script else None,
+            full=profile.filter_annotations,
+        )
         if limited:
             self.state.add_tokens(dep.name, usage["completion_tokens"])
             headers.update(self.state.quota_headers(dep.name))
         if not stream:
-            return json_response(
-                200, completion_body(dep, reply, usage, azure_openai, v1=v1), headers
-            )
+            if profile.one_model:
+                headers["prompt_token_len"] = str(usage["prompt_tokens"])
+                headers["sampling_token_len"] = str(usage["completion_tokens"])
+            return json_response(200, completion_body(dep, reply, usage, profile), headers)
         options = body.get("stream_options")
         include = options.get("include_usage") if isinstance(options, dict) else None
         events = stream_events(
@@ -547,10 +588,12 @@ class EmulatorApp:
             reply,
             usage,
             s.chunk_size,
-            azure_openai=azure_openai,
+            profile=profile,
             include_usage=include if isinstance(include, bool) else None,
-            v1=v1,
         )
+        if profile.one_model:
+            headers["x-ms-rai-invoked"] = "true"
+        headers["Content-Type"] = profile.stream_content_type
         return await self.write_stream(request, events, fault, headers, s)
 
     def rate_limit(self, dep: Deployment, tokens: int, s: Settings, operation: str) -> None:
@@ -596,7 +639,7 @@ class EmulatorApp:
                 abort = bool(fault.params.get("abort", False))
         resp = web.StreamResponse(
             status=200,
-            headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
+            headers={"Content-Type": "text/event-stream", **headers, "Cache-Control": "no-cache"},
         )
         await _until_deadline(request)
         try:
@@ -619,12 +662,12 @@ class EmulatorApp:
     # ---------------------------------------------------------------- v1 models
     async def models(self, request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
         """``GET /openai/v1/models`` (the deployments) and ``/models/{model}`` (one of them)."""
-        fault = self.state.take_fault("models", None, False)
+        fault = self.state.take_fault("models", None, False, "openai_v1")
         if fault is not None:
             early = await self.apply_fault(request, fault, False, headers, True)
             if early is not None:
                 return early
-        raw = self.state.take_raw("models", None)
+        raw = self.state.take_raw("models", None, "openai_v1")
         if raw is not None:
             return raw_response(raw, headers)
         name = request.match_info.get("model")
@@ -643,9 +686,10 @@ class EmulatorApp:
         body: dict[str, Any],
         headers: dict[str, str],
         s: Settings,
-        v1: bool = False,
+        profile: Profile,
     ) -> web.Response:
         """Validate, then answer a text or image embeddings request."""
+        v1 = profile.error_envelope == "openai_v1"
         if route == "embeddings":
             details = _validate.validate_embeddings(body)
         else:
@@ -685,9 +729,17 @@ class EmulatorApp:
         if details:
             raise invalid_input(details[:MAX_ERROR_DETAILS], "parameter_not_supported")
         if route == "embeddings":
-            result = text_embeddings_body(dep, body, inputs)
+            result = text_embeddings_body(dep, body, inputs, profile)
         else:
-            result = image_embeddings_body(dep, body, inputs)
+            result = image_embeddings_body(dep, body, inputs, profile)
+        if profile.one_model:
+            tokens = str(result["usage"]["prompt_tokens"])
+            headers["num_tokens"] = headers["prompt_token_len"] = tokens
+            if "model" not in body:
+                headers["x-api-warning"] = (
+                    "default model on embed will be deprecated in the future,"
+                    "please specify a model in the request."
+                )
         if s.rate_limit_rpm or s.rate_limit_tpm:
             self.rate_limit(dep, result["usage"]["total_tokens"], s, "Embeddings")
             headers.update(self.state.quota_headers(dep.name))
@@ -750,10 +802,8 @@ def _v1_fault_error(
     """A `status` fault's answer on ``/openai/v1``."""
     if status == 429 and message is None:
         wait = headers.get("Retry-After")
-        message = (
-            "Requests to the Operation under Azure OpenAI API version v1 have exceeded call "
-            "rate limit of your current AIServices S0 pricing tier."
-            + (f" Please retry after {wait} seconds." if wait is not None else "")
+        message = V1_GATEWAY_MESSAGES[429] + (
+            f" Please retry after {wait} seconds." if wait is not None else ""
         )
     if status in (401, 403, 404, 429):
         return gateway_error(status, code, message, headers=headers)
@@ -945,6 +995,9 @@ def create_app(
             app.router.add_route("*", prefix + suffix, api.handler(route, "models"))
         app.router.add_route(
             "*", "/openai/deployments/{deployment}" + suffix, api.handler(route, "deployments")
+        )
+        app.router.add_route(
+            "*", SERVERLESS_PREFIX + "/{deployment}" + suffix, api.handler(route, "serverless")
         )
     for route, (suffix, _method) in V1_ROUTE_PATHS.items():
         app.router.add_route("*", V1_PREFIX + suffix, api.handler(route, "v1"))

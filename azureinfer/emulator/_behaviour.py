@@ -234,12 +234,17 @@ def _name_rule(tool_name: str) -> tuple[re.Pattern[str] | None, tuple[tuple[str,
 def _mentioned(tool_name: str, text: str, prompt_words: set[str]) -> bool:
     """A tool is mentioned when its exact name appears, or every significant word of its name
     (split at ``_``, ``-`` and camelCase, ignoring stop-words such as get/set) appears as a
-    word starting with that word's stem (the word minus up to two trailing letters, min. 4)."""
+    word starting with that word's stem (the word minus up to two trailing letters, min. 4).
+    Words shorter than 4 letters must be whole words, or, in a name that also has a longer
+    word, the start of one (``get_max_temperature``: "maximum temperature")."""
     pattern, stems = _name_rule(tool_name)
     if pattern is not None and pattern.search(text.lower()):
         return True
+    has_long = any(not exact for _, exact in stems)
     return bool(stems) and all(
-        stem in prompt_words if exact else any(p.startswith(stem) for p in prompt_words)
+        stem in prompt_words or (has_long and any(p.startswith(stem) for p in prompt_words))
+        if exact
+        else any(p.startswith(stem) for p in prompt_words)
         for stem, exact in stems
     )
 

@@ -1,7 +1,8 @@
 """The emulator's deployment catalogue: what each emulated deployment accepts and reports.
 
 `DEFAULT_CATALOGUE` mirrors the real model families on Azure AI Foundry and their
-differences (tool support, structured output, system messages, reasoning, embedding options).
+differences (tool support, structured output, system messages, reasoning, embedding options);
+each row names the family profile of its own endpoint (`_profiles.PROFILES`).
 The table in `docs/emulator.md` documents it for users.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from azureinfer.emulator._profiles import PROFILES
 
 __all__ = ["DEFAULT_CATALOGUE", "Deployment", "find"]
 
@@ -50,6 +53,19 @@ class Deployment:
     v1_extras: tuple[str, ...] = ()
     """Body arguments beyond the OpenAI set that this deployment takes on ``/openai/v1`` (any
     other unknown argument gets 400 "Unrecognized request argument supplied")."""
+    profile: str = "foundry"
+    """The family profile of the deployment's own endpoint (a key of `_profiles.PROFILES`:
+    ``maas``, ``cohere_embed``, ``azure_openai`` or ``foundry``)."""
+    served_model_name: str | None = None
+    """The provider's model name (serverless ``/info`` `served_model_name`; Cohere embeddings
+    answer with it as `model`); None: `model_name`."""
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES or self.profile == "openai_v1":
+            names = ", ".join(repr(p) for p in PROFILES if p != "openai_v1")
+            raise ValueError(
+                f"Deployment {self.name!r}: unknown profile {self.profile!r}; use one of {names}"
+            )
 
 
 _OPENAI_CHAT = {
@@ -63,6 +79,7 @@ _OPENAI_CHAT = {
     "audio_input": True,
     "audio_output": True,
     "usage_profile": "openai",
+    "profile": "azure_openai",
 }
 
 DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
@@ -78,6 +95,8 @@ DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
         json_object=True,
         json_schema=False,
         context_window=131072,
+        profile="maas",
+        served_model_name="mistral-large-2411",
         v1_extras=("safe_prompt", "random_seed"),
     ),
     Deployment(
@@ -109,6 +128,7 @@ DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
         dimensions=1536,
         variable_dimensions=True,
         input_type=False,
+        profile="azure_openai",
         max_inputs=2048,
         max_input_tokens=8191,
         context_window=8191,
@@ -125,6 +145,8 @@ DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
         max_inputs=96,
         max_input_tokens=512,
         context_window=512,
+        profile="cohere_embed",
+        served_model_name="embed-english-v3.0",
         v1_extras=("input_type", "truncate"),
     ),
     Deployment(

@@ -29,7 +29,9 @@ from dataclasses import asdict
 from typing import Any
 
 from azureinfer.emulator._catalogue import Deployment
+from azureinfer.emulator._profiles import PROFILES
 from azureinfer.emulator._state import (
+    APIS,
     ROUTES,
     EmulatorState,
     Fault,
@@ -49,6 +51,28 @@ def _deployment_name(catalogue: Iterable[Deployment], name: str | None) -> str |
         if dep.name.lower() == wanted:
             return dep.name
     raise ValueError(f"unknown deployment {name!r}; the catalogue has no such name")
+
+
+def endpoint_path(catalogue: Iterable[Deployment], name: str, profile: str | None = None) -> str:
+    """The path of the endpoint serving a deployment in `profile`'s shape (None: its own)."""
+    rows = tuple(catalogue)
+    wanted = _deployment_name(rows, name)
+    dep = next(d for d in rows if d.name == wanted)
+    chosen = dep.profile if profile is None else profile
+    if chosen not in PROFILES:
+        raise ValueError(f"unknown profile {chosen!r}; expected one of {', '.join(PROFILES)}")
+    if PROFILES[chosen].one_model and chosen != dep.profile:
+        raise ValueError(
+            f"{dep.name!r} has no {chosen!r} endpoint: only rows of that profile are served "
+            f"on /serverless/{{name}} (its profile is {dep.profile!r})"
+        )
+    return PROFILES[chosen].endpoint.format(name=dep.name)
+
+
+def _api(api: str | None) -> str | None:
+    if api is not None and api not in APIS:
+        raise ValueError(f"unknown api {api!r}; expected one of {APIS}")
+    return api
 
 
 def _route(route: str | None) -> str | None:
@@ -113,9 +137,10 @@ def script_raw(
     headers: dict[str, str] | None = None,
     deployment: str | None = None,
     route: str | None = None,
+    api: str | None = None,
 ) -> None:
     """Queue an exact HTTP answer (dict/list: JSON; str/bytes: sent as is, text/plain unless
-    `headers` set a Content-Type)."""
+    `headers` set a Content-Type); `api` limits it to "openai_v1" or "model_inference"."""
     if not isinstance(status, int) or not 100 <= status <= 599:
         raise ValueError(f"status must be an HTTP status code, got {status!r}")
     state.script_raw(
@@ -125,6 +150,7 @@ def script_raw(
             headers=dict(headers or {}),
             deployment=_deployment_name(catalogue, deployment),
             route=_route(route),
+            api=_api(api),
         )
     )
 
@@ -136,6 +162,7 @@ def inject_fault(
     times: int = 1,
     deployment: str | None = None,
     route: str | None = None,
+    api: str | None = None,
     **params: Any,
 ) -> None:
     """Queue a fault for the next `times` matching requests (see `Emulator.inject_fault`)."""
@@ -146,6 +173,7 @@ def inject_fault(
             deployment=_deployment_name(catalogue, deployment),
             route=_route(route),
             params=params,
+            api=_api(api),
         )
     )
 
@@ -180,6 +208,11 @@ class RemoteEmulator:
     def v1_endpoint(self) -> str:
         """The OpenAI/v1 endpoint: ``base_url + "/openai/v1"``."""
         return self.base_url + "/openai/v1"
+
+    def endpoint_for(self, deployment: str, profile: str | None = None) -> str:
+        """The endpoint serving `deployment` in `profile`'s shape (see `Emulator.endpoint_for`)."""
+        rows = [Deployment(**d) for d in self._call("GET", "catalogue")["deployments"]]
+        return self.base_url + endpoint_path(rows, deployment, profile)
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()

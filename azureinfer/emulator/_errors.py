@@ -162,6 +162,19 @@ def token_audience_error(audience: str) -> ApiError:
     return err
 
 
+MAAS_UNAUTHORIZED = "Auth token validation failed. Please provide a valid key or a valid AAD token"
+
+
+def maas_unauthorized() -> ApiError:
+    """A serverless (MaaS) endpoint's 401: flat ``{"statusCode", "message"}`` (recorded)."""
+    return ApiError(
+        401,
+        {"statusCode": 401, "message": MAAS_UNAUTHORIZED},
+        code=None,
+        headers={"x-ms-error-reason": "Invalid JWT."},
+    )
+
+
 def rate_limited(
     limit_text: str, wait: float, quota_headers: dict[str, str], operation: str = "ChatCompletions"
 ) -> ApiError:

@@ -19,6 +19,7 @@ from azureinfer.emulator._behaviour import (
 )
 from azureinfer.emulator._catalogue import Deployment
 from azureinfer.emulator._errors import dumps
+from azureinfer.emulator._profiles import Profile
 from azureinfer.emulator._state import EmulatorState, ScriptedReply
 
 _SAFE = {
@@ -27,7 +28,6 @@ _SAFE = {
     "sexual": {"filtered": False, "severity": "safe"},
     "violence": {"filtered": False, "severity": "safe"},
 }
-PROMPT_FILTER_RESULTS = [{"prompt_index": 0, "content_filter_results": _SAFE}]
 SYSTEM_FINGERPRINT = "fp_emulator"
 # Azure OpenAI's full annotation sets (recorded traffic: `aoai_chat`).
 _NOT_DETECTED = {"filtered": False, "detected": False}
@@ -52,6 +52,29 @@ _COUNTER = itertools.count(1)
 def new_id(kind: str) -> str:
     """A unique response id such as ``chatcmpl-1a2b3c4d00000001``."""
     return f"{kind}-{_PREFIX}{next(_COUNTER):016x}"
+
+
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ALNUM_PREFIX = "".join(secrets.choice(_ALNUM) for _ in range(17))
+
+
+def _alnum(n: int, width: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n, 62)
+        out = _ALNUM[r] + out
+    return out.rjust(width, "0")
+
+
+def completion_id(profile: Profile) -> str:
+    """A unique completion id in the profile's shape: 32 hex digits (MaaS), ``chatcmpl-`` and
+    29 alphanumerics (Azure OpenAI), or ``chatcmpl-`` and 24 hex digits (Foundry)."""
+    n = next(_COUNTER)
+    if profile.completion_id == "hex32":
+        return f"{_PREFIX}{_SUFFIX}{n:016x}"
+    if profile.completion_id == "chatcmpl29":
+        return f"chatcmpl-{_ALNUM_PREFIX}{_alnum(n, 12)}"
+    return f"chatcmpl-{_PREFIX}{n:016x}"
 
 
 def request_id() -> str:
@@ -138,44 +161,53 @@ def usage_of(
     return usage
 
 
-def _message(reply: Reply, refusal: bool = False) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
-    if refusal:
+def _tool_calls(reply: Reply, profile: Profile) -> list[dict[str, Any]]:
+    if not profile.function_call_id:
+        return reply.tool_calls
+    return [
+        {**call, "function": {**call.get("function", {}), "call_id": None}}
+        for call in reply.tool_calls
+    ]
+
+
+def _message(reply: Reply, profile: Profile) -> dict[str, Any]:
+    content = reply.content
+    if content is None and reply.tool_calls and profile.tool_call_content == "empty":
+        content = ""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if profile.filter_annotations:
         message["refusal"] = None
     if reply.reasoning_content is not None:
         message["reasoning_content"] = reply.reasoning_content
     if reply.tool_calls:
-        message["tool_calls"] = reply.tool_calls
+        message["tool_calls"] = _tool_calls(reply, profile)
     if reply.audio is not None:
         message["audio"] = reply.audio
     return message
 
 
 def completion_body(
-    dep: Deployment, reply: Reply, usage: dict[str, Any], azure_openai: bool, *, v1: bool = False
+    dep: Deployment, reply: Reply, usage: dict[str, Any], profile: Profile
 ) -> dict[str, Any]:
-    """A non-streaming `chat.completion` body (`v1`: Azure OpenAI's full annotations)."""
+    """A non-streaming `chat.completion` body in `profile`'s shape."""
     choice: dict[str, Any] = {
         "index": 0,
-        "message": _message(reply, refusal=v1),
+        "message": _message(reply, profile),
         "finish_reason": reply.finish_reason,
-        "logprobs": None,
     }
+    if profile.completion_logprobs:
+        choice["logprobs"] = None
     body: dict[str, Any] = {
-        "id": new_id("chatcmpl"),
+        "id": completion_id(profile),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": dep.model_name,
         "choices": [choice],
         "usage": usage,
     }
-    if v1:
+    if profile.filter_annotations:
         choice["content_filter_results"] = reply.content_filter_results or CHOICE_FILTER_RESULTS
         body["prompt_filter_results"] = FULL_PROMPT_FILTER_RESULTS
-        body["system_fingerprint"] = SYSTEM_FINGERPRINT
-    elif azure_openai:
-        choice["content_filter_results"] = reply.content_filter_results or _SAFE
-        body["prompt_filter_results"] = PROMPT_FILTER_RESULTS
         body["system_fingerprint"] = SYSTEM_FINGERPRINT
     elif reply.content_filter_results is not None:
         choice["content_filter_results"] = reply.content_filter_results
@@ -188,37 +220,35 @@ def stream_events(
     usage: dict[str, Any],
     chunk_size: int,
     *,
-    azure_openai: bool,
+    profile: Profile,
     include_usage: bool | None,
-    v1: bool = False,
 ) -> list[dict[str, Any]]:
-    """The `chat.completion.chunk` events of a stream (without the final ``[DONE]``).
-
-    Role chunk, deltas, a final chunk carrying `finish_reason`; usage on that final chunk (MaaS
-    profile) or in a separate ``choices: []`` chunk (OpenAI profile, Azure OpenAI deployment URLs,
-    or ``stream_options.include_usage``). ``include_usage: false`` in the OpenAI profile omits it.
-    `v1`: Azure OpenAI's shape: a first ``choices: []`` chunk with `prompt_filter_results`,
-    `content_filter_results` on every choice, usage only when ``include_usage`` is true.
+    """The `chat.completion.chunk` events of a stream (without the final ``[DONE]``), framed
+    as `profile` says: a first ``choices: []`` chunk with `prompt_filter_results` (Azure
+    OpenAI), a role chunk, reasoning / content / tool-call deltas (OpenAI-style fragments, or
+    whole calls on the finish chunk for MaaS), the chunk carrying `finish_reason`, and usage
+    on that chunk or in a separate ``choices: []`` chunk.
     """
-    head = {
-        "id": new_id("chatcmpl"),
+    head: dict[str, Any] = {
+        "id": completion_id(profile),
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": dep.model_name,
     }
-    if azure_openai:
+    filters = profile.filter_annotations
+    if filters:
         head["system_fingerprint"] = SYSTEM_FINGERPRINT
 
     def chunk(
-        delta: dict[str, Any], finish: str | None = None, filters: dict[str, Any] | None = None
+        delta: dict[str, Any], finish: str | None = None, results: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-        if v1:
-            choice["content_filter_results"] = {} if filters is None else filters
+        if filters:
+            choice["content_filter_results"] = {} if results is None else results
         return {**head, "choices": [choice]}
 
     events: list[dict[str, Any]] = []
-    if azure_openai:
+    if profile.stream_filter_first:
         events.append(
             {
                 "id": "",
@@ -226,29 +256,35 @@ def stream_events(
                 "created": 0,
                 "model": "",
                 "choices": [],
-                "prompt_filter_results": FULL_PROMPT_FILTER_RESULTS
-                if v1
-                else PROMPT_FILTER_RESULTS,
+                "prompt_filter_results": FULL_PROMPT_FILTER_RESULTS,
             }
         )
-    if v1:
-        events.append(chunk({"role": "assistant", "content": "", "refusal": None}))
-        events.extend(chunk(delta, None, _SAFE) for delta in stream_pieces(reply, chunk_size))
-        final = chunk({}, reply.finish_reason)
-        if reply.content_filter_results is not None:
-            final["choices"][0]["content_filter_results"] = reply.content_filter_results
-        events.append(final)
-        if include_usage is True:
-            events.append({**head, "choices": [], "usage": usage})
-        return events
-    events.append(chunk({"role": "assistant", "content": ""}))
-    events.extend(chunk(delta) for delta in stream_pieces(reply, chunk_size))
-    final = chunk({}, reply.finish_reason)
+    role: dict[str, Any] = {"role": "assistant", "content": ""}
+    if filters:
+        role["refusal"] = None
+    events.append(chunk(role))
+    pieces = stream_pieces(reply, chunk_size)
+    final_delta: dict[str, Any] = {"content": ""} if profile.finish_delta_content else {}
+    if profile.whole_tool_calls:
+        pieces = [p for p in pieces if "tool_calls" not in p]
+        if reply.tool_calls:
+            final_delta = {
+                "tool_calls": [
+                    {"function": dict(call.get("function", {})), "id": call.get("id")}
+                    for call in reply.tool_calls
+                ]
+            }
+    events.extend(chunk(p, None, _SAFE if "content" in p else None) for p in pieces)
+    final = chunk(final_delta, reply.finish_reason)
     if reply.content_filter_results is not None:
         final["choices"][0]["content_filter_results"] = reply.content_filter_results
-    separate = dep.usage_profile == "openai" or azure_openai or include_usage is True
     events.append(final)
-    if separate:
+    if profile.stream_usage == "finish_chunk":
+        final["usage"] = usage
+    elif profile.stream_usage == "when_asked":
+        if include_usage is True:
+            events.append({**head, "choices": [], "usage": usage})
+    elif dep.usage_profile == "openai" or include_usage is True:
         if include_usage is not False:
             events.append({**head, "choices": [], "usage": usage})
     else:
@@ -272,8 +308,28 @@ def done_frame(crlf: bool = False) -> bytes:
     return b"data: [DONE]\r\n\r\n" if crlf else b"data: [DONE]\n\n"
 
 
+def _embeddings_result(
+    dep: Deployment, profile: Profile, data: list[dict[str, Any]], tokens: int
+) -> dict[str, Any]:
+    """The envelope of an embeddings answer: id, model name and usage per profile."""
+    out: dict[str, Any] = {}
+    if profile.embeddings_id == "uuid":
+        out["id"] = request_id()
+    elif profile.embeddings_id == "embd":
+        out["id"] = new_id("embd")
+    out["object"] = "list"
+    out["data"] = data
+    served = profile.embeddings_served_name and dep.served_model_name
+    out["model"] = served or dep.model_name
+    usage: dict[str, Any] = {"prompt_tokens": tokens, "total_tokens": tokens}
+    if profile.embeddings_served_name:
+        usage = {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens}
+    out["usage"] = usage
+    return out
+
+
 def text_embeddings_body(
-    dep: Deployment, body: dict[str, Any], inputs: list[str]
+    dep: Deployment, body: dict[str, Any], inputs: list[str], profile: Profile
 ) -> dict[str, Any]:
     """An `EmbeddingsResult` for text inputs."""
     dims = body.get("dimensions") or dep.dimensions
@@ -288,17 +344,11 @@ def text_embeddings_body(
         for i, text in enumerate(inputs)
     ]
     tokens = sum(count_tokens(t) for t in inputs)
-    return {
-        "id": new_id("embd"),
-        "object": "list",
-        "data": data,
-        "model": dep.model_name,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
+    return _embeddings_result(dep, profile, data, tokens)
 
 
 def image_embeddings_body(
-    dep: Deployment, body: dict[str, Any], inputs: list[dict[str, Any]]
+    dep: Deployment, body: dict[str, Any], inputs: list[dict[str, Any]], profile: Profile
 ) -> dict[str, Any]:
     """An `EmbeddingsResult` for image inputs (each image counts `IMAGE_TOKENS` tokens)."""
     dims = body.get("dimensions") or dep.dimensions
@@ -312,22 +362,19 @@ def image_embeddings_body(
         for i, item in enumerate(inputs)
     ]
     tokens = sum(IMAGE_TOKENS + count_tokens(item.get("text") or "") for item in inputs)
-    return {
-        "id": new_id("embd"),
-        "object": "list",
-        "data": data,
-        "model": dep.model_name,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
+    return _embeddings_result(dep, profile, data, tokens)
 
 
-def info_body(dep: Deployment, model_type: str | None) -> dict[str, Any]:
-    """The `/info` body."""
-    return {
-        "model_name": dep.model_name,
-        "model_type": model_type or dep.model_type,
-        "model_provider_name": dep.provider,
-    }
+def info_body(dep: Deployment, model_type: str | None, profile: Profile) -> dict[str, Any]:
+    """The `/info` body (serverless profiles add the served model's name and type)."""
+    kind = model_type or dep.model_type
+    if profile.info_served and kind == "embeddings":
+        kind = "embedding"
+    out = {"model_name": dep.model_name, "model_type": kind, "model_provider_name": dep.provider}
+    if profile.info_served:
+        out["served_model_name"] = dep.served_model_name or dep.model_name
+        out["served_model_type"] = kind
+    return out
 
 
 def models_body(deployments: Any) -> dict[str, Any]:

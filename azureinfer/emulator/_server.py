@@ -91,6 +91,14 @@ class Emulator:
         """The OpenAI/v1 endpoint: ``base_url + "/openai/v1"`` (``model`` names the deployment)."""
         return self.base_url + "/openai/v1"
 
+    def endpoint_for(self, deployment: str, profile: str | None = None) -> str:
+        """The endpoint that serves `deployment` in `profile`'s shape (default: the row's own
+        profile): ``/serverless/{name}`` (``maas``, ``cohere_embed``),
+        ``/openai/deployments/{name}`` (``azure_openai``), ``/models`` (``foundry``) or
+        ``/openai/v1`` (``openai_v1``). Raises ValueError for an unknown deployment or a
+        serverless profile that is not the row's own."""
+        return self.base_url + _control.endpoint_path(self.catalogue, deployment, profile)
+
     @property
     def ca_file(self) -> str | None:
         """Path of the CA certificate when serving TLS (pass as `connection_verify`)."""
@@ -274,10 +282,19 @@ class Emulator:
         headers: dict[str, str] | None = None,
         deployment: str | None = None,
         route: str | None = None,
+        api: str | None = None,
     ) -> None:
-        """Queue an exact HTTP answer for the next matching request (any route by default)."""
+        """Queue an exact HTTP answer for the next matching request (any route and API by
+        default; `api`: "openai_v1" or "model_inference")."""
         _control.script_raw(
-            self._state, self.catalogue, status, body, headers, deployment=deployment, route=route
+            self._state,
+            self.catalogue,
+            status,
+            body,
+            headers,
+            deployment=deployment,
+            route=route,
+            api=api,
         )
 
     def inject_fault(
@@ -286,9 +303,11 @@ class Emulator:
         times: int = 1,
         deployment: str | None = None,
         route: str | None = None,
+        api: str | None = None,
         **params: Any,
     ) -> None:
-        """Fail the next `times` matching requests.
+        """Fail the next `times` matching requests (of `deployment`, `route` and `api`:
+        "openai_v1" or "model_inference"; None: any).
 
         Kinds and their params:
         - "status": status=429/500/503/..., retry_after=<seconds>, retry_after_ms=<ms>,
@@ -302,7 +321,14 @@ class Emulator:
         - "malformed_json": a 200 body (status= to change) that is not valid JSON
         """
         _control.inject_fault(
-            self._state, self.catalogue, kind, times, deployment=deployment, route=route, **params
+            self._state,
+            self.catalogue,
+            kind,
+            times,
+            deployment=deployment,
+            route=route,
+            api=api,
+            **params,
         )
 
 

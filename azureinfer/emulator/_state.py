@@ -87,6 +87,9 @@ class Settings:
     """Compatibility-bug mode: CRLF line endings in streams (the SDK raises ValueError)."""
     sse_keepalive: bool = False
     """Compatibility-bug mode: `: keep-alive` comment lines in streams (SDK: ValueError)."""
+    foundry_info: bool = True
+    """``GET /models/info`` (and ``/info``, ``/api/models/info``) answers 200 with the default or
+    header-named deployment's info; False: 404, as the service is said to answer there."""
     info_model_type: str | None = None
     """Override `/info` `model_type` (e.g. a legacy spelling such as "chat_completion")."""
     prompt_cache: bool = True
@@ -105,10 +108,14 @@ class Fault:
     deployment: str | None
     route: str | None
     params: dict[str, Any]
+    api: str | None = None
+    """Only requests of this API ("openai_v1" or "model_inference"; None: both)."""
 
-    def matches(self, route: str, deployment: str | None, stream: bool) -> bool:
+    def matches(self, route: str, deployment: str | None, stream: bool, api: str) -> bool:
         """Whether this fault applies to a request."""
         if self.route is not None and self.route != route:
+            return False
+        if self.api is not None and self.api != api:
             return False
         if self.deployment is not None and self.deployment != deployment:
             return False
@@ -136,6 +143,8 @@ class RawReply:
     headers: dict[str, str]
     deployment: str | None
     route: str | None
+    api: str | None = None
+    """Only requests of this API ("openai_v1" or "model_inference"; None: both)."""
 
 
 class EmulatorState:
@@ -197,6 +206,7 @@ class EmulatorState:
                 "sse_crlf",
                 "sse_keepalive",
                 "prompt_cache",
+                "foundry_info",
             ):
                 value = bool(value)
             elif value is not None and not isinstance(value, str):
@@ -224,6 +234,8 @@ class EmulatorState:
             raise ValueError(f"unknown fault kind {fault.kind!r}; expected one of {FAULT_KINDS}")
         if fault.route is not None and fault.route not in ROUTES:
             raise ValueError(f"unknown route {fault.route!r}; expected one of {ROUTES}")
+        if fault.api is not None and fault.api not in APIS:
+            raise ValueError(f"unknown api {fault.api!r}; expected one of {APIS}")
         if fault.times < 1:
             raise ValueError(f"times must be >= 1, got {fault.times}")
         if fault.kind == "status":
@@ -246,27 +258,33 @@ class EmulatorState:
         with self.lock:
             return list(self.requests)
 
-    def take_fault(self, route: str, deployment: str | None, stream: bool) -> Fault | None:
+    def take_fault(
+        self, route: str, deployment: str | None, stream: bool, api: str = "model_inference"
+    ) -> Fault | None:
         """Consume one use of the first matching fault."""
         if not self.faults:
             return None
         with self.lock:
             for i, fault in enumerate(self.faults):
-                if fault.matches(route, deployment, stream):
+                if fault.matches(route, deployment, stream, api):
                     fault.times -= 1
                     if fault.times <= 0:
                         del self.faults[i]
                     return fault
         return None
 
-    def take_raw(self, route: str, deployment: str | None) -> RawReply | None:
+    def take_raw(
+        self, route: str, deployment: str | None, api: str = "model_inference"
+    ) -> RawReply | None:
         """Consume the first queued raw answer for this request."""
         if not self.raw:
             return None
         with self.lock:
             for i, raw in enumerate(self.raw):
-                if (raw.route is None or raw.route == route) and (
-                    raw.deployment is None or raw.deployment == deployment
+                if (
+                    (raw.route is None or raw.route == route)
+                    and (raw.deployment is None or raw.deployment == deployment)
+                    and (raw.api is None or raw.api == api)
                 ):
                     return self.raw.pop(i)
         return None

@@ -32,8 +32,9 @@ TOOL = {
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Emulator:
-    return azure_inference_emulator
+def emu(emu_on_route: Emulator) -> Emulator:
+    """The emulator, once per route (``emu.endpoint`` is the route's endpoint)."""
+    return emu_on_route
 
 
 def client(emu: Emulator, *, max_retries: int = 3, timeout: float | None = None) -> ChatClient:

@@ -82,6 +82,16 @@ def test_reasoning_content_on_v1(emu: Emulator, chat: Any) -> None:
     assert "".join(c.reasoning_content or "" for c in streamed) == result.reasoning_content
 
 
+def test_think_tags_are_split_on_v1(emu: Emulator, chat: Any) -> None:
+    for _ in range(2):
+        emu.script_reply("mistral-large", content="<think>First, the sky.</think>It is blue.")
+    result = chat.complete(build_chat_request(HI, model="mistral-large"))
+    assert (result.reasoning_content, result.content) == ("First, the sky.", "It is blue.")
+    streamed = list(chat.stream(build_chat_request(HI, model="mistral-large", stream=True)))
+    assert "".join(c.reasoning_content or "" for c in streamed) == "First, the sky."
+    assert "".join(c.content or "" for c in streamed) == "It is blue."
+
+
 def test_drop_policy_resends_without_the_refused_extra_once_and_remembers(
     emu: Emulator, chat: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -200,3 +210,27 @@ def test_entra_tokens_for_the_v1_audience_by_default(emu: Emulator) -> None:
     )
     with ChatClient(wrong) as client, pytest.raises(AuthenticationError):
         client.complete(build_chat_request(HI, model="gpt-4o"))
+
+
+def test_environment_proxies_are_honoured_and_read_once_per_client(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from azureinfer.errors import APIConnectionError
+
+    with socket.socket() as s:  # a port nothing listens on: a dead proxy
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    for endpoint in (emu.v1_endpoint, emu.endpoint):
+        client = ChatClient(resolve_settings(endpoint, emu.key, max_retries=0))
+        with client, pytest.raises(APIConnectionError):  # sent to the (dead) proxy
+            client.complete(build_chat_request(HI, model="gpt-4o"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with ChatClient(resolve_settings(emu.v1_endpoint, emu.key, max_retries=0)) as client:
+        assert client.complete(build_chat_request(HI, model="gpt-4o")).content  # bypassed
+        monkeypatch.delenv("NO_PROXY")  # read when the client was made, not per request
+        assert client.complete(build_chat_request(HI, model="gpt-4o")).content

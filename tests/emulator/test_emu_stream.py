@@ -295,16 +295,20 @@ def test_row23_off_by_default(azure_inference_emulator: Emulator) -> None:
 def test_row37_prompt_filter_chunk_in_azure_openai_profile(
     azure_inference_emulator: Emulator,
 ) -> None:
-    """Row 37: a first `choices: []` prompt_filter_results chunk, skipped by the SDK."""
+    """Row 37: a first `choices: []` prompt_filter_results chunk, skipped by the SDK; usage
+    only when `stream_options.include_usage` asks for it (the Azure OpenAI profile)."""
     emu = azure_inference_emulator
     events = _events(
         _raw_stream(emu, {"messages": MSG, "stream": True}, "/openai/deployments/gpt-4o").content
     )
     assert events[0]["choices"] == []
     assert events[0]["prompt_filter_results"]
+    assert all("usage" not in e for e in events)
     with (
         _chat(emu, emu.base_url + "/openai/deployments/gpt-4o") as client,
-        client.complete(messages=MSG, stream=True) as stream,
+        client.complete(
+            messages=MSG, stream=True, model_extras={"stream_options": {"include_usage": True}}
+        ) as stream,
     ):
         updates = list(stream)
     assert updates[0].choices[0].delta.role == "assistant"

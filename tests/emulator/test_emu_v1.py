@@ -742,10 +742,34 @@ def test_doc_v1_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
-def test_doc_catalogue_windows_and_extras_match_the_code() -> None:
+def test_doc_catalogue_windows_extras_and_profiles_match_the_code() -> None:
     section = DOC.split("## The default catalogue", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     documented = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
-    assert [(r[0].strip("`"), int(r[5]), re.findall(r"`(\w+)`", r[6])) for r in documented] == [
-        (d.name, d.context_window, list(d.v1_extras)) for d in DEFAULT_CATALOGUE
-    ]
+    assert [
+        (r[0].strip("`"), int(r[5]), re.findall(r"`(\w+)`", r[6]), r[7].strip("`"))
+        for r in documented
+    ] == [(d.name, d.context_window, list(d.v1_extras), d.profile) for d in DEFAULT_CATALOGUE]
+
+
+def test_faults_and_raw_answers_by_api(azure_inference_emulator: Emulator) -> None:
+    """`api=` limits a fault or a raw answer to one API; unknown values are refused."""
+    emu = azure_inference_emulator
+    emu.inject_fault("status", status=503, api="openai_v1")
+    emu.script_raw(200, {"scripted": True}, api="model_inference")
+    inference = f"{emu.endpoint}/chat/completions?api-version=2024-05-01-preview"
+    body = {"model": "gpt-4o", "messages": MSG}
+    first = requests.post(inference, json=body, headers={"api-key": emu.key}, timeout=10)
+    assert first.json() == {"scripted": True}
+    assert _post(emu, "/chat/completions", body).status_code == 503
+    assert _post(emu, "/chat/completions", body).status_code == 200
+    again = requests.post(inference, json=body, headers={"api-key": emu.key}, timeout=10)
+    assert again.json()["object"] == "chat.completion"
+    with pytest.raises(ValueError, match="unknown api 'v1'; expected one of"):
+        emu.inject_fault("status", status=500, api="v1")
+    with pytest.raises(ValueError, match="unknown api"):
+        emu.script_raw(200, {}, api="v1")
+    remote = RemoteEmulator(emu.base_url)
+    remote.inject_fault("status", status=500, api="model_inference")
+    assert _post(emu, "/chat/completions", body).status_code == 200
+    assert requests.post(inference, json=body, headers={"api-key": emu.key}).status_code == 500

@@ -13,6 +13,12 @@ from langchain_azureinfer import ChatAzureInference
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
 
 
+@pytest.fixture
+def emu(emu_on_route: Emulator) -> Emulator:
+    """The emulator, once per route (``emu.endpoint`` is the route's endpoint)."""
+    return emu_on_route
+
+
 def make(emu: Emulator, **kwargs: Any) -> ChatAzureInference:
     return ChatAzureInference(
         **{

@@ -47,6 +47,13 @@ def test_async_calls_work_after_a_new_event_loop(emu: Emulator) -> None:
     assert {r.api for r in emu.requests} == {"openai_v1"}
 
 
+def test_model_info_is_the_deployments_entry_of_the_model_list(emu: Emulator) -> None:
+    llm = _chat(emu, "mistral-large")
+    assert llm.get_model_info()["id"] == "mistral-large"
+    assert asyncio.run(llm.aget_model_info())["owned_by"]  # cached: one request
+    assert [r.path for r in emu.requests] == ["/openai/v1/models"]
+
+
 def test_streams_report_usage_on_a_custom_base_url(emu: Emulator) -> None:
     """ChatOpenAI(base_url=...) does not ask for stream usage."""
     llm = _chat(emu)

@@ -15,8 +15,9 @@ HI = [ChatMessage(role="user", content="hello there")]
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
+def emu(emu_on_route: Any) -> Any:
+    """The emulator, once per route (``emu.endpoint`` is the route's endpoint)."""
+    return emu_on_route
 
 
 @pytest.fixture

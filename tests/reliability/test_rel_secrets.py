@@ -316,8 +316,9 @@ def debug_log() -> Iterator[io.StringIO]:
         root.setLevel(old_level)
 
 
-def _exercise_all(emu: Emulator, client_kwargs: dict[str, Any]) -> None:
-    kw = {"client_kwargs": client_kwargs}
+def _exercise_all(emu: Emulator, client_kwargs: dict[str, Any], route: str) -> None:
+    endpoint = emu.v1_endpoint if route == "openai_v1" else emu.endpoint
+    kw = {"client_kwargs": client_kwargs, "endpoint": endpoint}
     messages = [ChatMessage(role="user", content="Hello")]
     llm = lc_chat(emu, credential=KEY, **kw)
     llm.invoke("Hello")
@@ -334,16 +335,23 @@ def _exercise_all(emu: Emulator, client_kwargs: dict[str, Any]) -> None:
         lc_chat(emu, credential=WRONG_KEY, **kw).invoke("Hello")
 
 
-def test_debug_logs_carry_no_key(emu: Emulator, debug_log: io.StringIO) -> None:
+ROUTES = ("model_inference", "openai_v1")
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_debug_logs_carry_no_key(emu: Emulator, debug_log: io.StringIO, route: str) -> None:
     """azure-core's HttpLoggingPolicy logs headers at DEBUG (it redacts by allow-list)."""
-    _exercise_all(emu, {})
+    _exercise_all(emu, {}, route)
     text = debug_log.getvalue()
     assert "Request headers" in text or "Request URL" in text  # HTTP logging did run
     assert_clean(text, "DEBUG log")
 
 
-def test_debug_logs_with_logging_enable_carry_no_key(emu: Emulator, debug_log: io.StringIO) -> None:
-    _exercise_all(emu, {"logging_enable": True, "logging_body": True})
+@pytest.mark.parametrize("route", ROUTES)
+def test_debug_logs_with_logging_enable_carry_no_key(
+    emu: Emulator, debug_log: io.StringIO, route: str
+) -> None:
+    _exercise_all(emu, {"logging_enable": True, "logging_body": True}, route)
     text = debug_log.getvalue()
     assert "Request headers" in text
     assert_clean(text, "DEBUG log with logging_enable=True")
