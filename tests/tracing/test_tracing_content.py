@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import CHAT_MODEL, EMBED_MODEL, Telemetry
+from tracing_support import CHAT_MODEL, EMBED_MODEL, Telemetry
 
 from azureinfer import (
     ChatClient,

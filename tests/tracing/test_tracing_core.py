@@ -8,9 +8,9 @@ import base64
 from typing import Any
 
 import pytest
-from conftest import CHAT_MODEL, EMBED_MODEL, IMAGE_MODEL, Telemetry
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
+from tracing_support import CHAT_MODEL, EMBED_MODEL, IMAGE_MODEL, Telemetry
 
 from azureinfer import ChatClient, EmbeddingsClient, build_chat_request, build_embeddings_request
 from azureinfer.emulator import Emulator

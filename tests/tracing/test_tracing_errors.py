@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from azure.core.settings import settings as azure_settings
-from conftest import CHAT_MODEL, EMBED_MODEL, FAST, RETRIES, Telemetry
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from tracing_support import CHAT_MODEL, EMBED_MODEL, FAST, RETRIES, Telemetry
 
 from azureinfer import (
     ChatClient,

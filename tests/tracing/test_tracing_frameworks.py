@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import CHAT_MODEL, EMBED_MODEL, IMAGE_MODEL, Telemetry
 from llama_index.core.llms import ChatMessage
 from opentelemetry.trace import SpanKind, StatusCode
+from tracing_support import CHAT_MODEL, EMBED_MODEL, IMAGE_MODEL, Telemetry
 
 from azureinfer import errors
 from azureinfer.emulator import Emulator

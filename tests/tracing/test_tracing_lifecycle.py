@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import tomllib
-from conftest import CHAT_MODEL, EMBED_MODEL, Telemetry
 from opentelemetry import metrics, trace
+from tracing_support import CHAT_MODEL, EMBED_MODEL, Telemetry
 
 from azureinfer import (
     ChatClient,
