@@ -100,6 +100,7 @@ def test_no_global_provider_is_set_and_no_exporter_made(
     monkeypatch.setattr(metrics, "set_meter_provider", refuse)
     tracer_provider = trace.get_tracer_provider()
     meter_provider = metrics.get_meter_provider()
+    before = set(sys.modules)
     instrumentor = AzureInferenceInstrumentor()
     instrumentor.instrument()  # the global (possibly no-op) providers
     try:
@@ -109,7 +110,8 @@ def test_no_global_provider_is_set_and_no_exporter_made(
         instrumentor.uninstrument()
     assert trace.get_tracer_provider() is tracer_provider
     assert metrics.get_meter_provider() is meter_provider
-    assert not [m for m in sys.modules if m.startswith(("azure.monitor", "opentelemetry.exporter"))]
+    imported = set(sys.modules) - before
+    assert not [m for m in imported if m.startswith(("azure.monitor", "opentelemetry.exporter"))]
 
 
 def _declared_entry_point() -> importlib.metadata.EntryPoint:
