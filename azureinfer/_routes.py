@@ -61,6 +61,22 @@ _log = logging.getLogger("azureinfer.settings")
 _V1_HOSTS = (".services.ai.azure.com", ".openai.azure.com")
 _DEPLOYMENT_PATH = re.compile(r"/openai/deployments/[^/]+$", re.I)
 _UNRECOGNIZED = re.compile(r"Unrecognized request argument supplied: ([\w.\-]+)")
+# The body keys the OpenAI chat-completions and embeddings APIs define: on OpenAI/v1 anything
+# else (a model's own extras, Cohere's input_type) is what extra_parameters="drop" may drop.
+# fmt: off
+_OPENAI_CHAT_KEYS = frozenset({
+    "messages", "model", "audio", "data_sources", "frequency_penalty", "function_call",
+    "functions", "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "metadata",
+    "modalities", "n", "parallel_tool_calls", "prediction", "presence_penalty",
+    "prompt_cache_key", "reasoning_effort", "response_format", "safety_identifier", "seed",
+    "service_tier", "stop", "store", "stream", "stream_options", "temperature", "tool_choice",
+    "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options",
+})
+# fmt: on
+_OPENAI_KEYS: Mapping[str, frozenset[str]] = {
+    "chat": _OPENAI_CHAT_KEYS,
+    "embeddings": frozenset({"input", "model", "dimensions", "encoding_format", "user"}),
+}
 
 
 class Route:
@@ -107,8 +123,10 @@ class Route:
         headers: Mapping[str, str],
         *,
         stream_usage: bool = False,
+        policy: str = "pass-through",
     ) -> tuple[dict[str, Any], dict[str, str], str]:
-        """The body and headers sent for a built request, and its extra-parameters policy.
+        """The body and headers sent for a built request, and its extra-parameters policy
+        (the ``extra-parameters`` header's, else ``policy``).
 
         ``stream_usage``: the caller wants usage in a stream (``WireRequest.stream_usage``).
         Raises :class:`ConfigurationError` when the request lacks what the route needs.
@@ -118,6 +136,11 @@ class Route:
     def refused_parameter(self, error: BaseException) -> str | None:
         """The body key a 400 says this route's service does not take, if it names one."""
         return None
+
+    def droppable(self, operation: Operation, key: str) -> bool:
+        """Whether ``extra_parameters="drop"`` lets the client drop ``key`` when refused (on
+        the model-inference route the service drops extras itself)."""
+        return False
 
     # -- model info -------------------------------------------------------------------------
     def check_model_info(self, model: str | None) -> None:
@@ -177,9 +200,10 @@ class _ModelInference(Route):
         headers: Mapping[str, str],
         *,
         stream_usage: bool = False,
+        policy: str = "pass-through",
     ) -> tuple[dict[str, Any], dict[str, str], str]:
-        _, policy = _split_policy(headers)
-        return dict(body), dict(headers), policy or "pass-through"
+        _, header = _split_policy(headers)
+        return dict(body), dict(headers), header or policy
 
 
 class _OpenAIV1(Route):
@@ -231,17 +255,18 @@ class _OpenAIV1(Route):
         headers: Mapping[str, str],
         *,
         stream_usage: bool = False,
+        policy: str = "pass-through",
     ) -> tuple[dict[str, Any], dict[str, str], str]:
         if operation in ("chat", "embeddings") and not body.get("model"):
             raise ConfigurationError(
                 "The OpenAI/v1 route (route='openai_v1') needs `model` on every request: pass "
                 "model='<deployment name>'."
             )
-        out_headers, policy = _split_policy(headers)  # no extra-parameters header here
+        out_headers, header = _split_policy(headers)  # no extra-parameters header here
         out = dict(body)
         if stream_usage and out.get("stream") is True and "stream_options" not in out:
             out["stream_options"] = {"include_usage": True}  # first-class here, whatever the policy
-        return out, out_headers, policy or "pass-through"
+        return out, out_headers, header or policy
 
     def refused_parameter(self, error: BaseException) -> str | None:
         from azureinfer.errors import UnsupportedParameterError
@@ -275,6 +300,10 @@ class _OpenAIV1(Route):
             code="DeploymentNotFound",
             status_code=404,
         )
+
+    def droppable(self, operation: Operation, key: str) -> bool:
+        known = _OPENAI_KEYS.get(operation)
+        return known is not None and key not in known
 
     def not_found_hint(self, model: str | None, endpoint: str) -> str | None:
         name = f"{model!r}" if model else "the deployment"

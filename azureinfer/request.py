@@ -99,6 +99,9 @@ class WireRequest:
     headers: dict[str, str] = field(default_factory=dict)
     stream_usage: bool = False
     """Streams should carry token usage where the route allows ``stream_options``."""
+    extra_parameters: str = "pass-through"
+    """The caller's policy for parameters the API does not define (also in the
+    ``extra-parameters`` header when the body has such keys)."""
 
     @property
     def stream(self) -> bool:
@@ -557,7 +560,12 @@ def build_chat_request(
         body["stream_options"] = {"include_usage": True}
     out_headers = _headers(headers)
     _extras_header(body, KNOWN_CHAT_KEYS, policy, out_headers)
-    return WireRequest(body=body, headers=out_headers, stream_usage=stream and stream_usage)
+    return WireRequest(
+        body=body,
+        headers=out_headers,
+        stream_usage=stream and stream_usage,
+        extra_parameters=policy,
+    )
 
 
 def build_embeddings_request(
@@ -615,4 +623,4 @@ def build_embeddings_request(
     _merge_extras(body, model_extras, reserved=frozenset({"input"}))
     out_headers = _headers(headers)
     _extras_header(body, KNOWN_EMBEDDINGS_KEYS, policy, out_headers)
-    return WireRequest(body=body, headers=out_headers)
+    return WireRequest(body=body, headers=out_headers, extra_parameters=policy)

@@ -9,9 +9,10 @@ headers and body keys that go on the wire, and the hints of error messages. The 
 ``{endpoint}/{path}?{endpoint query}&{route query}``.
 
 Under ``extra_parameters="drop"`` on the OpenAI/v1 route (which has no ``extra-parameters``
-header), a 400 "Unrecognized request argument supplied: X" naming one of the request's extra
-parameters is answered by sending the request again without X, once per key, with one WARNING;
-the client remembers X for that model and stops sending it.
+header), a 400 "Unrecognized request argument supplied: X" naming a body key outside the OpenAI
+API's own (a model extra, Cohere's ``input_type``) is answered by sending the request again
+without X, once per key, with one WARNING; the client remembers X for that model and stops
+sending it.
 
 Lifecycle: SDK clients are created lazily on first use. One sync client per instance, created
 under a lock; one async client per event loop, closed automatically when that loop shuts down
@@ -50,7 +51,7 @@ from azureinfer.errors import (
     error_from_response,
     wrap_azure_error,
 )
-from azureinfer.request import KNOWN_CHAT_KEYS, KNOWN_EMBEDDINGS_KEYS, WireRequest
+from azureinfer.request import WireRequest
 from azureinfer.response import (
     ChatChunk,
     ChatResult,
@@ -235,7 +236,6 @@ class _BaseClient:
 
     _operation: Operation = "chat"
     _sdk_class: str = "ChatCompletionsClient"
-    _known_keys: frozenset[str] = KNOWN_CHAT_KEYS
 
     def __init__(self, settings: ConnectionSettings) -> None:
         if not isinstance(settings, ConnectionSettings):
@@ -573,7 +573,11 @@ class _BaseClient:
     ) -> _Post:
         req = _check_request(req)
         body, headers, policy = self._routing.wire(
-            self._operation, self._body(req, stream), req.headers, stream_usage=req.stream_usage
+            self._operation,
+            self._body(req, stream),
+            req.headers,
+            stream_usage=req.stream_usage,
+            policy=req.extra_parameters,
         )
         post = _Post(body, headers, self._request_options(timeout, max_retries), policy)
         if policy == "drop" and self._refused:
@@ -588,7 +592,12 @@ class _BaseClient:
         if post.policy != "drop":
             return None
         key = self._routing.refused_parameter(exc)
-        if key is None or key not in post.body or key in self._known_keys or key in post.dropped:
+        if (
+            key is None
+            or key not in post.body
+            or key in post.dropped
+            or not self._routing.droppable(self._operation, key)
+        ):
             return None
         model = _model_of(post.body)
         with self._lock:
@@ -967,8 +976,6 @@ def _broken_stream(acc: StreamAccumulator, exc: BaseException) -> IncompleteStre
 class EmbeddingsClient(_BaseClient):
     """Embeddings: ``embed``/``aembed`` on ``/embeddings`` or (``kind="images/embeddings"``,
     model-inference route only) ``/images/embeddings``."""
-
-    _known_keys = KNOWN_EMBEDDINGS_KEYS
 
     def __init__(
         self,

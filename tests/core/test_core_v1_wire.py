@@ -174,8 +174,20 @@ def test_embeddings_on_v1_send_text_and_input_type_where_taken(emu: Emulator) ->
                     ["a cat"], model="text-embedding-3-small", input_type="query"
                 )
             )
+        # under extra_parameters="drop" the core drops a refused input_type itself
+        dropped = client.embed(
+            build_embeddings_request(
+                ["a cat"], model="text-embedding-3-small", input_type="query",
+                extra_parameters="drop",
+            )
+        )  # fmt: skip
+        assert len(dropped.vectors) == 1
     assert emu.requests[0].body["input"] == ["a cat", "a dog"]  # text, never token ids
     assert emu.requests[0].path == "/openai/v1/embeddings"
+    assert [(r.status, "input_type" in r.body) for r in emu.requests[2:]] == [
+        (400, True),
+        (200, False),
+    ]
 
 
 def _jwt(aud: str) -> str:
