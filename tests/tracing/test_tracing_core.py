@@ -354,3 +354,35 @@ def test_a_request_that_is_not_a_wire_request_keeps_its_clear_error(
     spans = otel.spans()
     assert [s.name for s in spans] == ["chat", "chat", "embeddings"]
     assert {s.attributes["error.type"] for s in spans} == {"ConfigurationError"}
+
+
+def test_concurrent_async_calls_each_get_their_span_under_their_own_parent(
+    otel: Telemetry, emu: Emulator, chat_client: ChatClient, embed_client: EmbeddingsClient
+) -> None:
+    tracer = otel.tracer_provider.get_tracer("app")
+
+    async def one(i: int) -> None:
+        with tracer.start_as_current_span(f"task {i}"):
+            if i % 2:
+                await chat_client.acomplete(build_chat_request(HI, model=CHAT_MODEL))
+            else:
+                req = build_chat_request(HI, model=CHAT_MODEL, stream=True)
+                async for _ in chat_client.astream(req):
+                    await asyncio.sleep(0)  # let the other tasks run between chunks
+            await embed_client.aembed(build_embeddings_request(["a"], model=EMBED_MODEL))
+
+    async def run() -> None:
+        await asyncio.gather(*(one(i) for i in range(12)))
+
+    asyncio.run(run())
+    spans = otel.spans()
+    parents = {s.context.span_id: s.name for s in spans if s.name.startswith("task ")}
+    ours = [s for s in spans if not s.name.startswith("task ")]
+    assert len(parents) == 12 and len(ours) == 24
+    per_task: dict[str, list[str]] = {}
+    for span in ours:
+        assert span.parent is not None
+        per_task.setdefault(parents[span.parent.span_id], []).append(span.name)
+    assert {k: sorted(v) for k, v in per_task.items()} == {
+        f"task {i}": ["chat gpt-4o", "embeddings cohere-embed-v3-english"] for i in range(12)
+    }
