@@ -33,11 +33,13 @@ import threading
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from azure.core.exceptions import AzureError
 from azure.core.pipeline.policies import NetworkTraceLoggingPolicy
 
+from azureinfer import _telemetry
 from azureinfer._retry import InferenceAsyncRetryPolicy, InferenceRetryPolicy, retry_policy_kwargs
 from azureinfer._routes import MODEL_INFERENCE_API_VERSION, Operation, Route
 from azureinfer._sse import SSEDecoder
@@ -799,13 +801,30 @@ class ChatClient(_BaseClient):
             APIStatusError subclasses for error statuses, ServiceError for an unusable answer,
             APIConnectionError / APITimeoutError after all retries.
         """
+        hook = _telemetry.HOOK
+        if hook is not None:
+            return hook.call(self, req, self._complete, req, timeout, max_retries)
+        return self._complete(req, timeout, max_retries)
+
+    def _complete(
+        self, req: WireRequest, timeout: float | None, max_retries: int | None
+    ) -> ChatResult:
         response = self._post_sync(req, False, timeout, max_retries)
         return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
 
     async def acomplete(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> ChatResult:
-        """Async :meth:`complete` (seen by `azureinfer.observe.observe_requests`)."""
+        """Async :meth:`complete`."""
+        hook = _telemetry.HOOK
+        if hook is not None:
+            return await hook.acall(self, req, self._acomplete, req, timeout, max_retries)
+        return await self._acomplete(req, timeout, max_retries)
+
+    async def _acomplete(
+        self, req: WireRequest, timeout: float | None, max_retries: int | None
+    ) -> ChatResult:
+        # Seen by `azureinfer.observe.observe_requests` (each attempt, inside the span).
         async with observed(self._operation, _check_request(req).body) as seen:
             response = await self._post_async(req, False, timeout, max_retries, seen)
             result = parse_chat_completion(
@@ -834,6 +853,20 @@ class ChatClient(_BaseClient):
             IncompleteStreamError: the stream carried an error event, or ended without a finish
             reason or ``[DONE]``; ``partial`` holds what arrived.
         """
+        hook = _telemetry.HOOK
+        if hook is not None:
+            return hook.stream(
+                self, req, accumulator, partial(self._stream, req, timeout, max_retries)
+            )
+        return self._stream(req, timeout, max_retries, accumulator)
+
+    def _stream(
+        self,
+        req: WireRequest,
+        timeout: float | None,
+        max_retries: int | None,
+        accumulator: StreamAccumulator | None,
+    ) -> Iterator[ChatChunk]:
         acc = self._accumulator(accumulator)
         response = self._post_sync(req, True, timeout, max_retries)
         try:
@@ -854,7 +887,7 @@ class ChatClient(_BaseClient):
         finally:
             response.close()
 
-    async def astream(
+    def astream(
         self,
         req: WireRequest,
         *,
@@ -863,6 +896,20 @@ class ChatClient(_BaseClient):
         accumulator: StreamAccumulator | None = None,
     ) -> AsyncIterator[ChatChunk]:
         """Async :meth:`stream`."""
+        hook = _telemetry.HOOK
+        if hook is not None:
+            return hook.astream(
+                self, req, accumulator, partial(self._astream, req, timeout, max_retries)
+            )
+        return self._astream(req, timeout, max_retries, accumulator)
+
+    async def _astream(
+        self,
+        req: WireRequest,
+        timeout: float | None,
+        max_retries: int | None,
+        accumulator: StreamAccumulator | None,
+    ) -> AsyncIterator[ChatChunk]:
         acc = self._accumulator(accumulator)
         response = await self._post_async(req, True, timeout, max_retries)
         try:
@@ -973,13 +1020,30 @@ class EmbeddingsClient(_BaseClient):
 
         ``timeout`` and ``max_retries`` override the settings for this call only.
         """
+        hook = _telemetry.HOOK
+        if hook is not None:
+            return hook.call(self, req, self._embed, req, timeout, max_retries)
+        return self._embed(req, timeout, max_retries)
+
+    def _embed(
+        self, req: WireRequest, timeout: float | None, max_retries: int | None
+    ) -> EmbeddingsResult:
         response = self._post_sync(req, False, timeout, max_retries)
         return _parse_embeddings(response.text(), req)
 
     async def aembed(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> EmbeddingsResult:
-        """Async :meth:`embed` (seen by `azureinfer.observe.observe_requests`)."""
+        """Async :meth:`embed`."""
+        hook = _telemetry.HOOK
+        if hook is not None:
+            return await hook.acall(self, req, self._aembed, req, timeout, max_retries)
+        return await self._aembed(req, timeout, max_retries)
+
+    async def _aembed(
+        self, req: WireRequest, timeout: float | None, max_retries: int | None
+    ) -> EmbeddingsResult:
+        # Seen by `azureinfer.observe.observe_requests` (each attempt, inside the span).
         async with observed(self._operation, _check_request(req).body) as seen:
             response = await self._post_async(req, False, timeout, max_retries, seen)
             result = _parse_embeddings(response.text(), req)

@@ -6,7 +6,7 @@ Run from the repository root::
     python bench/run.py             # the same
     python -m bench --quick         # tiny sizes (about a minute): proves the harness works
     python -m bench --only 1,6      # scenarios by number or name (overhead, stream, tools, async,
-                                    # embeddings, import, memory, ray, v1)
+                                    # embeddings, import, memory, ray, v1, tracing)
     python -m bench --output out.md # also write the tables to a Markdown file
     python -m bench --memory-all    # scenario 7 also for the existing integrations (slow)
 
@@ -57,6 +57,7 @@ from bench._subjects import (
     RawSDK,
     Subject,
 )
+from bench.tracing import scenario_tracing
 
 
 @dataclass(frozen=True)
@@ -674,6 +675,7 @@ SCENARIOS: list[tuple[str, Callable[[Any, Config], Table]]] = [
     ("memory", scenario_memory),
     ("ray", scenario_ray),
     ("v1", lambda emu, cfg: importlib.import_module("bench.v1").scenario_v1(emu, cfg)),
+    ("tracing", scenario_tracing),
 ]
 
 

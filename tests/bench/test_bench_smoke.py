@@ -39,6 +39,20 @@ def test_profile_help_lists_its_arguments(capsys: pytest.CaptureFixture[str]) ->
     assert info.value.code == 2
     assert "invalid choice: 'NoSuchClient'" in capsys.readouterr().err
 
+
+def test_quick_tracing_scenario_prints_every_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    from azureinfer import _telemetry
+
+    assert main(["--quick", "--only", "tracing"]) == 0
+    out = capsys.readouterr().out
+    assert "### 10. Tracing cost per call" in out and "scenario crashed" not in out
+    for mode in ("no hook", "tracing off", "no-op providers", "SDK + in-memory exporter"):
+        rows = [line for line in out.splitlines() if line.startswith(f"| {mode}")]
+        assert len(rows) == 1, rows
+        assert "n/a" not in rows[0] and "Error" not in rows[0], rows
+    assert _telemetry.HOOK is None  # the scenario uninstruments when it is done
+
+
 def test_v1_scenario_runs_our_clients_on_the_v1_route() -> None:
     """Scenario 9 at toy sizes, our clients only (the openai-SDK ones need the bench extra, and
     leave sockets of a closed event loop behind, which this suite's warnings-as-errors refuses)."""

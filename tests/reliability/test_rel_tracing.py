@@ -2,12 +2,14 @@
 
 azure-core's ``DistributedTracingPolicy`` (through ``azure-core-tracing-opentelemetry``) opens a
 span per HTTP request of every adapter; names, attributes, events, links and status are searched
-for the key, across chat (sync, async, stream), embeddings, retries and a refused key.
+for the key, across chat (sync, async, stream), embeddings, retries and a refused key; and
+azureinfer.tracing's GenAI spans and metrics (content off and on) carry no key or bearer token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +27,16 @@ from azureinfer.emulator import Emulator
 
 KEY = "relSECRETtraceKey-5e6f7a8b"
 WRONG_KEY = "relWRONGtraceKey-1a2b3c4d"
+TOKEN = "relSECRETbearerToken-9f8e7d6c"
+
+
+class _StaticToken:
+    """A TokenCredential handing out one bearer token."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(TOKEN, int(time.time()) + 3600)
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +126,59 @@ def test_exception_events_carry_no_key(spans: InMemorySpanExporter, server: Emul
     user_span = next(s for s in spans.get_finished_spans() if s.name == "rel-user-span")
     assert user_span.events and user_span.events[0].name == "exception"
     assert WRONG_KEY not in _render(user_span)
+
+
+@pytest.mark.parametrize("capture_content", [False, True])
+def test_genai_spans_and_metrics_carry_no_key(
+    spans: InMemorySpanExporter, server: Emulator, capture_content: bool
+) -> None:
+    """``azureinfer.tracing``'s own spans and metrics, content off and on, with azure-core's
+    HTTP spans nested under them: no key in any span, event, attribute or metric point."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from azureinfer.tracing import AzureInferenceInstrumentor
+
+    server.clear()
+    spans.clear()
+    reader = InMemoryMetricReader()
+    instrumentor = AzureInferenceInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=trace.get_tracer_provider(),
+        meter_provider=MeterProvider(metric_readers=[reader]),
+        capture_content=capture_content,
+    )
+    messages = [ChatMessage(role="user", content="Hello")]
+    try:
+        lc_chat(server, credential=_StaticToken()).invoke("Hello")  # an Entra ID bearer token
+        llm = lc_chat(server, credential=KEY)
+        llm.invoke("Hello")
+        list(llm.stream("Hello"))
+        asyncio.run(llm.ainvoke("Hello"))
+        lc_embed(server, credential=KEY).embed_documents(["a", "b"])
+        li_chat(server, credential=KEY).chat(messages)
+        li_embed(server, credential=KEY).get_text_embedding("a")
+        server.inject_fault("status", status=503, retry_after=0)
+        llm.invoke("Hello")
+        for bad in (
+            lambda: lc_chat(server, credential=WRONG_KEY).invoke("Hello"),
+            lambda: list(lc_chat(server, credential=WRONG_KEY).stream("Hello")),
+            lambda: lc_embed(server, credential=WRONG_KEY).embed_query("Hello"),
+            lambda: li_chat(server, credential=WRONG_KEY).chat(messages),
+        ):
+            with pytest.raises(errors.AuthenticationError):
+                bad()
+    finally:
+        instrumentor.uninstrument()
+    finished = spans.get_finished_spans()
+    genai = [s for s in finished if (s.attributes or {}).get("gen_ai.operation.name")]
+    assert len(genai) == 12  # every call traced, errors included
+    assert any("gen_ai.input.messages" in (s.attributes or {}) for s in genai) is capture_content
+    for span in finished:
+        text = _render(span)
+        for secret in (KEY, WRONG_KEY, TOKEN):
+            assert secret not in text, f"key in span {span.name!r}"
+    metrics_json = reader.get_metrics_data().to_json()
+    assert "gen_ai.client.operation.duration" in metrics_json
+    for secret in (KEY, WRONG_KEY, TOKEN):
+        assert secret not in metrics_json
