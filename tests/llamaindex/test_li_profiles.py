@@ -20,8 +20,13 @@ from azureinfer.emulator import Emulator
 from azureinfer.errors import AuthenticationError, ContentFilterError, RateLimitError
 from llamaindex_azureinfer import AzureInference
 
-# (profile, deployment): the chat profiles the Model Inference client speaks.
-CHAT_PROFILES = [("maas", "mistral-large"), ("azure_openai", "gpt-4o"), ("foundry", "gpt-4o")]
+# (profile, deployment): every chat profile, the OpenAI/v1 route included.
+CHAT_PROFILES = [
+    ("maas", "mistral-large"),
+    ("azure_openai", "gpt-4o"),
+    ("foundry", "gpt-4o"),
+    ("openai_v1", "gpt-4o"),
+]
 
 
 def get_weather(city: str) -> str:
