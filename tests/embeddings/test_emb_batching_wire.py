@@ -151,15 +151,20 @@ async def test_async_batches_run_concurrently_within_the_bound(emu: Any, emb: Em
     await emb.aclose()
 
 
-def _inject_after(emu: Any, n: int, **fault: Any) -> Any:
-    """A raw_response_hook that injects ``fault`` once ``n`` responses have come back."""
-    seen = {"n": 0}
+def _inject_before(emu: Any, n: int, **fault: Any) -> Any:
+    """A raw_request_hook that queues ``fault`` just before the ``n``-th request is sent.
+
+    The fault is in the server's state before that request leaves, so it is consumed by
+    exactly one request whatever the thread timing (a hook on the ``n``-th *response* races
+    with the requests other workers already sent: under load they were all answered first).
+    """
+    sent = {"n": 0}
     lock = threading.Lock()
 
-    def hook(response: Any) -> None:
+    def hook(request: Any) -> None:
         with lock:
-            seen["n"] += 1
-            if seen["n"] == n:
+            sent["n"] += 1
+            if sent["n"] == n:
                 emu.inject_fault(**fault)
 
     return hook
@@ -169,12 +174,12 @@ def _inject_after(emu: Any, n: int, **fault: Any) -> Any:
 def test_429_mid_run_is_retried_without_resending_finished_batches(
     emu: Any, concurrency: int
 ) -> None:
-    hook = _inject_after(emu, 3, kind="status", status=429, retry_after=0, route="embeddings")
+    hook = _inject_before(emu, 4, kind="status", status=429, retry_after=0, route="embeddings")
     emb = Embedder(
         resolve_settings(
             emu.endpoint,
             emu.key,
-            client_kwargs={"raw_response_hook": hook, "retry_backoff_factor": 0.01},
+            client_kwargs={"raw_request_hook": hook, "retry_backoff_factor": 0.01},
         )
     )
     try:
@@ -195,12 +200,12 @@ def test_429_mid_run_is_retried_without_resending_finished_batches(
 
 
 async def test_async_429_mid_run_is_retried_without_resending_finished_batches(emu: Any) -> None:
-    hook = _inject_after(emu, 3, kind="status", status=429, retry_after=0, route="embeddings")
+    hook = _inject_before(emu, 4, kind="status", status=429, retry_after=0, route="embeddings")
     emb = Embedder(
         resolve_settings(
             emu.endpoint,
             emu.key,
-            client_kwargs={"raw_response_hook": hook, "retry_backoff_factor": 0.01},
+            client_kwargs={"raw_request_hook": hook, "retry_backoff_factor": 0.01},
         )
     )
     texts = TEXTS[:60]
@@ -215,9 +220,9 @@ async def test_async_429_mid_run_is_retried_without_resending_finished_batches(e
 
 
 def test_a_failing_batch_stops_the_run_and_names_its_positions(emu: Any) -> None:
-    hook = _inject_after(emu, 2, kind="status", status=400, times=10, route="embeddings")
+    hook = _inject_before(emu, 3, kind="status", status=400, times=10, route="embeddings")
     emb = Embedder(
-        resolve_settings(emu.endpoint, emu.key, client_kwargs={"raw_response_hook": hook})
+        resolve_settings(emu.endpoint, emu.key, client_kwargs={"raw_request_hook": hook})
     )
     try:
         with pytest.raises(APIStatusError) as info:
