@@ -7,11 +7,11 @@ import base64
 import math
 import struct
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from emb_support import InFlight
 
 from azureinfer.batching import (
     BatchOptions,
@@ -131,24 +131,30 @@ async def test_async_batches_finishing_out_of_order_land_in_place(emu: Any, emb:
     await emb.aclose()
 
 
-def test_batches_run_concurrently_within_the_bound(emu: Any, emb: Embedder) -> None:
-    emu.configure(latency=0.2)
-    spec = EmbeddingsSpec(model=OPENAI)
-    start = time.perf_counter()
-    emb.embed_texts(TEXTS[:16], spec, BatchOptions(batch_size=2, max_concurrency=4))
-    elapsed = time.perf_counter() - start
-    # 8 batches, 4 at a time: two rounds of 0.2 s (sequential would be 1.6 s)
-    assert 0.4 <= elapsed < 1.0
+def test_batches_run_concurrently_within_the_bound(emu: Any) -> None:
+    emu.configure(latency=0.05)
+    probe = InFlight(gate=4)  # the first 4 requests wait until 4 are in flight at once
+    emb = Embedder(resolve_settings(emu.endpoint, emu.key, client_kwargs=probe.client_kwargs))
+    try:
+        emb.embed_texts(
+            TEXTS[:16], EmbeddingsSpec(model=OPENAI), BatchOptions(batch_size=2, max_concurrency=4)
+        )
+    finally:
+        emb.close()
+    assert probe.peak == 4  # 8 batches, 4 at a time (never more)
+    assert len(_ok(emu)) == 8
 
 
-async def test_async_batches_run_concurrently_within_the_bound(emu: Any, emb: Embedder) -> None:
-    emu.configure(latency=0.2)
-    spec = EmbeddingsSpec(model=OPENAI)
-    start = time.perf_counter()
-    await emb.aembed_texts(TEXTS[:16], spec, BatchOptions(batch_size=2, max_concurrency=4))
-    elapsed = time.perf_counter() - start
-    assert 0.4 <= elapsed < 1.0
+async def test_async_batches_run_concurrently_within_the_bound(emu: Any) -> None:
+    emu.configure(latency=0.2)  # held by the server, so the 4 are in flight together
+    probe = InFlight()
+    emb = Embedder(resolve_settings(emu.endpoint, emu.key, client_kwargs=probe.client_kwargs))
+    await emb.aembed_texts(
+        TEXTS[:16], EmbeddingsSpec(model=OPENAI), BatchOptions(batch_size=2, max_concurrency=4)
+    )
     await emb.aclose()
+    assert 1 < probe.peak <= 4  # concurrent, within the bound
+    assert len(_ok(emu)) == 8
 
 
 def _inject_before(emu: Any, n: int, **fault: Any) -> Any:

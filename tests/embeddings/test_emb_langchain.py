@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import pytest
+from emb_support import InFlight
 from langchain_core.load import dumpd, dumps, loads
 from pydantic import ValidationError
 
@@ -170,23 +171,25 @@ def test_dimensions_and_model_kwargs_are_sent(emu: Any, conn: dict) -> None:
 
 
 def test_batch_size_and_concurrency(emu: Any, conn: dict) -> None:
-    emu.configure(latency=0.15)
-    emb = AzureInferenceEmbeddings(model=COHERE, batch_size=10, max_concurrency=5, **conn)
-    start = time.perf_counter()
+    probe = InFlight(gate=5)  # the first 5 requests wait until 5 are in flight at once
+    emb = AzureInferenceEmbeddings(
+        model=COHERE, batch_size=10, max_concurrency=5, client_kwargs=probe.client_kwargs, **conn
+    )
     vectors = emb.embed_documents([f"text {i}" for i in range(50)])
-    elapsed = time.perf_counter() - start
     assert len(vectors) == 50
     assert sorted(len(b["input"]) for b in _bodies(emu)) == [10] * 5
-    # Regression: the deprecated class sent batches one after another (5 x 0.15 s).
-    assert elapsed < 0.5
+    # Regression: the deprecated class sent batches one after another.
+    assert probe.peak == 5
 
 
 async def test_async_batches_are_concurrent(emu: Any, conn: dict) -> None:
-    emu.configure(latency=0.15)
-    emb = AzureInferenceEmbeddings(model=COHERE, batch_size=10, max_concurrency=5, **conn)
-    start = time.perf_counter()
+    emu.configure(latency=0.15)  # held by the server, so the batches are in flight together
+    probe = InFlight()
+    emb = AzureInferenceEmbeddings(
+        model=COHERE, batch_size=10, max_concurrency=5, client_kwargs=probe.client_kwargs, **conn
+    )
     vectors = await emb.aembed_documents([f"text {i}" for i in range(50)])
-    assert time.perf_counter() - start < 0.5
+    assert 1 < probe.peak <= 5
     assert len(vectors) == 50
     await emb.aclose()
 
