@@ -22,10 +22,20 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, Runn
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
+from azureinfer._arguments import configuration_error, reject_unknown_arguments
 from azureinfer._lifecycle import ModelInfo
+from azureinfer.errors import ConfigurationError
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
     WireRequest,
@@ -311,20 +321,19 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
 
     # ---- construction -----------------------------------------------------------------
 
+    def __init__(self, **kwargs: Any) -> None:
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:  # the same ConfigurationError as LlamaIndex, not pydantic's
+            raise configuration_error(exc.errors()) from None
+
     @model_validator(mode="before")
     @classmethod
     def _reject_unknown_kwargs(cls, values: Any) -> Any:
-        if not isinstance(values, dict):
-            return values
-        known = set(cls.model_fields)
-        known.update(f.alias for f in cls.model_fields.values() if f.alias)
-        unknown = sorted(k for k in values if k not in known)
-        if unknown:
-            raise ValueError(
-                f"{cls.__name__} got unknown argument(s) {', '.join(map(repr, unknown))}. "
-                "Pass other request-body parameters in model_kwargs={...} and azure-core "
-                "client options in client_kwargs={...}."
-            )
+        if isinstance(values, dict):
+            known = set(cls.model_fields)
+            known.update(f.alias for f in cls.model_fields.values() if f.alias)
+            reject_unknown_arguments(values, known)
         return values
 
     @field_validator("credential", mode="before")
@@ -348,7 +357,7 @@ class ChatAzureInference(ModelInfo, BaseChatModel):
         """Resolve settings (arguments, then environment) and make the (lazy) client."""
         clashes = sorted(set(self.model_kwargs) & set(type(self).model_fields))
         if clashes:
-            raise ValueError(
+            raise ConfigurationError(
                 f"model_kwargs {clashes} are constructor arguments: pass them directly."
             )
         self._settings = resolve_settings(

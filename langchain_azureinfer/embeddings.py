@@ -7,8 +7,9 @@ from typing import Any, Literal
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
+from azureinfer._arguments import configuration_error, reject_unknown_arguments
 from azureinfer._lifecycle import ClientLifecycle
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
@@ -135,9 +136,18 @@ class AzureInferenceEmbeddings(ClientLifecycle, Serializable, Embeddings):
     _embedder: Embedder = PrivateAttr()
     _embedder_key: tuple[int, ...] = PrivateAttr(default=())
 
+    def __init__(self, **kwargs: Any) -> None:
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:  # the same ConfigurationError as LlamaIndex, not pydantic's
+            raise configuration_error(exc.errors()) from None
+
     @model_validator(mode="before")
     @classmethod
     def _wrap_key(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            known = {*cls.model_fields, *(f.alias for f in cls.model_fields.values() if f.alias)}
+            reject_unknown_arguments(values, known)
         if isinstance(values, dict) and isinstance(values.get("credential"), str):
             values = {**values, "credential": SecretStr(values["credential"])}
         return values

@@ -14,8 +14,9 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingStartEvent,
 )
 from llama_index.core.schema import ImageType
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
+from azureinfer._arguments import configuration_error, reject_unknown_arguments
 from azureinfer._lifecycle import ClientLifecycle
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
@@ -134,6 +135,12 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
     _embedder: Embedder = PrivateAttr()
     _embedder_key: tuple[int, ...] = PrivateAttr(default=())
 
+    def __init__(self, **kwargs: Any) -> None:
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:  # the same ConfigurationError as LangChain, not pydantic's
+            raise configuration_error(exc.errors()) from None
+
     @model_validator(mode="before")
     @classmethod
     def _accept_model(cls, values: Any) -> Any:
@@ -141,12 +148,7 @@ class AzureInferenceEmbedding(ClientLifecycle, MultiModalEmbedding):
             # A misspelt argument (``embed_batchsize=``) is an error, not silently ignored.
             known = {"model", *cls._legacy_arguments, *cls.model_fields}
             known.update(f.alias for f in cls.model_fields.values() if f.alias)
-            unknown = sorted(k for k in values if k not in known)
-            if unknown:
-                raise ConfigurationError(
-                    f"{cls.__name__} got unexpected argument(s) {', '.join(map(repr, unknown))}; "
-                    "extra request parameters go in model_kwargs"
-                )
+            reject_unknown_arguments(values, known)
             values = dict(values)
             if "model" in values:
                 model = values.pop("model")

@@ -8,7 +8,6 @@ their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulatio
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,7 +30,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, ValidationError
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
@@ -45,6 +44,7 @@ from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
+from azureinfer._arguments import configuration_error, reject_unknown_arguments
 from azureinfer._lifecycle import ModelInfo
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
@@ -89,7 +89,7 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     arguments or from ``AZURE_INFERENCE_ENDPOINT`` / ``AZURE_INFERENCE_CREDENTIAL``; the
     credential may be a key string, an ``AzureKeyCredential`` or an Entra ID token credential
     (sync for sync calls, ``azure.identity.aio`` for async ones). It is never serialised, logged
-    or shown in ``repr``. Unknown constructor arguments raise ``TypeError``; extra body
+    or shown in ``repr``. Bad constructor arguments raise ``ConfigurationError``; extra body
     parameters go in ``model_kwargs`` (sent as ``model_extras``). ``metadata`` never touches
     the network: set ``context_window`` (and ``max_tokens`` / ``num_output``) for your model.
     Every call also takes ``timeout=``, ``max_retries=`` and ``headers=`` for that call only
@@ -153,17 +153,17 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     )
     api_version: str | None = Field(default=None, description="`api-version` query value.")
     temperature: float | None = Field(
-        default=None, ge=0.0, le=2.0, description="Sampling temperature; None leaves it unset."
+        default=None, description="Sampling temperature; None leaves it unset."
     )
-    max_tokens: int | None = Field(default=None, ge=0, description="Cap on generated tokens.")
+    max_tokens: int | None = Field(default=None, description="Cap on generated tokens.")
     max_completion_tokens: int | None = Field(
-        default=None, ge=0, description="Cap for reasoning models (sent as an extra parameter)."
+        default=None, description="Cap for reasoning models (sent as an extra parameter)."
     )
-    top_p: float | None = Field(default=None, ge=0.0, le=1.0, description="Nucleus sampling.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling.")
     seed: int | None = Field(default=None, description="Seed for best-effort determinism.")
     stop: list[str] | None = Field(default=None, description="Stop sequences.")
-    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
-    presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
     reasoning_effort: str | None = Field(default=None, description="For reasoning models.")
     model_kwargs: dict[str, Any] = Field(
         default_factory=dict,
@@ -174,8 +174,8 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
         default="pass-through",
         description="What the service does with parameters it does not define.",
     )
-    timeout: float | None = Field(default=None, gt=0, description="Read timeout in seconds.")
-    max_retries: int | None = Field(default=None, ge=0, description="Retries on 408/429/5xx.")
+    timeout: float | None = Field(default=None, description="Read timeout in seconds.")
+    max_retries: int | None = Field(default=None, description="Retries on 408/429/5xx.")
     credential_scopes: list[str] | None = Field(
         default=None, description="Entra ID scopes; by default chosen from the endpoint host."
     )
@@ -210,7 +210,10 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
         _reject_unknown(type(self), data)
         if data.get("callback_manager") is None:
             data.pop("callback_manager", None)
-        super().__init__(**data)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:  # the same ConfigurationError as LangChain, not pydantic's
+            raise configuration_error(exc.errors()) from None
         settings = resolve_settings(
             self.endpoint,
             credential,
@@ -223,6 +226,9 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
             client_kwargs=self.client_kwargs,
         )
         self._client = ChatClient(settings)
+        # Dry-run the core's request builder so a bad parameter (out-of-range temperature, ...)
+        # fails here with the core's message, as in LangChain, rather than on first use.
+        self._request([ChatMessage(role=MessageRole.USER, content="")], stream=False)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # BaseComponent re-runs __init__ from the fields, which would lose the credential held
@@ -633,7 +639,7 @@ class AzureAICompletionsModel(AzureInference):
     ``model_kwargs``, ``temperature`` defaulting to 0.1) and behaves as :class:`AzureInference`.
     """
 
-    temperature: float | None = Field(default=0.1, ge=0.0, le=2.0)
+    temperature: float | None = 0.1
 
     def __init__(
         self,
@@ -688,19 +694,8 @@ def _stream_tool_calls(
 
 def _reject_unknown(cls: type[AzureInference], data: Mapping[str, Any]) -> None:
     known = set(cls.model_fields)
-    for f in cls.model_fields.values():
-        if f.alias:
-            known.add(f.alias)
-    unknown = sorted(k for k in data if k not in known)
-    if unknown:
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise TypeError(
-            f"{cls.__name__} got unexpected keyword argument(s): {', '.join(hints)}. "
-            "Put extra request parameters in model_kwargs."
-        )
+    known.update(f.alias for f in cls.model_fields.values() if f.alias)
+    reject_unknown_arguments(data, known | {"credential"})
 
 
 def _pop_call_options(kwargs: dict[str, Any]) -> dict[str, Any]:
