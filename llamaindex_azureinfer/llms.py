@@ -46,6 +46,7 @@ from llama_index.core.types import Model
 
 from azureinfer._arguments import configuration_error, reject_unknown_arguments
 from azureinfer._lifecycle import ModelInfo
+from azureinfer._wire_messages import fold_system_messages
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
     WireRequest,
@@ -196,6 +197,11 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
         "`response_format` json_schema (strict).",
     )
     stream_usage: bool = Field(default=True, description="Ask for token usage in streams.")
+    fold_system_messages: bool = Field(
+        default=False,
+        description="Fold system/developer text into the first user message (for models that "
+        "reject system messages, e.g. Phi).",
+    )
     headers: dict[str, str] | None = Field(
         default=None, exclude=True, description="Extra HTTP headers (not serialised)."
     )
@@ -291,8 +297,9 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
             ]
         if "tool_choice" in params:
             params["tool_choice"] = _sanitise_tool_choice(params["tool_choice"])
+        wire = to_wire_messages(messages)
         return build_chat_request(
-            to_wire_messages(messages),
+            fold_system_messages(wire) if self.fold_system_messages else wire,
             tools=tools,
             stream=stream,
             stream_usage=self.stream_usage,
