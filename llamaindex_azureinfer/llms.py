@@ -8,6 +8,7 @@ their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulatio
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,7 +32,6 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, ValidationError
-from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
     LLMStructuredPredictStartEvent,
@@ -46,6 +46,7 @@ from llama_index.core.types import Model
 
 from azureinfer._arguments import configuration_error, reject_unknown_arguments
 from azureinfer._lifecycle import ModelInfo
+from azureinfer._model_limits import DEFAULT_LIMITS, model_limits, unknown_model_hint
 from azureinfer._wire_messages import fold_system_messages
 from azureinfer.request import (
     CHAT_REQUEST_PARAMETERS,
@@ -82,6 +83,8 @@ _CALL_OPTIONS = ("timeout", "max_retries")
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
+_log = logging.getLogger("llamaindex_azureinfer")
+
 
 class AzureInference(ModelInfo, FunctionCallingLLM):
     """LlamaIndex LLM for any chat model behind an Azure AI Model Inference endpoint.
@@ -92,7 +95,8 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     (sync for sync calls, ``azure.identity.aio`` for async ones). It is never serialised, logged
     or shown in ``repr``. Bad constructor arguments raise ``ConfigurationError``; extra body
     parameters go in ``model_kwargs`` (sent as ``model_extras``). ``metadata`` never touches
-    the network: set ``context_window`` (and ``max_tokens`` / ``num_output``) for your model.
+    the network: known model families get their context window and output limit from the core's
+    table (see the README), other names 8,192 tokens and a one-line hint to pass ``context_window``.
     Every call also takes ``timeout=``, ``max_retries=`` and ``headers=`` for that call only
     (``llm.chat(messages, timeout=5, max_retries=0)``).
 
@@ -180,11 +184,17 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
     credential_scopes: list[str] | None = Field(
         default=None, description="Entra ID scopes; by default chosen from the endpoint host."
     )
-    context_window: int = Field(
-        default=DEFAULT_CONTEXT_WINDOW, gt=0, description="Context window of the model, tokens."
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        description="Context window of the model, tokens (None: from the core's table of model "
+        "families, else 8,192).",
     )
     num_output: int | None = Field(
-        default=None, gt=0, description="Tokens reserved for output; defaults to max_tokens."
+        default=None,
+        gt=0,
+        description="Tokens reserved for output (None: max_tokens, else the model family's "
+        "output limit).",
     )
     is_chat_model: bool = Field(default=True, description="The endpoint takes chat messages.")
     is_function_calling_model: bool = Field(
@@ -235,6 +245,8 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
         # Dry-run the core's request builder so a bad parameter (out-of-range temperature, ...)
         # fails here with the core's message, as in LangChain, rather than on first use.
         self._request([ChatMessage(role=MessageRole.USER, content="")], stream=False)
+        if self.context_window is None and model_limits(self.model) is None:
+            _log.warning(unknown_model_hint(self.model))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # BaseComponent re-runs __init__ from the fields, which would lose the credential held
@@ -250,10 +262,15 @@ class AzureInference(ModelInfo, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """Model facts from the constructor; never a network call."""
+        """Model facts from the constructor and the core's table of model families; no I/O."""
+        limits = model_limits(self.model) or DEFAULT_LIMITS
+        window = self.context_window or limits.context_window
+        output = limits.max_output_tokens
+        if self.context_window is not None:  # a smaller window than the family's keeps room
+            output = min(output, window // 4)
         return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.num_output or self.max_tokens or DEFAULT_NUM_OUTPUTS,
+            context_window=window,
+            num_output=self.num_output or self.max_tokens or output,
             is_chat_model=self.is_chat_model,
             is_function_calling_model=self.is_function_calling_model,
             model_name=self.model or "azure-inference",
