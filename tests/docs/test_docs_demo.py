@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import subprocess
@@ -126,20 +125,3 @@ def test_each_step_the_deployment_cannot_do_is_skipped_in_one_line(
     assert out.rstrip().endswith(
         f"Demo finished ({len(lacking)} step(s) skipped: see AZUREINFER_CHAT_MODEL)."
     )
-
-
-def test_the_core_package_imports_no_framework() -> None:
-    # The demo lives in its own package; the framework-free core never imports one (issue 16).
-    frameworks = ("langchain", "langchain_core", "llama_index", "langchain_azureinfer")
-    for path in (ROOT / "azureinfer").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = (
-                [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else [node.module or ""]
-                if isinstance(node, ast.ImportFrom)
-                else []
-            )
-            bad = [n for n in names if n.split(".")[0] in frameworks or n.startswith("llamaindex_")]
-            assert not bad, f"{path.relative_to(ROOT)}:{node.lineno} imports {bad}"
