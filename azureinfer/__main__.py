@@ -14,7 +14,9 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
-    parser = argparse.ArgumentParser(prog="azureinfer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="azureinfer", description="azureinfer's command line: a demo tour, the local emulator."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="a short tour: LangChain, LlamaIndex, two deployments")
     demo.add_argument(
@@ -22,12 +24,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=["sdk", "langchain", "llamaindex"],
         help="run one part of the tour only",
     )
-    sub.add_parser("emulator", help="serve the local emulator (python -m azureinfer.emulator)")
+    from azureinfer.emulator import __main__ as emulator_cli
+
+    emulator = sub.add_parser(
+        "emulator",
+        help="serve the local emulator (python -m azureinfer.emulator)",
+        description=emulator_cli.DESCRIPTION,
+    )
+    emulator_cli.add_arguments(emulator)
     args, rest = parser.parse_known_args(argv)
     if args.command == "emulator":
-        from azureinfer.emulator.__main__ import main as emulator_main
-
-        return emulator_main(rest)
+        if rest:
+            emulator.error(f"unrecognized arguments: {' '.join(rest)}")
+        return emulator_cli.serve(args)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     from azureinfer_demo import run_demo

@@ -145,12 +145,24 @@ def profile(subject: str, kind: str = "invoke", n: int = 300) -> str:
     return "\n".join(out)
 
 
-if __name__ == "__main__":
-    args = sys.argv[1:]
-    print(
-        profile(
-            args[0] if args else "OurLangChain",
-            args[1] if len(args) > 1 else "invoke",
-            int(args[2]) if len(args) > 2 else 300,
-        )
+def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module docstring)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench._profile",
+        description="cProfile over one scenario's calls of one client, summed per source file.",
     )
+    subjects = ["RawSDK", "OurLangChain", "OurLlamaIndex", "AnchorLangChain", "AnchorLlamaIndex"]
+    parser.add_argument("subject", nargs="?", default="OurLangChain", choices=subjects)
+    parser.add_argument(
+        "kind", nargs="?", default="invoke", choices=["invoke", "stream", "tools", "ainvoke"]
+    )
+    parser.add_argument("n", nargs="?", type=int, default=300, help="calls (default 300)")
+    args = parser.parse_args(argv)
+    print(profile(args.subject, args.kind, args.n))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,3 +30,15 @@ def slow_answers(azure_inference_emulator: Emulator) -> Iterator[Callable[[int],
     yield inject
     if used:
         time.sleep(SLOW_SECONDS + 0.2)
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_emulator_errors() -> Iterator[None]:
+    """Fail any test after which an in-process emulator answered a 5xx that no fault asked for
+    (the fixture checks its own emulator; this covers the `Emulator()`s that tests start)."""
+    yield
+    from azureinfer.emulator._server import live_emulators
+    from azureinfer.emulator.pytest_plugin import fail_on_unexpected_errors
+
+    for emu in live_emulators():
+        fail_on_unexpected_errors(emu)

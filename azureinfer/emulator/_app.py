@@ -17,12 +17,14 @@ import json
 import logging
 import re
 import time
+import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from azureinfer.emulator import _control, _validate
+from azureinfer.emulator._access import RECORD_KEY
 from azureinfer.emulator._behaviour import (
     chat_reply,
     count_tokens,
@@ -175,26 +177,38 @@ class EmulatorApp:
             time=time.time(),
         )
         state.record(rec)
+        request[RECORD_KEY] = rec  # for the access log
         headers = {"apim-request-id": request_id()}
         client_id = request.headers.get("x-ms-client-request-id")
         if client_id is not None:
             headers["x-ms-client-request-id"] = client_id
         headers["x-request-id"] = headers["apim-request-id"]
+        bug: str | None = None
         try:
             resp = await self.serve(request, rec, route, azure_openai, headers)
         except ApiError as err:
             resp = error_response(err, headers)
         except Exception as exc:  # a bug in the emulator: still answer like the service
-            logger.exception("emulator error while serving %s %s", request.method, request.path)
+            bug = traceback.format_exc()
             resp = error_response(
                 service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}"),
                 headers,
             )
+        if resp.status >= 500 and not request.get(_INJECTED, False):
+            self.unexpected(request, resp, bug)
         if not resp.prepared:
             await _until_deadline(request)
         # 0: the connection was dropped (reset fault) before any answer.
         rec.status = 0 if isinstance(resp, _Dropped) else resp.status
         return resp
+
+    def unexpected(self, request: web.Request, resp: web.StreamResponse, bug: str | None) -> None:
+        """Log and keep a 5xx that no fault or script asked for (an emulator bug)."""
+        if bug is None:
+            body = resp.body if isinstance(resp, web.Response) else None
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else ""
+            bug = f"answered {resp.status} without an injected fault: {text}"
+        _report_bug(self.state, request, resp.status, bug)
 
     async def serve(
         self,
@@ -236,11 +250,14 @@ class EmulatorApp:
             rec.body = body
         dep = self.resolve(request, route, azure_openai, body, s)
         rec.deployment = dep.name
+        if azure_openai:
+            _warn_model_mismatch(body, dep, headers)
         stream = route == "chat" and body.get("stream") is True
         rec.stream = stream
 
         fault = self.state.take_fault(route, dep.name, stream)
         if fault is not None:
+            request[_INJECTED] = True
             early = await self.apply_fault(request, fault, stream, headers)
             if early is not None:
                 return early
@@ -248,6 +265,7 @@ class EmulatorApp:
                 fault = None
         raw = self.state.take_raw(route, dep.name)
         if raw is not None:
+            request[_INJECTED] = True
             return raw_response(raw, headers)
         if route == "info":
             return json_response(200, info_body(dep, s.info_model_type), headers)
@@ -602,6 +620,24 @@ class EmulatorApp:
         return json_response(200, result, headers)
 
 
+def _warn_model_mismatch(body: dict[str, Any], dep: Deployment, headers: dict[str, str]) -> None:
+    """Under /openai/deployments/{name} the URL's deployment answers whatever the body's `model`
+    says (as Azure OpenAI does); a `model` naming something else is most likely a mistake, so it
+    is logged (WARNING) and reported in an `x-emulator-warning` header."""
+    model = body.get("model")
+    if not isinstance(model, str) or model.strip().lower() in (
+        dep.name.lower(),
+        dep.model_name.lower(),
+    ):
+        return
+    text = (
+        f"the body's model {model!r} is not the URL's deployment {dep.name!r}; "
+        f"{dep.name!r} answers (under /openai/deployments/ the URL decides, as in Azure OpenAI)"
+    )
+    logger.warning("Request to /openai/deployments/%s: %s", dep.name, text)
+    headers["x-emulator-warning"] = text.encode("ascii", "backslashreplace").decode("ascii")
+
+
 # -------------------------------------------------------------------- responses
 def json_response(status: int, body: Any, headers: dict[str, str]) -> web.Response:
     """A JSON answer."""
@@ -761,7 +797,38 @@ def _control_routes(
     app.router.add_post("/_emulator/script_reply", script_reply)
     app.router.add_post("/_emulator/script_raw", script_raw)
     app.router.add_post("/_emulator/faults", faults)
+
+    async def unexpected_errors(request: web.Request) -> web.Response:
+        with state.lock:
+            return ok({"unexpected_errors": list(state.unexpected)})
+
     app.router.add_get("/_emulator/catalogue", cat)
+    app.router.add_get("/_emulator/unexpected_errors", unexpected_errors)
+
+
+def _report_bug(state: EmulatorState, request: web.Request, status: int, bug: str) -> None:
+    """Log (ERROR, with the traceback) and keep an unexpected 5xx."""
+    where = f"{request.method} {request.path}"
+    logger.error("emulator error while serving %s (status %d)\n%s", where, status, bug)
+    state.add_unexpected(f"{where} -> {status}\n{bug}")
+
+
+def _catch_bugs(state: EmulatorState) -> Any:
+    """A middleware: an exception escaping any handler (the control routes, say; the API
+    handlers answer their own) is logged, kept as an unexpected error and answered 500."""
+
+    @web.middleware
+    async def catch(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            _report_bug(state, request, 500, traceback.format_exc())
+            err = service_error(500, message=f"Emulator error: {type(exc).__name__}: {exc}")
+            return error_response(err, {"apim-request-id": request_id()})
+
+    return catch
 
 
 async def _not_found(request: web.Request) -> web.Response:
@@ -783,7 +850,7 @@ def create_app(
     if state is None:
         state = EmulatorState(key, settings or Settings())
     # Body size is enforced by the handlers (413 with the service's envelope).
-    app = web.Application(client_max_size=1 << 40)
+    app = web.Application(client_max_size=1 << 40, middlewares=[_catch_bugs(state)])
     app[STATE_KEY] = state
     app[CATALOGUE_KEY] = deployments
     api = EmulatorApp(state, deployments)
@@ -798,7 +865,13 @@ def create_app(
     return app
 
 
-_DEADLINE = "azureinfer_emulator_deadline"
+if TYPE_CHECKING or hasattr(web, "RequestKey"):
+    # Typed request storage (aiohttp >= 3.14 warns, NotAppKeyWarning, about plain string keys).
+    _DEADLINE = web.RequestKey("azureinfer_emulator_deadline", float)
+    _INJECTED = web.RequestKey("azureinfer_emulator_injected", bool)
+else:  # aiohttp < 3.14: no RequestKey, and string keys do not warn there
+    _DEADLINE = "azureinfer_emulator_deadline"
+    _INJECTED = "azureinfer_emulator_injected"
 
 
 async def _until_deadline(request: web.Request) -> None:

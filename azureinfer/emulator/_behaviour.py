@@ -17,7 +17,12 @@ from functools import lru_cache
 from typing import Any
 
 from azureinfer.emulator._catalogue import Deployment
-from azureinfer.emulator._embedding import embed_image, embed_text, encode_embedding
+from azureinfer.emulator._embedding import (
+    embed_image,
+    embed_text,
+    embed_texts,
+    encode_embedding,
+)
 from azureinfer.emulator._react import react_reply, uses_react
 from azureinfer.emulator._schema import STOPWORDS, PromptValues, synthesise
 
@@ -31,6 +36,7 @@ __all__ = [
     "count_tokens",
     "embed_image",
     "embed_text",
+    "embed_texts",
     "encode_embedding",
     "is_prompt_filtered",
     "prompt_tokens",

@@ -14,6 +14,7 @@ the in-process methods of `Emulator`:
 | `POST script_raw` | `status, body, headers, deployment, route` | `Emulator.script_raw(...)` |
 | `POST faults` | `kind, times, deployment, route, **params` | `Emulator.inject_fault(...)` |
 | `GET catalogue` | - | the deployments |
+| `GET unexpected_errors` | - | `{"unexpected_errors": [...]}`: 5xx answers no fault asked for |
 
 (paths relative to `/_emulator/`)
 
@@ -186,6 +187,12 @@ class RemoteEmulator:
     def requests(self) -> list[dict[str, Any]]:
         """Recorded requests, oldest first."""
         return list(self._call("GET", "requests")["requests"])
+
+    @property
+    def unexpected_errors(self) -> list[str]:
+        """Reports of the 5xx answers no fault or script asked for (see `Emulator`)."""
+        errors: list[str] = self._call("GET", "unexpected_errors")["unexpected_errors"]
+        return errors
 
     def requests_for(self, route: str) -> list[dict[str, Any]]:
         """Recorded requests of one route."""

@@ -12,7 +12,7 @@ from azureinfer.emulator._behaviour import (
     Reply,
     count_tokens,
     embed_image,
-    embed_text,
+    embed_texts,
     encode_embedding,
     prompt_tokens,
     stream_pieces,
@@ -230,12 +230,8 @@ def text_embeddings_body(
     fmt = body.get("encoding_format") or "float"
     input_type = body.get("input_type")
     data = [
-        {
-            "index": i,
-            "object": "embedding",
-            "embedding": encode_embedding(embed_text(text, dims, input_type), fmt),
-        }
-        for i, text in enumerate(inputs)
+        {"index": i, "object": "embedding", "embedding": encode_embedding(vec, fmt)}
+        for i, vec in enumerate(embed_texts(inputs, dims, input_type))
     ]
     tokens = sum(count_tokens(t) for t in inputs)
     return {

@@ -2,15 +2,19 @@
 
 `PromptValues` pulls candidate values out of the prompt (numbers, quoted strings, capitalised
 phrases, content words) and `synthesise(schema, values)` builds an instance valid against the
-schema, consuming prompt values in order where the types fit. The rules are documented in
-`docs/emulator.md` ("Arguments and structured output").
+schema: a property first takes the value the prompt labels with its name or description
+("country: France", "2102650 inhabitants"), the others consume prompt values in order where the
+types fit. The rules are documented in `docs/emulator.md` ("Arguments and structured output").
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from typing import Any
+
+from azureinfer.emulator._embedding import stem
 
 __all__ = ["PromptValues", "synthesise"]
 
@@ -46,6 +50,17 @@ _FORMAT_DEFAULTS = {
 
 _MAX_DEPTH = 8
 
+_TOKEN_RE = re.compile(r"\w+")
+_NAME_PART_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Words that may stand between a label and its value: "country is France", "the population of
+# 2102650", "a city called Paris".
+_CONNECTORS = frozenset(["is", "are", "was", "were", "of", "the", "a", "an", "called", "named"])
+# What may separate a label from its value besides connectors (a comma or a full stop may not).
+_LABEL_GAP = frozenset(" \t\n:=-")
+# Verbs after which a capitalised word that starts a sentence is its subject ("Paris is ..."),
+# not an imperative ("Check the weather ...").
+_SUBJECT_VERBS = frozenset(["is", "are", "was", "were", "has", "have", "had"])
+
 
 class PromptValues:
     """Candidate values found in a prompt, consumed in order by `synthesise`."""
@@ -60,9 +75,25 @@ class PromptValues:
         unquoted = _QUOTED_RE.sub(" , ", text)
         self.phrases = _proper_phrases(unquoted)
         self.words = [
-            w for w in _WORD_RE.findall(unquoted) if len(w) >= 3 and w.lower() not in STOPWORDS
+            _strip_possessive(w)
+            for w in _WORD_RE.findall(unquoted)
+            if len(w) >= 3 and w.lower() not in STOPWORDS
         ]
         self._strings = (list(self.quoted), list(self.phrases), list(self.words))
+        # Word tokens, each with whether it is inside quotes.
+        spans = [m.span() for m in _QUOTED_RE.finditer(text)]
+        opens = [a for a, _ in spans]
+
+        def quoted(pos: int) -> bool:
+            k = bisect.bisect_right(opens, pos) - 1
+            return k >= 0 and pos < spans[k][1]
+
+        matches = list(_TOKEN_RE.finditer(text))
+        self._tokens = [(m.group(0).lower(), quoted(m.start())) for m in matches]
+        # The text between each token and the one before it.
+        self._gaps = [
+            text[(matches[i - 1].end() if i else 0) : m.start()] for i, m in enumerate(matches)
+        ]
 
     def restart_strings(self) -> None:
         """Make every string of the prompt available again (numbers stay consumed)."""
@@ -86,6 +117,53 @@ class PromptValues:
         self.words = [w for w in self.words if w.lower() not in parts]
         self.phrases = [p for p in self.phrases if p.lower() != value.lower()]
 
+    def labelled(self, labels: frozenset[str], kind: str) -> str | None:
+        """Take the value (kind "number" or "string") that the prompt labels with one of the
+        `labels` (stems): after the label, past up to two connector words or a ":" / "="
+        ("country is France", "name: Paris", "population of 2102650", "population 2102650"),
+        or right before it ("2102650 inhabitants"); strings are quoted strings or capitalised
+        phrases. Quoted words are never labels (a quoted '"name"' names a key)."""
+        if not labels:
+            return None
+        tokens = self._tokens
+        at = [i for i, (t, quoted) in enumerate(tokens) if not quoted and stem(t) in labels]
+        if not at:
+            return None
+        gaps = self._gaps
+        starts: set[int] = set()
+        ends = {i - 1 for i in at if gaps[i].isspace()}
+        for i in at:
+            j = i + 1
+            # A number may follow its label directly ("population 500000"); a string needs a
+            # connector or a ":" / "=" between ("city: Paris", "city of Paris", not "city
+            # breaks").
+            marked = kind == "number"
+            while j < len(tokens) and _LABEL_GAP.issuperset(gaps[j]):
+                marked = marked or ":" in gaps[j] or "=" in gaps[j]
+                if marked:
+                    starts.add(j)
+                if j - i > 2 or tokens[j][0] not in _CONNECTORS:
+                    break
+                marked = True
+                j += 1
+        words = [t for t, _ in tokens]
+        # Strings: quoted strings and capitalised phrases only (names, not any word).
+        pools = [self.numbers] if kind == "number" else [self.quoted, self.phrases]
+        for pool in pools:
+            for value in pool:
+                parts = [t.lower() for t in _TOKEN_RE.findall(value)]
+                n = len(parts)
+                if not n or any(stem(t) in labels for t in parts):
+                    continue
+                if any(words[k : k + n] == parts for k in starts) or any(
+                    k - n + 1 >= 0 and words[k - n + 1 : k + 1] == parts for k in ends
+                ):
+                    pool.remove(value)
+                    if kind == "string":
+                        self._forget(value)
+                    return value
+        return None
+
     def mentions(self, word: str) -> bool:
         """Whether `word` occurs in the prompt as a whole word (case-insensitive)."""
         w = str(word).lower()
@@ -94,30 +172,50 @@ class PromptValues:
         return re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", self.lower) is not None
 
 
+def _strip_possessive(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "\u2019s")) and len(word) > 3 else word
+
+
+def property_labels(name: str, schema: Any) -> frozenset[str]:
+    """The stems that label a property in a prompt: the words of its name ("zip_code",
+    "zipCode"), of its `title` and of its `description`, without stop-words."""
+    words = _NAME_PART_RE.findall(name)
+    if isinstance(schema, dict):
+        for key in ("title", "description"):
+            if isinstance(schema.get(key), str):
+                words += _TOKEN_RE.findall(schema[key])
+    return frozenset(stem(w.lower()) for w in words if len(w) >= 3 and w.lower() not in STOPWORDS)
+
+
 def _proper_phrases(text: str) -> list[str]:
     """Runs of capitalised words, leaving out stop-words (so "What", "Tell" are skipped).
 
     A run starting a sentence ("Check the weather in Paris") comes after the other runs, as
-    its capital may only mark the sentence start."""
+    its capital may only mark the sentence start, unless "is", "are", "was", "were", "has",
+    "have" or "had" follows it: then it is the sentence's subject ("Paris is the capital of
+    France") and keeps its place. A possessive "'s" is dropped ("France's" gives "France")."""
     inner: list[str] = []
     initial: list[str] = []
     for m in _PHRASE_RE.finditer(text):
         before = text[: m.start()].rstrip()
         at_start = not before or before[-1] in ".!?:\n"
+        next_token = _TOKEN_RE.search(text, m.end())
+        after = next_token.group(0).lower() if next_token else ""
         run: list[str] = []
         starts_sentence = False
         words = m.group(0).split()
-        for i, w in enumerate(words):
-            if w[0].isupper() and w.lower() not in STOPWORDS:
+        for i, w in enumerate([*words, ""]):
+            if w and w[0].isupper() and w.lower() not in STOPWORDS:
                 if not run:
                     starts_sentence = at_start and i == 0
                 run.append(w)
-            else:
-                if run:
-                    (initial if starts_sentence else inner).append(" ".join(run))
-                run = []
-        if run:
-            (initial if starts_sentence else inner).append(" ".join(run))
+                continue
+            if run:
+                follower = w.lower() if w else after
+                subject = starts_sentence and follower in _SUBJECT_VERBS
+                phrase = _strip_possessive(" ".join(run))
+                (initial if starts_sentence and not subject else inner).append(phrase)
+            run = []
     return inner + initial
 
 
@@ -233,15 +331,52 @@ def _object(schema: dict[str, Any], values: PromptValues, root: Any, depth: int)
     required = dict.fromkeys(
         r for r in (required_list if isinstance(required_list, list) else []) if isinstance(r, str)
     )
+    # First the values the prompt labels with a property's name or description, then the
+    # others in schema order.
+    labelled: dict[str, str] = {}
+    for name, sub in props.items():
+        kind = _scalar_kind(_resolve(sub, root))
+        if kind is not None and isinstance(name, str):
+            value = values.labelled(property_labels(name, _resolve(sub, root)), kind)
+            if value is not None:
+                labelled[name] = value
     out: dict[str, Any] = {}
     for name, sub in props.items():
-        if depth >= _MAX_DEPTH and name not in required:
+        if depth >= _MAX_DEPTH and name not in required and name not in labelled:
             continue
-        out[name] = synthesise(sub, values, root, depth + 1)
+        if name in labelled:
+            out[name] = _scalar(_resolve(sub, root), values, labelled[name])
+        else:
+            out[name] = synthesise(sub, values, root, depth + 1)
     for name in required:
         if name not in out:
             out[name] = values.next_string() or name
     return out
+
+
+def _scalar_kind(schema: Any) -> str | None:
+    """ "number" or "string" for a plain number / string property (no enum, const or format)."""
+    if not isinstance(schema, dict) or any(k in schema for k in ("enum", "const", "format")):
+        return None
+    typ = schema.get("type")
+    if isinstance(typ, list):
+        non_null = [t for t in typ if t != "null"]
+        typ = non_null[0] if len(non_null) == 1 else None
+    if typ in ("integer", "number"):
+        return "number"
+    return "string" if typ == "string" else None
+
+
+def _scalar(schema: dict[str, Any], values: PromptValues, value: str) -> Any:
+    """A labelled prompt value, fitted to the property's schema as the positional rules do."""
+    typ = schema.get("type")
+    if isinstance(typ, list):
+        typ = next(t for t in typ if t != "null")
+    if typ == "integer":
+        return _integer(schema, values, value)
+    if typ == "number":
+        return _number(schema, values, value)
+    return _string(schema, values, value)
 
 
 def _array(schema: dict[str, Any], values: PromptValues, root: Any, depth: int) -> list[Any]:
@@ -282,16 +417,16 @@ def _clamp(x: float, schema: dict[str, Any]) -> float:
     return x
 
 
-def _prompt_number(values: PromptValues) -> float | None:
-    raw = values.next_number()
+def _prompt_number(values: PromptValues, raw: str | None = None) -> float | None:
+    raw = values.next_number() if raw is None else raw
     if raw is None:
         return None
     x = float(raw)
     return x if math.isfinite(x) else None
 
 
-def _integer(schema: dict[str, Any], values: PromptValues) -> int:
-    x = _prompt_number(values)
+def _integer(schema: dict[str, Any], values: PromptValues, raw: str | None = None) -> int:
+    x = _prompt_number(values, raw)
     if x is not None:
         return int(_clamp(int(x), schema))
     default = schema.get("default")
@@ -301,8 +436,8 @@ def _integer(schema: dict[str, Any], values: PromptValues) -> int:
     return int(_clamp(1 if lo is None else lo, schema))
 
 
-def _number(schema: dict[str, Any], values: PromptValues) -> float | int:
-    x = _prompt_number(values)
+def _number(schema: dict[str, Any], values: PromptValues, raw: str | None = None) -> float | int:
+    x = _prompt_number(values, raw)
     if x is not None:
         x = _clamp(x, schema)
         return int(x) if x == int(x) else x
@@ -313,13 +448,15 @@ def _number(schema: dict[str, Any], values: PromptValues) -> float | int:
     return _clamp(1 if lo is None else lo, schema)
 
 
-def _string(schema: dict[str, Any], values: PromptValues) -> str:
+def _string(schema: dict[str, Any], values: PromptValues, labelled: str | None = None) -> str:
     fmt = schema.get("format")
     if isinstance(fmt, str) and fmt in _FORMAT_DEFAULTS:
         return _FORMAT_DEFAULTS[fmt]
     default = schema.get("default")
     value: str | None
-    if values.quoted:
+    if labelled is not None:
+        value = labelled
+    elif values.quoted:
         value = values.next_string()
     elif isinstance(default, str):
         value = default

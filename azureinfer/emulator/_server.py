@@ -17,7 +17,17 @@ from azureinfer.emulator._state import EmulatorState, RecordedRequest, Settings
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from azureinfer.emulator._access import EmulatorRunner
     from azureinfer.emulator._tls import TlsFiles
+
+
+#: Every Emulator not yet garbage-collected (the project's tests check each for unexpected 5xx).
+_INSTANCES: weakref.WeakSet[Emulator] = weakref.WeakSet()
+
+
+def live_emulators() -> list[Emulator]:
+    """The Emulator instances of this process that are still referenced."""
+    return list(_INSTANCES)
 
 
 class Emulator:
@@ -34,6 +44,8 @@ class Emulator:
         tls: serve HTTPS with a generated certificate; pass `ca_file` as `connection_verify`.
         catalogue: the deployments (default `DEFAULT_CATALOGUE`).
         max_recorded: how many requests `requests` keeps (the newest).
+        access_log: log one line per request on ``azureinfer.emulator.access`` (INFO): method,
+            path, route, deployment, status, milliseconds (never a query string or header).
         **settings: initial values of `configure()` settings (latency, chunk_size, ...).
 
     Also usable as ``async with Emulator() as emu`` (the server still runs on its own thread, so
@@ -50,12 +62,14 @@ class Emulator:
         catalogue: Iterable[Deployment] | None = None,
         latency: float = 0.0,
         max_recorded: int = 100_000,
+        access_log: bool = False,
         **settings: Any,
     ) -> None:
         self.key = key if key is not None else "emu-" + secrets.token_hex(12)
         self.host = host
         self.port = port
         self.tls = tls
+        self.access_log = access_log
         self.catalogue: tuple[Deployment, ...] = tuple(
             catalogue if catalogue is not None else DEFAULT_CATALOGUE
         )
@@ -65,8 +79,9 @@ class Emulator:
         self._tls_files: TlsFiles | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: EmulatorRunner | None = None
         self._tls_transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
+        _INSTANCES.add(self)
 
     def __repr__(self) -> str:
         where = self.base_url if self._thread is not None else "not started"
@@ -139,6 +154,7 @@ class Emulator:
     async def _serve(self) -> None:
         from aiohttp import web
 
+        from azureinfer.emulator._access import EmulatorRunner
         from azureinfer.emulator._app import create_app
 
         app = create_app(key=self.key, catalogue=self.catalogue, state=self._state)
@@ -152,7 +168,7 @@ class Emulator:
                     tls_transports.add(request.transport)
 
             app.on_response_prepare.append(track)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        runner = EmulatorRunner(app, access_log=self.access_log, detect_tls=not self._tls_files)
         await runner.setup()
         ssl_context = self._tls_files.server_context() if self._tls_files else None
         site = web.TCPSite(runner, self.host, self.port, ssl_context=ssl_context)
@@ -163,6 +179,7 @@ class Emulator:
             raise
         self._runner = runner
         self.port = int(runner.addresses[0][1])
+        runner.plain_endpoint = self.endpoint
 
     def stop(self) -> None:
         """Stop serving and release the port (idempotent)."""
@@ -216,13 +233,21 @@ class Emulator:
         return _control.requests_for(self._state.recorded(), route)
 
     @property
+    def unexpected_errors(self) -> list[str]:
+        """Reports (with the traceback) of the 5xx answers since the last `clear()` that no
+        fault or script asked for: emulator bugs, also logged at ERROR on ``azureinfer.emulator``.
+        The pytest fixture fails a test that leaves any."""
+        with self._state.lock:
+            return list(self._state.unexpected)
+
+    @property
     def settings(self) -> Settings:
         """The current settings (read-only snapshot)."""
         return self._state.settings
 
     # ---------------------------------------------------------------- control
     def clear(self) -> None:
-        """Forget recorded requests, scripts and faults; reset settings to the start values."""
+        """Forget recorded requests, scripts, faults and unexpected errors; reset settings."""
         self._state.clear()
 
     def configure(self, **settings: Any) -> Settings:

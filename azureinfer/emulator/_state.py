@@ -147,6 +147,7 @@ class EmulatorState:
         self.faults: list[Fault] = []
         self.windows: dict[str, deque[tuple[float, int]]] = {}
         self.seen_prefixes: dict[int, int] = {}
+        self.unexpected: list[str] = []
 
     # -- control ------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -158,6 +159,7 @@ class EmulatorState:
             self.faults = []
             self.windows = {}
             self.seen_prefixes = {}
+            self.unexpected = []
             self.settings = replace(self.initial_settings)
 
     def configure(self, **changes: Any) -> Settings:
@@ -233,6 +235,17 @@ class EmulatorState:
         """Remember a request."""
         with self.lock:
             self.requests.append(rec)
+
+    def add_unexpected(self, report: str) -> None:
+        """Keep the report of a 5xx that no fault or script asked for."""
+        with self.lock:
+            self.unexpected.append(report)
+
+    def take_unexpected(self) -> list[str]:
+        """The unexpected-5xx reports, forgotten once taken."""
+        with self.lock:
+            taken, self.unexpected = self.unexpected, []
+            return taken
 
     def recorded(self) -> list[RecordedRequest]:
         """A copy of the recorded requests, oldest first (safe while the server appends)."""

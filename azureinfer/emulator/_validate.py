@@ -375,6 +375,17 @@ def validate_chat(body: dict[str, Any], strict: bool) -> list[Detail]:
     return out
 
 
+# Emulator hints, after the service's text: the way out with this project's adapters.
+_JSON_SCHEMA_HINT = (
+    ". (Emulator hint: ask for structured output through a tool instead, e.g. "
+    'with_structured_output(..., method="function_calling").)'
+)
+_SYSTEM_HINT = (
+    ". (Emulator hint: send the instructions in the first user message instead, e.g. "
+    "fold_system_messages=True on the chat model.)"
+)
+
+
 def capability_chat(dep: Deployment, body: dict[str, Any]) -> list[Detail]:
     """What this chat deployment cannot do (each -> 422 naming the parameter)."""
     out: list[Detail] = []
@@ -397,11 +408,12 @@ def capability_chat(dep: Deployment, body: dict[str, Any]) -> list[Detail]:
         if (kind == "json_object" and not dep.json_object) or (
             kind == "json_schema" and not dep.json_schema
         ):
+            hint = _JSON_SCHEMA_HINT if kind == "json_schema" and dep.tools else ""
             out.append(
                 detail(
                     "parameter_not_supported",
                     ("response_format",),
-                    f"{msg} response_format {kind}",
+                    f"{msg} response_format {kind}{hint}",
                     kind,
                 )
             )
@@ -417,7 +429,7 @@ def capability_chat(dep: Deployment, body: dict[str, Any]) -> list[Detail]:
                 detail(
                     "parameter_not_supported",
                     ("messages", i, "role"),
-                    f"{msg} system messages",
+                    f"{msg} system messages{_SYSTEM_HINT}",
                     role,
                 )
             )

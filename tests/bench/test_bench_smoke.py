@@ -24,3 +24,17 @@ def test_quick_run_prints_a_table_per_scenario_with_the_raw_sdk_as_baseline(
 def test_unknown_scenario_is_named_in_the_error() -> None:
     with pytest.raises(SystemExit, match="unknown scenario 'nope'"):
         main(["--only", "nope"])
+
+
+def test_profile_help_lists_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench._profile import main as profile_main
+
+    with pytest.raises(SystemExit) as info:
+        profile_main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "OurLangChain" in out and "ainvoke" in out and "``" not in out
+    with pytest.raises(SystemExit) as info:
+        profile_main(["NoSuchClient"])
+    assert info.value.code == 2
+    assert "invalid choice: 'NoSuchClient'" in capsys.readouterr().err

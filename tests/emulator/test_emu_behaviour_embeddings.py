@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
+import os
 import struct
+import subprocess
+import sys
 
 import pytest
 
-from azureinfer.emulator._behaviour import embed_image, embed_text, encode_embedding
+from azureinfer.emulator._behaviour import embed_image, embed_text, embed_texts, encode_embedding
+from azureinfer.emulator._embedding import _sparse_text, stem
 
 CORPUS = [
     "Paris is the capital and largest city of France.",
@@ -135,3 +140,80 @@ def test_encodings_have_exact_sizes_and_values(dimensions: int) -> None:
 def test_unknown_encoding_is_rejected() -> None:
     with pytest.raises(ValueError, match="encoding_format"):
         encode_embedding([1.0], "float16")
+
+
+DENSE_TEXTS = ["", "a", "refund", "When do I get my refund?", "\u4f60\u597d", CORPUS[1]]
+
+
+@pytest.mark.parametrize("dimensions", [1, 2, 3, 7, 64, 255, 1024, 1536, 3072])
+def test_text_vectors_are_dense(dimensions: int) -> None:
+    """Issue 13 item 8: every component is non-zero (real vectors are dense), even for an empty
+    or one-word text whose hashed features fill a single bucket."""
+    for text in DENSE_TEXTS:
+        vec = embed_text(text, dimensions, None)
+        assert all(v != 0.0 for v in vec), (text, vec.count(0.0))
+        assert norm(vec) == pytest.approx(1.0)
+    # Spread, not spiky: no component carries a large share of the vector.
+    if dimensions >= 64:
+        assert max(abs(v) for v in embed_text("refund", dimensions, None)) < 0.5
+
+
+@pytest.mark.parametrize("dimensions", [7, 64, 1536])
+def test_the_rotation_keeps_the_cosines_of_the_hashed_features(dimensions: int) -> None:
+    """Dense vectors are an exact rotation of the L2-normalised hashed features."""
+
+    def hashed(text: str) -> list[float]:
+        acc = _sparse_text(text, dimensions)
+        vec = [0.0] * dimensions
+        for idx, val in acc.items():
+            vec[idx] = val
+        size = norm(vec)
+        return [v / size for v in vec]
+
+    for a, b in [(CORPUS[0], QUERIES[0][0]), (CORPUS[2], CORPUS[3]), (CORPUS[4], QUERIES[4][0])]:
+        dense = dot(embed_text(a, dimensions, None), embed_text(b, dimensions, None))
+        assert dense == pytest.approx(dot(hashed(a), hashed(b)), abs=1e-12)
+
+
+def test_a_request_batch_gives_the_vectors_of_its_texts_one_by_one() -> None:
+    texts = [q for q, _ in QUERIES] + ["", "x"]
+    assert embed_texts(texts, 384, "query") == [embed_text(t, 384, "query") for t in texts]
+
+
+def test_vectors_are_the_same_in_another_process() -> None:
+    """Deterministic across processes (no per-process hash seed plays a part)."""
+    code = (
+        "import json; from azureinfer.emulator._embedding import embed_text; "
+        "print(json.dumps(embed_text('When do I get my refund?', 48, 'query')))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert json.loads(out) == embed_text("When do I get my refund?", 48, "query")
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("refund", "refunds", "refunded", "refunding"),
+        ("price", "prices", "priced", "pricing"),
+        ("policy", "policies"),
+        ("ship", "ships", "shipped", "shipping"),
+        ("use", "uses", "used", "using"),
+        ("box", "boxes"),
+        ("delivery", "deliveries"),
+        ("agree", "agreed", "agrees"),
+        ("call", "calls", "called", "calling"),
+        ("miss", "misses", "missed", "missing"),
+    ],
+)
+def test_the_suffix_rule_brings_inflections_together(forms: tuple[str, ...]) -> None:
+    assert len({stem(f) for f in forms}) == 1, {f: stem(f) for f in forms}
+    vectors = [embed_text(f"about the {f}", 256, None) for f in forms]
+    assert all(v == vectors[0] for v in vectors)
+
+
+@pytest.mark.parametrize("word", ["bus", "this", "status", "sing", "string", "42nd", "day", "is"])
+def test_the_suffix_rule_leaves_short_and_irregular_words(word: str) -> None:
+    assert stem(word) == word

@@ -332,3 +332,88 @@ _ODD_SCHEMA = st.recursive(
 def test_malformed_schemas_never_crash(schema: dict[str, Any], prompt: str) -> None:
     # Tool schemas are not validated by the service; synthesis must still answer something.
     json.dumps(synthesise(schema, PromptValues(prompt)))
+
+
+class City(BaseModel):
+    """A city and the country it is in (notebook 01)."""
+
+    name: str = Field(description="the city")
+    country: str = Field(description="the country")
+    population: int = Field(description="inhabitants")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # The subject of a sentence keeps its place: "Paris is ..." is not an imperative.
+        (
+            "Paris is the capital of France and has 2102650 inhabitants.",
+            ("Paris", "France", 2102650),
+        ),
+        # Labelled values go to the property of that name or description, in any order.
+        ("The country is France and the city is Paris.", ("Paris", "France", 1)),
+        ("country: France, name: Paris, population: 5", ("Paris", "France", 5)),
+        (
+            "Marseille is a city in France with a population of 861635.",
+            ("Marseille", "France", 861635),
+        ),
+        # Nothing labelled: positions as before (a sentence-initial imperative comes last).
+        ("Check the weather in Lyon, France.", ("Lyon", "France", 1)),
+    ],
+)
+def test_properties_take_the_values_their_names_label(
+    prompt: str, expected: tuple[str, str, int]
+) -> None:
+    instance = synthesise(City.model_json_schema(), PromptValues(prompt))
+    assert (instance["name"], instance["country"], instance["population"]) == expected
+    assert synthesise(City.model_json_schema(), PromptValues(prompt)) == instance  # same again
+
+
+def test_a_labelled_number_goes_to_its_property_whatever_the_order() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"nights": {"type": "integer"}, "adults": {"type": "integer", "maximum": 4}},
+    }
+    assert synthesise(schema, PromptValues("A room for 2 adults, 3 nights")) == {
+        "nights": 3,
+        "adults": 2,
+    }
+    # Schema bounds still apply to labelled values.
+    assert synthesise(schema, PromptValues("9 adults for 1 night")) == {"nights": 1, "adults": 4}
+
+
+def test_quoted_key_names_are_not_labels() -> None:
+    """'"name" and "country" for Paris' names keys; Paris is not labelled by "country"."""
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "country": {"type": "string"}},
+    }
+    prompt = 'Return the keys "name" and "country" for Paris, the capital of France.'
+    values = PromptValues(prompt)
+    values.quoted = []
+    assert synthesise(schema, values) == {"name": "Paris", "country": "France"}
+
+
+def test_a_comma_breaks_a_label() -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
+    # "Rome, city" is not "Rome city" (the comma ends the value before the label), and
+    # "city breaks" labels nothing (a string needs "of", "is", ":" ... after its label).
+    assert synthesise(schema, PromptValues("Flights to Rome, city breaks and Oslo")) == {
+        "city": "Rome"
+    }
+    assert synthesise(schema, PromptValues("Flights to Rome and the city of Oslo")) == {
+        "city": "Oslo"
+    }
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling"])
+def test_notebook_city_over_http(azure_inference_emulator: Any, method: str) -> None:
+    """Notebook 01's structured output reads right end to end (LangChain adapter, server)."""
+    from langchain_azureinfer import ChatAzureInference
+
+    emu = azure_inference_emulator
+    llm = ChatAzureInference(model="gpt-4o", endpoint=emu.endpoint, credential=emu.key)
+    city = llm.with_structured_output(City, method=method).invoke(
+        "Paris is the capital of France and has 2102650 inhabitants."
+    )
+    assert city == City(name="Paris", country="France", population=2102650)

@@ -330,6 +330,9 @@ def test_emulator_bug_still_answers_json(
     assert info.value.status_code == 500
     assert info.value.error is not None
     assert "RuntimeError: boom" in info.value.error.message
+    (report,) = emu.unexpected_errors  # logged and kept; taken so the fixture does not fail
+    assert "RuntimeError: boom" in report
+    emu.clear()
 
 
 def test_error_shapes_as_seen_in_the_wild(azure_inference_emulator: Emulator) -> None:
