@@ -78,6 +78,8 @@ def test_readme_examples_are_mostly_runnable() -> None:
 
 # LlamaIndex's workflows package reads pydantic's deprecated ``__fields__`` (not our code).
 @pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecationWarning")
+# langchain-core marks its own `loads` as beta (README "Serialisation"): not our warning.
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
 @pytest.mark.parametrize("block", BLOCKS, ids=_id)
 def test_readme_example_runs(
     block: Block, azure_inference_emulator: Any, monkeypatch: pytest.MonkeyPatch
