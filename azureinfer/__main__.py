@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return emulator_cli.serve(args)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    from azureinfer._demo import run_demo
+    from azureinfer_demo import run_demo
 
     return run_demo(only=args.only)
 

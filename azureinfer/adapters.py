@@ -64,6 +64,7 @@ __all__ = [
     "ModelInfo",
     "UnknownArgumentError",
     "adapter_user_agent",
+    "configuration_error",
     "known_arguments",
     "lift_legacy_fields",
     "reject_unknown_arguments",
@@ -146,6 +147,39 @@ def reject_unknown_arguments(
         close = difflib.get_close_matches(key, choices, n=1)
         names.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     raise UnknownArgumentError(f"unknown argument(s) {', '.join(names)}; {hint}.")
+
+
+_SECRET_WORDS = ("credential", "key", "token", "secret", "password")
+
+
+def configuration_error(errors: Sequence[Mapping[str, Any]]) -> ConfigurationError:
+    """One `ConfigurationError` for a failed construction (pydantic's ``ValidationError.errors()``).
+
+    A `ConfigurationError` raised by the core inside a validator is returned as it is; other
+    errors become ``name=value: reason`` lines, the first one first.
+    """
+    lines = []
+    for error in errors:
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, ConfigurationError):
+            if len(errors) == 1:
+                return cause
+            lines.append(str(cause))
+            continue
+        reason = str(cause) if isinstance(cause, BaseException) else str(error.get("msg", ""))
+        loc = ".".join(str(part) for part in error.get("loc", ()))
+        if loc:
+            value = error.get("input")
+            secret = any(word in loc.lower() for word in _SECRET_WORDS)
+            shown = value is not None and not secret
+            reason = f"{loc}={_short(value)}: {reason}" if shown else f"{loc}: {reason}"
+        lines.append(reason)
+    return ConfigurationError("\n".join(lines) or "invalid arguments")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def lift_legacy_fields(

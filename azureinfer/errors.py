@@ -474,9 +474,18 @@ def wrap_azure_error(exc: BaseException, *, not_found_hint: str | None = None) -
     ):
         return APITimeoutError(f"The request timed out: {exc}", error=exc)
     if isinstance(exc, ServiceRequestError):
-        return APIConnectionError(f"Could not send the request: {exc}", error=exc)
+        return APIConnectionError(f"Could not send the request: {exc}{_tls_hint(exc)}", error=exc)
     if isinstance(exc, ServiceResponseError):
         return APIConnectionError(
             f"The connection failed while reading the answer: {exc}", error=exc
         )
     return exc
+
+
+def _tls_hint(exc: BaseException) -> str:
+    """A hint when an https:// URL reached a server that speaks plain HTTP (e.g. the emulator)."""
+    if "WRONG_VERSION_NUMBER" in str(exc) or "record layer failure" in str(exc):
+        return (
+            "\n(the server may speak plain http: try the endpoint with http:// instead of https://)"
+        )
+    return ""

@@ -40,6 +40,7 @@ from azure.core.exceptions import AzureError
 from azure.core.pipeline.policies import NetworkTraceLoggingPolicy
 
 from azureinfer import _telemetry
+from azureinfer._credentials import default_credential
 from azureinfer._retry import InferenceAsyncRetryPolicy, InferenceRetryPolicy, retry_policy_kwargs
 from azureinfer._routes import MODEL_INFERENCE_API_VERSION, Operation, Route
 from azureinfer._sse import SSEDecoder
@@ -336,9 +337,10 @@ class _BaseClient:
                 "use. For sync calls pass a sync TokenCredential (azure.identity, not .aio)."
             )
         if kind == "default":
-            from azure.identity import DefaultAzureCredential
-
-            self._sync_credential = DefaultAzureCredential()
+            s = self.settings
+            self._sync_credential = default_credential(
+                s.endpoint, s.credential_scopes, is_async=False
+            )
             return self._sync_credential
         return self.settings.credential
 
@@ -367,9 +369,8 @@ class _BaseClient:
         created_credential = None
         kind = self.settings.credential_kind
         if kind == "default":
-            from azure.identity.aio import DefaultAzureCredential
-
-            credential: Any = DefaultAzureCredential()
+            s = self.settings
+            credential: Any = default_credential(s.endpoint, s.credential_scopes, is_async=True)
             created_credential = credential
         elif kind == "token":
             credential = _AsyncFromSyncCredential(self.settings.credential)

@@ -28,6 +28,8 @@ from langchain_core.messages import (
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 
+from azureinfer._wire_messages import fold_system_messages as fold_system
+
 if TYPE_CHECKING:
     from azureinfer.response import ChatChunk, ChatResult, Usage
 
@@ -99,7 +101,7 @@ def convert_messages(
     if pending_images:
         wire.append(_tool_images_message(pending_images))
     if fold_system_messages:
-        wire = _fold_system_messages(wire)
+        wire = fold_system(wire)
     return wire
 
 
@@ -421,27 +423,6 @@ def _tool_images_message(images: list[dict[str, Any]]) -> WireMessage:
             *images,
         ],
     }
-
-
-def _fold_system_messages(wire: list[WireMessage]) -> list[WireMessage]:
-    system_texts = [m["content"] for m in wire if m["role"] in ("system", "developer")]
-    rest = [m for m in wire if m["role"] not in ("system", "developer")]
-    if not system_texts:
-        return wire
-    preamble = "\n\n".join(t for t in system_texts if t)
-    for k, m in enumerate(rest):
-        if m["role"] != "user":
-            continue
-        content = m["content"]
-        if isinstance(content, str):
-            new_content: str | list[dict[str, Any]] = (
-                f"{preamble}\n\n{content}" if content else preamble
-            )
-        else:
-            new_content = [{"type": "text", "text": preamble}, *content]
-        rest[k] = {**m, "content": new_content}
-        return rest
-    return [{"role": "user", "content": preamble}, *rest]
 
 
 # --------------------------------------------------------------------------------------

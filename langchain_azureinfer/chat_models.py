@@ -22,10 +22,19 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, Runn
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
-from azureinfer.adapters import ChatAdapter
+from azureinfer.adapters import ChatAdapter, configuration_error
+from azureinfer.errors import ConfigurationError
 from azureinfer.request import CALL_OPTIONS, WireRequest, build_chat_request, build_response_format
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
@@ -287,6 +296,12 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
 
     # ---- construction -----------------------------------------------------------------
 
+    def __init__(self, **kwargs: Any) -> None:
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:  # the same ConfigurationError as LlamaIndex, not pydantic's
+            raise configuration_error(exc.errors()) from None
+
     @model_validator(mode="before")
     @classmethod
     def _check_arguments(cls, values: Any) -> Any:
@@ -308,7 +323,7 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
     def _resolve_connection(self) -> Self:
         clashes = sorted(set(self.model_kwargs) & set(type(self).model_fields))
         if clashes:
-            raise ValueError(
+            raise ConfigurationError(
                 f"model_kwargs {clashes} are constructor arguments: pass them directly."
             )
         self._connect()  # settings from the fields, then the environment; a lazy client

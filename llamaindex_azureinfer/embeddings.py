@@ -15,9 +15,9 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingStartEvent,
 )
 from llama_index.core.schema import ImageType
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
-from azureinfer.adapters import EmbeddingsAdapter
+from azureinfer.adapters import EmbeddingsAdapter, configuration_error
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -126,6 +126,12 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
     _batch_size_field: ClassVar[str] = "embed_batch_size"
     _secret: ClassVar[Any] = SecretStr
     _route_detected: str | None = PrivateAttr(default=None)
+
+    def __init__(self, **kwargs: Any) -> None:
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:  # the same ConfigurationError as LangChain, not pydantic's
+            raise configuration_error(exc.errors()) from None
 
     @model_validator(mode="before")
     @classmethod

@@ -8,6 +8,7 @@ their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulatio
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -30,8 +31,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
-from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, ValidationError
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
     LLMStructuredPredictStartEvent,
@@ -43,7 +43,9 @@ from llama_index.core.program.utils import process_streaming_objects
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
-from azureinfer.adapters import ChatAdapter
+from azureinfer._model_limits import DEFAULT_LIMITS, model_limits, unknown_model_hint
+from azureinfer._wire_messages import fold_system_messages
+from azureinfer.adapters import ChatAdapter, configuration_error
 from azureinfer.request import (
     CALL_OPTIONS,
     WireRequest,
@@ -75,6 +77,8 @@ dispatcher = instrument.get_dispatcher(__name__)
 # Keyword arguments LlamaIndex callers pass around that are not request parameters.
 _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call"})
 
+_log = logging.getLogger("llamaindex_azureinfer")
+
 
 class AzureInference(ChatAdapter, FunctionCallingLLM):
     """LlamaIndex LLM for any chat model of a Foundry resource: the OpenAI/v1 route or the Azure
@@ -84,9 +88,10 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
     arguments or from ``AZURE_INFERENCE_ENDPOINT`` / ``AZURE_INFERENCE_CREDENTIAL``; the
     credential may be a key string, an ``AzureKeyCredential`` or an Entra ID token credential
     (sync for sync calls, ``azure.identity.aio`` for async ones). It is never serialised, logged
-    or shown in ``repr``. Unknown constructor arguments raise ``TypeError``; extra body
+    or shown in ``repr``. Bad constructor arguments raise ``ConfigurationError``; extra body
     parameters go in ``model_kwargs`` (sent as ``model_extras``). ``metadata`` never touches
-    the network: set ``context_window`` (and ``max_tokens`` / ``num_output``) for your model.
+    the network: known model families get their context window and output limit from the core's
+    table (see the README), other names 8,192 tokens and a one-line hint to pass ``context_window``.
     Every call also takes ``timeout=``, ``max_retries=`` and ``headers=`` for that call only
     (``llm.chat(messages, timeout=5, max_retries=0)``).
 
@@ -161,17 +166,17 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
     )
     api_version: str | None = Field(default=None, description="`api-version` query value.")
     temperature: float | None = Field(
-        default=None, ge=0.0, le=2.0, description="Sampling temperature; None leaves it unset."
+        default=None, description="Sampling temperature; None leaves it unset."
     )
-    max_tokens: int | None = Field(default=None, ge=0, description="Cap on generated tokens.")
+    max_tokens: int | None = Field(default=None, description="Cap on generated tokens.")
     max_completion_tokens: int | None = Field(
-        default=None, ge=0, description="Cap for reasoning models (sent as an extra parameter)."
+        default=None, description="Cap for reasoning models (sent as an extra parameter)."
     )
-    top_p: float | None = Field(default=None, ge=0.0, le=1.0, description="Nucleus sampling.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling.")
     seed: int | None = Field(default=None, description="Seed for best-effort determinism.")
     stop: list[str] | None = Field(default=None, description="Stop sequences.")
-    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
-    presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
     reasoning_effort: str | None = Field(default=None, description="For reasoning models.")
     model_kwargs: dict[str, Any] = Field(
         default_factory=dict,
@@ -182,16 +187,22 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
         default="pass-through",
         description="What the service does with parameters it does not define.",
     )
-    timeout: float | None = Field(default=None, gt=0, description="Read timeout in seconds.")
-    max_retries: int | None = Field(default=None, ge=0, description="Retries on 408/429/5xx.")
+    timeout: float | None = Field(default=None, description="Read timeout in seconds.")
+    max_retries: int | None = Field(default=None, description="Retries on 408/429/5xx.")
     credential_scopes: list[str] | None = Field(
         default=None, description="Entra ID scopes; by default chosen from the endpoint host."
     )
-    context_window: int = Field(
-        default=DEFAULT_CONTEXT_WINDOW, gt=0, description="Context window of the model, tokens."
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        description="Context window of the model, tokens (None: from the core's table of model "
+        "families, else 8,192).",
     )
     num_output: int | None = Field(
-        default=None, gt=0, description="Tokens reserved for output; defaults to max_tokens."
+        default=None,
+        gt=0,
+        description="Tokens reserved for output (None: max_tokens, else the model family's "
+        "output limit).",
     )
     is_chat_model: bool = Field(default=True, description="The endpoint takes chat messages.")
     is_function_calling_model: bool = Field(
@@ -204,6 +215,11 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
         "`response_format` json_schema (strict).",
     )
     stream_usage: bool = Field(default=True, description="Ask for token usage in streams.")
+    fold_system_messages: bool = Field(
+        default=False,
+        description="Fold system/developer text into the first user message (for models that "
+        "reject system messages, e.g. Phi).",
+    )
     headers: dict[str, str] | None = Field(
         default=None, exclude=True, description="Extra HTTP headers (not serialised)."
     )
@@ -223,13 +239,18 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
         data = self._checked_arguments(data)
         if data.get("callback_manager") is None:
             data.pop("callback_manager", None)
-        super().__init__(**data)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:  # the same ConfigurationError as LangChain, not pydantic's
+            raise configuration_error(exc.errors()) from None
         self._connect()  # settings from the fields, then the environment; a lazy client
         # Dry-run the request builder: a bad parameter or a missing model on OpenAI/v1 fails
         # here, with the core's message, rather than on first use.
         self._client.check_request(
             self._request([ChatMessage(role="user", content="x")], stream=False)
         )
+        if self.context_window is None and model_limits(self.model) is None:
+            _log.warning(unknown_model_hint(self.model))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # BaseComponent re-runs __init__ from the fields, which would lose the credential held
@@ -245,10 +266,15 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """Model facts from the constructor; never a network call."""
+        """Model facts from the constructor and the core's table of model families; no I/O."""
+        limits = model_limits(self.model) or DEFAULT_LIMITS
+        window = self.context_window or limits.context_window
+        output = limits.max_output_tokens
+        if self.context_window is not None:  # a smaller window than the family's keeps room
+            output = min(output, window // 4)
         return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.num_output or self.max_tokens or DEFAULT_NUM_OUTPUTS,
+            context_window=window,
+            num_output=self.num_output or self.max_tokens or output,
             is_chat_model=self.is_chat_model,
             is_function_calling_model=self.is_function_calling_model,
             model_name=self.model or "azure-inference",
@@ -284,8 +310,9 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
             ]
         if "tool_choice" in params:
             params["tool_choice"] = sanitise_tool_choice(params["tool_choice"])
+        wire = to_wire_messages(messages)
         return build_chat_request(
-            to_wire_messages(messages),
+            fold_system_messages(wire) if self.fold_system_messages else wire,
             tools=tools,
             stream=stream,
             model_extras=extras or None,
@@ -587,7 +614,7 @@ class AzureAICompletionsModel(AzureInference):
     ``model_kwargs``, ``temperature`` defaulting to 0.1) and behaves as :class:`AzureInference`.
     """
 
-    temperature: float | None = Field(default=0.1, ge=0.0, le=2.0)
+    temperature: float | None = 0.1
 
     def __init__(
         self,

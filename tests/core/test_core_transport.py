@@ -376,8 +376,9 @@ async def test_default_credential_is_the_async_kind_and_closed(
     assert client.settings.credential_kind == "default"
     await client._get_async_client()
     entry = next(iter(client._loops.values()))
-    assert isinstance(entry.credential, AsyncDefault)
-    assert isinstance(client._sync_credential_for_client(), SyncDefault)
+    # Wrapped by azureinfer._credentials (one clear error, a quiet chain).
+    assert isinstance(entry.credential._inner, AsyncDefault)
+    assert isinstance(client._sync_credential_for_client()._inner, SyncDefault)
     await client.aclose()
     assert client._sync_credential is None and len(client._loops) == 0
 

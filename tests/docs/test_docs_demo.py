@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINT_VARS = (
@@ -92,3 +95,33 @@ def test_demo_says_why_it_uses_the_emulator_when_one_variable_is_missing() -> No
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "AZURE_INFERENCE_CREDENTIAL is not" in proc.stdout
     assert "LOCAL EMULATOR" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("model", "lacking"),
+    [
+        ("phi-4", {2: "system messages", 4: "tool calling", 5: "tool calling", 6: "system"}),
+        ("deepseek-r1", {4: "tool calling", 5: "tool calling"}),
+        ("text-embedding-3-small", dict.fromkeys(range(1, 8), "chat (it is not a chat")),
+    ],
+)
+def test_each_step_the_deployment_cannot_do_is_skipped_in_one_line(
+    model: str, lacking: dict[int, str]
+) -> None:
+    proc = _run_demo(env={"AZUREINFER_CHAT_MODEL": model})
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert "Traceback" not in proc.stderr
+    steps = re.split(r"\n== (\d)\. ", out)[1:]
+    bodies = dict(zip((int(n) for n in steps[::2]), steps[1::2], strict=True))
+    assert sorted(bodies) == list(range(1, 8))
+    for number, body in bodies.items():
+        assert "(needs: " in body.splitlines()[0]
+        skips = [line for line in body.splitlines() if line.startswith("skipped: ")]
+        if number in lacking:
+            assert skips == [skips[0]] and f"{model!r} lacks {lacking[number]}" in skips[0], body
+        else:
+            assert skips == [], body
+    assert out.rstrip().endswith(
+        f"Demo finished ({len(lacking)} step(s) skipped: see AZUREINFER_CHAT_MODEL)."
+    )

@@ -98,6 +98,8 @@ def test_readme_examples_are_mostly_runnable() -> None:
 
 # LlamaIndex's workflows package reads pydantic's deprecated ``__fields__`` (not our code).
 @pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecationWarning")
+# langchain-core marks its own `loads` as beta (README "Serialisation"): not our warning.
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
 @pytest.mark.parametrize(("block", "route_endpoint"), RUNS, indirect=["route_endpoint"])
 def test_readme_example_runs(
     block: Block,

@@ -7,11 +7,11 @@ import base64
 import math
 import struct
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from emb_support import InFlight
 
 from azureinfer.batching import (
     BatchOptions,
@@ -131,35 +131,46 @@ async def test_async_batches_finishing_out_of_order_land_in_place(emu: Any, emb:
     await emb.aclose()
 
 
-def test_batches_run_concurrently_within_the_bound(emu: Any, emb: Embedder) -> None:
-    emu.configure(latency=0.2)
-    spec = EmbeddingsSpec(model=OPENAI)
-    start = time.perf_counter()
-    emb.embed_texts(TEXTS[:16], spec, BatchOptions(batch_size=2, max_concurrency=4))
-    elapsed = time.perf_counter() - start
-    # 8 batches, 4 at a time: two rounds of 0.2 s (sequential would be 1.6 s)
-    assert 0.4 <= elapsed < 1.0
+def test_batches_run_concurrently_within_the_bound(emu: Any) -> None:
+    emu.configure(latency=0.05)
+    probe = InFlight(gate=4)  # the first 4 requests wait until 4 are in flight at once
+    emb = Embedder(resolve_settings(emu.endpoint, emu.key, client_kwargs=probe.client_kwargs))
+    try:
+        emb.embed_texts(
+            TEXTS[:16], EmbeddingsSpec(model=OPENAI), BatchOptions(batch_size=2, max_concurrency=4)
+        )
+    finally:
+        emb.close()
+    assert probe.peak == 4  # 8 batches, 4 at a time (never more)
+    assert len(_ok(emu)) == 8
 
 
-async def test_async_batches_run_concurrently_within_the_bound(emu: Any, emb: Embedder) -> None:
-    emu.configure(latency=0.2)
-    spec = EmbeddingsSpec(model=OPENAI)
-    start = time.perf_counter()
-    await emb.aembed_texts(TEXTS[:16], spec, BatchOptions(batch_size=2, max_concurrency=4))
-    elapsed = time.perf_counter() - start
-    assert 0.4 <= elapsed < 1.0
+async def test_async_batches_run_concurrently_within_the_bound(emu: Any) -> None:
+    emu.configure(latency=0.2)  # held by the server, so the 4 are in flight together
+    probe = InFlight()
+    emb = Embedder(resolve_settings(emu.endpoint, emu.key, client_kwargs=probe.client_kwargs))
+    await emb.aembed_texts(
+        TEXTS[:16], EmbeddingsSpec(model=OPENAI), BatchOptions(batch_size=2, max_concurrency=4)
+    )
     await emb.aclose()
+    assert 1 < probe.peak <= 4  # concurrent, within the bound
+    assert len(_ok(emu)) == 8
 
 
-def _inject_after(emu: Any, n: int, **fault: Any) -> Any:
-    """A raw_response_hook that injects ``fault`` once ``n`` responses have come back."""
-    seen = {"n": 0}
+def _inject_before(emu: Any, n: int, **fault: Any) -> Any:
+    """A raw_request_hook that queues ``fault`` just before the ``n``-th request is sent.
+
+    The fault is in the server's state before that request leaves, so it is consumed by
+    exactly one request whatever the thread timing (a hook on the ``n``-th *response* races
+    with the requests other workers already sent: under load they were all answered first).
+    """
+    sent = {"n": 0}
     lock = threading.Lock()
 
-    def hook(response: Any) -> None:
+    def hook(request: Any) -> None:
         with lock:
-            seen["n"] += 1
-            if seen["n"] == n:
+            sent["n"] += 1
+            if sent["n"] == n:
                 emu.inject_fault(**fault)
 
     return hook
@@ -169,12 +180,12 @@ def _inject_after(emu: Any, n: int, **fault: Any) -> Any:
 def test_429_mid_run_is_retried_without_resending_finished_batches(
     emu: Any, concurrency: int
 ) -> None:
-    hook = _inject_after(emu, 3, kind="status", status=429, retry_after=0, route="embeddings")
+    hook = _inject_before(emu, 4, kind="status", status=429, retry_after=0, route="embeddings")
     emb = Embedder(
         resolve_settings(
             emu.endpoint,
             emu.key,
-            client_kwargs={"raw_response_hook": hook, "retry_backoff_factor": 0.01},
+            client_kwargs={"raw_request_hook": hook, "retry_backoff_factor": 0.01},
         )
     )
     try:
@@ -195,12 +206,12 @@ def test_429_mid_run_is_retried_without_resending_finished_batches(
 
 
 async def test_async_429_mid_run_is_retried_without_resending_finished_batches(emu: Any) -> None:
-    hook = _inject_after(emu, 3, kind="status", status=429, retry_after=0, route="embeddings")
+    hook = _inject_before(emu, 4, kind="status", status=429, retry_after=0, route="embeddings")
     emb = Embedder(
         resolve_settings(
             emu.endpoint,
             emu.key,
-            client_kwargs={"raw_response_hook": hook, "retry_backoff_factor": 0.01},
+            client_kwargs={"raw_request_hook": hook, "retry_backoff_factor": 0.01},
         )
     )
     texts = TEXTS[:60]
@@ -215,9 +226,9 @@ async def test_async_429_mid_run_is_retried_without_resending_finished_batches(e
 
 
 def test_a_failing_batch_stops_the_run_and_names_its_positions(emu: Any) -> None:
-    hook = _inject_after(emu, 2, kind="status", status=400, times=10, route="embeddings")
+    hook = _inject_before(emu, 3, kind="status", status=400, times=10, route="embeddings")
     emb = Embedder(
-        resolve_settings(emu.endpoint, emu.key, client_kwargs={"raw_response_hook": hook})
+        resolve_settings(emu.endpoint, emu.key, client_kwargs={"raw_request_hook": hook})
     )
     try:
         with pytest.raises(APIStatusError) as info:

@@ -12,11 +12,16 @@ import time
 from typing import Any
 
 import pytest
+from emb_support import InFlight
 from langchain_core.load import dumpd, dumps, loads
-from pydantic import ValidationError
 
 from azureinfer.batching import EmbeddingInputError
-from azureinfer.errors import APITimeoutError, ServiceError, UnsupportedParameterError
+from azureinfer.errors import (
+    APITimeoutError,
+    ConfigurationError,
+    ServiceError,
+    UnsupportedParameterError,
+)
 from langchain_azureinfer import AzureAIEmbeddingsModel, AzureInferenceEmbeddings
 
 OPENAI = "text-embedding-3-small"
@@ -74,7 +79,7 @@ def test_serialised_form_loads_back_with_the_secret_from_the_map(conn: dict) -> 
 
 def test_unknown_arguments_are_refused(conn: dict) -> None:
     # Regression: the deprecated class silently ignored unknown kwargs (extra="ignore").
-    with pytest.raises(ValidationError, match="foo_bar"):
+    with pytest.raises(ConfigurationError, match="foo_bar"):
         AzureInferenceEmbeddings(model=OPENAI, foo_bar=1, **conn)
 
 
@@ -170,23 +175,25 @@ def test_dimensions_and_model_kwargs_are_sent(emu: Any, conn: dict) -> None:
 
 
 def test_batch_size_and_concurrency(emu: Any, conn: dict) -> None:
-    emu.configure(latency=0.15)
-    emb = AzureInferenceEmbeddings(model=COHERE, batch_size=10, max_concurrency=5, **conn)
-    start = time.perf_counter()
+    probe = InFlight(gate=5)  # the first 5 requests wait until 5 are in flight at once
+    emb = AzureInferenceEmbeddings(
+        model=COHERE, batch_size=10, max_concurrency=5, client_kwargs=probe.client_kwargs, **conn
+    )
     vectors = emb.embed_documents([f"text {i}" for i in range(50)])
-    elapsed = time.perf_counter() - start
     assert len(vectors) == 50
     assert sorted(len(b["input"]) for b in _bodies(emu)) == [10] * 5
-    # Regression: the deprecated class sent batches one after another (5 x 0.15 s).
-    assert elapsed < 0.5
+    # Regression: the deprecated class sent batches one after another.
+    assert probe.peak == 5
 
 
 async def test_async_batches_are_concurrent(emu: Any, conn: dict) -> None:
-    emu.configure(latency=0.15)
-    emb = AzureInferenceEmbeddings(model=COHERE, batch_size=10, max_concurrency=5, **conn)
-    start = time.perf_counter()
+    emu.configure(latency=0.15)  # held by the server, so the batches are in flight together
+    probe = InFlight()
+    emb = AzureInferenceEmbeddings(
+        model=COHERE, batch_size=10, max_concurrency=5, client_kwargs=probe.client_kwargs, **conn
+    )
     vectors = await emb.aembed_documents([f"text {i}" for i in range(50)])
-    assert time.perf_counter() - start < 0.5
+    assert 1 < probe.peak <= 5
     assert len(vectors) == 50
     await emb.aclose()
 

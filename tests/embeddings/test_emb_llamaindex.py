@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import io
 import pickle
-import time
 from typing import Any
 
 import pytest
+from emb_support import InFlight
 from llama_index.core.embeddings import MultiModalEmbedding
 
 from azureinfer.batching import EmbeddingInputError
@@ -91,11 +91,12 @@ def test_dimensions_are_sent(emu: Any, conn: dict) -> None:
 
 
 def test_batch_is_split_by_embed_batch_size_and_run_concurrently(emu: Any, conn: dict) -> None:
-    emu.configure(latency=0.15)
-    emb = AzureInferenceEmbedding(model=COHERE, embed_batch_size=10, num_workers=5, **conn)
-    start = time.perf_counter()
+    probe = InFlight(gate=5)  # the first 5 requests wait until 5 are in flight at once
+    emb = AzureInferenceEmbedding(
+        model=COHERE, embed_batch_size=10, num_workers=5, client_kwargs=probe.client_kwargs, **conn
+    )
     vectors = emb.get_text_embedding_batch([f"text {i}" for i in range(50)])
-    assert time.perf_counter() - start < 0.5  # five requests at once, not one after another
+    assert probe.peak == 5  # five requests at once, not one after another
     assert len(vectors) == 50
     assert sorted(len(b["input"]) for b in _bodies(emu)) == [10] * 5
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from azureinfer import ServiceError
 from azureinfer.emulator import Emulator
+from azureinfer.errors import ConfigurationError
 from langchain_azureinfer import AzureAIChatCompletionsModel
 
 
@@ -41,7 +41,7 @@ def test_every_legacy_key_becomes_its_field_and_reaches_the_wire(emu: Emulator) 
 
 
 def test_a_legacy_key_conflicting_with_its_field_is_an_error(emu: Emulator) -> None:
-    with pytest.raises(ValidationError, match="conflicts with api_version"):
+    with pytest.raises(ConfigurationError, match="conflicts with api_version"):
         AzureAIChatCompletionsModel(
             endpoint=emu.endpoint,
             credential=emu.key,

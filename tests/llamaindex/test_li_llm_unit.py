@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from llama_index.core.llms.function_calling import FunctionCallingLLM
-from pydantic import ValidationError
 
+from azureinfer.errors import ConfigurationError
 from llamaindex_azureinfer import AzureAICompletionsModel, AzureInference
 
 ENDPOINT = "https://example.services.ai.azure.com/models"
@@ -37,20 +37,20 @@ def test_is_a_function_calling_llm_with_metadata_from_fields() -> None:
 
 
 def test_unknown_constructor_kwargs_are_rejected_with_a_hint() -> None:
-    with pytest.raises(TypeError, match=r"'temprature' \(did you mean 'temperature'\?\)"):
+    with pytest.raises(ConfigurationError, match=r"'temprature' \(did you mean 'temperature'\?\)"):
         make(temprature=0.9)
 
 
 def test_temperature_range_is_zero_to_two_and_optional() -> None:
     assert make(temperature=1.5).temperature == 1.5
     assert make().temperature is None
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigurationError, match=r"temperature=2.5 is out of range \[0, 2\]"):
         make(temperature=2.5)
 
 
 def test_seed_is_an_int() -> None:
     assert make(seed=42).seed == 42
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigurationError, match="seed='abc'"):
         make(seed="abc")
 
 

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from azureinfer.errors import (
     APITimeoutError,
+    ConfigurationError,
     ContentFilterError,
     IncompleteStreamError,
     RateLimitError,
@@ -275,7 +276,7 @@ def test_anchor_from_dict_to_dict_always_failed(llm: Any, monkeypatch: Any) -> N
 
 
 def test_anchor_unknown_constructor_kwargs_silently_ignored() -> None:
-    with pytest.raises(TypeError, match="temprature"):
+    with pytest.raises(ConfigurationError, match="temprature"):
         AzureInference(endpoint="http://127.0.0.1:9", credential="k", temprature=0.9)
 
 

@@ -1,7 +1,9 @@
-"""The tour behind ``python -m azureinfer demo``.
+"""The tour behind ``python -m azureinfer demo`` (its own package: the core imports no framework).
 
 Each step prints what it does and what came back, and fails loudly if a result is wrong, so the
-demo doubles as a smoke test (CI runs it). Against the local emulator the answers are rule-based:
+demo doubles as a smoke test (CI runs it). A step needing what the chosen deployment lacks (tools,
+system messages, JSON output, chat at all) is skipped with one line naming that capability.
+Against the local emulator the answers are rule-based:
 tool arguments are synthesised from the prompt, JSON from the schema, and plain answers are the
 sentence of the given context that best matches the question.
 """
@@ -96,7 +98,6 @@ def _target() -> Iterator[Target]:
 
 
 def _step_sdk(t: Target) -> None:
-    _say("1. One call through the azure-ai-inference SDK (model-inference route)")
     from azure.ai.inference import ChatCompletionsClient
     from azure.core.credentials import AzureKeyCredential
 
@@ -116,30 +117,30 @@ def _step_sdk(t: Target) -> None:
     _check(bool(text), "the SDK call returned no text")
 
 
-def _step_langchain(t: Target) -> None:
-    from langchain_core.output_parsers import StrOutputParser
-    from langchain_core.prompts import ChatPromptTemplate
-    from langchain_core.tools import tool
-    from pydantic import BaseModel, Field
-
+def _chat(t: Target) -> Any:
     from langchain_azureinfer import ChatAzureInference
 
-    llm = ChatAzureInference(model=t.chat_model, endpoint=t.endpoint, credential=t.credential)
+    return ChatAzureInference(model=t.chat_model, endpoint=t.endpoint, credential=t.credential)
 
-    _say("2. LangChain: prompt | model | parser")
+
+def _step_chain(t: Target) -> None:
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+
     prompt = ChatPromptTemplate.from_messages(
         [("system", "Answer from this note: {note}"), ("human", "{question}")]
     )
-    chain = prompt | llm | StrOutputParser()
+    chain = prompt | _chat(t) | StrOutputParser()
     answer = chain.invoke(
         {"note": CORPUS[1][1], "question": "How long does standard shipping take?"}
     )
     print(answer)
     _check(bool(answer), "the chain returned no text")
 
-    _say("3. LangChain: streaming with token usage")
+
+def _step_stream(t: Target) -> None:
     last = None
-    for chunk in llm.stream("Name three uses of a kettle."):
+    for chunk in _chat(t).stream("Name three uses of a kettle."):
         print(chunk.content, end="", flush=True)
         last = chunk if last is None else last + chunk
     print()
@@ -147,14 +148,16 @@ def _step_langchain(t: Target) -> None:
     assert last is not None and last.usage_metadata is not None
     print(f"usage: {dict(last.usage_metadata)}")
 
-    _say("4. LangChain: a tool-calling round trip")
+
+def _step_tools(t: Target) -> None:
+    from langchain_core.tools import tool
 
     @tool
     def order_status(order_id: int) -> str:
         """Look up the delivery status of an order."""
         return f"Order {order_id} left the warehouse this morning."
 
-    with_tools = llm.bind_tools([order_status])
+    with_tools = _chat(t).bind_tools([order_status])
     question = "What is the order status of order 4521?"
     first = with_tools.invoke(question)
     _check(bool(first.tool_calls), "the model did not call the tool")
@@ -165,7 +168,9 @@ def _step_langchain(t: Target) -> None:
     print(f"final answer: {final.content}")
     _check(bool(final.content), "no answer after the tool result")
 
-    _say("5. LangChain: structured output")
+
+def _step_structured(t: Target) -> None:
+    from pydantic import BaseModel, Field
 
     class Ticket(BaseModel):
         """A support ticket."""
@@ -173,8 +178,12 @@ def _step_langchain(t: Target) -> None:
         order_id: int = Field(description="the order number")
         summary: str = Field(description="what the customer wants")
 
-    ticket = llm.with_structured_output(Ticket).invoke(
-        "Open a ticket: order 4521 arrived with a cracked lid, customer says 'replace the lid'."
+    ticket = (
+        _chat(t)
+        .with_structured_output(Ticket)
+        .invoke(
+            "Open a ticket: order 4521 arrived with a cracked lid, customer says 'replace the lid'."
+        )
     )
     print(repr(ticket))
     _check(isinstance(ticket, Ticket), "structured output did not return a Ticket")
@@ -185,7 +194,6 @@ def _step_llamaindex(t: Target) -> None:
 
     from llamaindex_azureinfer import AzureInference, AzureInferenceEmbedding
 
-    _say("6. LlamaIndex: a RAG query over three bundled documents")
     llm = AzureInference(model=t.chat_model, endpoint=t.endpoint, credential=t.credential)
     embed = AzureInferenceEmbedding(
         model=t.embeddings_model, endpoint=t.endpoint, credential=t.credential
@@ -202,7 +210,6 @@ def _step_llamaindex(t: Target) -> None:
 def _step_compare(t: Target) -> None:
     from langchain_azureinfer import ChatAzureInference
 
-    _say("7. Comparing two deployments with the same code")
     question = (
         "Context: Express shipping arrives the next business day when ordered before noon.\n"
         "Question: When does express shipping arrive?"
@@ -227,27 +234,74 @@ def _first_line(exc: BaseException) -> str:
 _FRAMEWORKS = ("langchain_core", "langchain", "llama_index", "pydantic")
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of the tour: its part (for ``--only``), title, what it needs, and its code."""
+
+    part: str
+    title: str
+    needs: str
+    run: Callable[[Target], None]
+
+
+TOUR: tuple[Step, ...] = (
+    Step(
+        "sdk",
+        "One call through the azure-ai-inference SDK (model-inference route)",
+        "chat",
+        _step_sdk,
+    ),
+    Step("langchain", "LangChain: prompt | model | parser", "chat, system messages", _step_chain),
+    Step("langchain", "LangChain: streaming with token usage", "streamed chat", _step_stream),
+    Step("langchain", "LangChain: a tool-calling round trip", "tool calling", _step_tools),
+    Step("langchain", "LangChain: structured output", "tool calling", _step_structured),
+    Step(
+        "llamaindex",
+        "LlamaIndex: a RAG query over three bundled documents",
+        "embeddings, chat, system messages",
+        _step_llamaindex,
+    ),
+    Step("langchain", "Comparing two deployments with the same code", "chat", _step_compare),
+)
+
+
+def missing_capability(exc: BaseException) -> str | None:
+    """The capability a service error says the deployment lacks, or None for other errors."""
+    param = str(getattr(exc, "param", None) or "")
+    code = getattr(exc, "code", None) or getattr(getattr(exc, "error", None), "code", None)
+    if code == "OperationNotSupported":
+        return "chat (it is not a chat deployment)"
+    if param.startswith("tool"):
+        return "tool calling"
+    if param.startswith("messages") and param.endswith("role"):
+        return "system messages (fold_system_messages=True folds them into the user turn)"
+    if param.startswith("response_format"):
+        return "JSON output"
+    return None
+
+
 def run_demo(only: str | None = None) -> int:
     """Run the tour (or one part of it: ``sdk``, ``langchain`` or ``llamaindex``).
 
-    Returns 0 when every step ran and passed its check, 1 when the chosen part needs a framework
-    that is not installed. A failed check raises ``SystemExit`` with the reason.
+    Returns 0 when every step ran (or was skipped for a capability the deployment lacks) and
+    passed its check, 1 when the chosen part needs a framework that is not installed, or the
+    endpoint has no such deployment or refuses the key. A failed check raises ``SystemExit``.
     """
-    tour: list[tuple[str, Callable[[Target], None]]] = [
-        ("sdk", _step_sdk),
-        ("langchain", _step_langchain),
-        ("llamaindex", _step_llamaindex),
-        ("langchain", _step_compare),
-    ]
-    from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundError
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceNotFoundError,
+    )
 
     skipped: set[str] = set()
+    lacking = 0
     with _target() as target:
-        for part, step in tour:
-            if (only and part != only) or part in skipped:
+        for number, step in enumerate(TOUR, start=1):
+            if (only and step.part != only) or step.part in skipped:
                 continue
+            _say(f"{number}. {step.title}  (needs: {step.needs})")
             try:
-                step(target)
+                step.run(target)
             except ResourceNotFoundError as exc:
                 print(
                     f"\nThe endpoint has no such deployment ({_first_line(exc)}). Name yours with "
@@ -258,15 +312,22 @@ def run_demo(only: str | None = None) -> int:
             except ClientAuthenticationError as exc:
                 print(f"\nThe endpoint refused the credential ({_first_line(exc)}).")
                 return 1
+            except HttpResponseError as exc:
+                capability = missing_capability(exc)
+                if capability is None:
+                    raise
+                lacking += 1
+                print(f"skipped: deployment {target.chat_model!r} lacks {capability}")
             except ModuleNotFoundError as exc:
                 if not (exc.name or "").startswith(_FRAMEWORKS):
                     raise
-                skipped.add(part)
+                skipped.add(step.part)
                 print(
-                    f"\n(skipping the {part} part: {exc.name or exc} is not installed; "
-                    f'pip install "azureinfer[{part}]")'
+                    f"\n(skipping the {step.part} part: {exc.name or exc} is not installed; "
+                    f'pip install "azureinfer[{step.part}]")'
                 )
     if only and skipped:
         return 1
-    print("\nDemo finished.")
+    suffix = f" ({lacking} step(s) skipped: see AZUREINFER_CHAT_MODEL)" if lacking else ""
+    print(f"\nDemo finished{suffix}.")
     return 0
