@@ -6,7 +6,9 @@ pass there (``from langchain.agents import create_agent`` did, while ``pip insta
 failed with ``No module named 'langchain'``). This test resolves each import of each block and
 notebook to the distribution that provides it and checks that the distribution is in the
 dependency closure of the extra: ``[langchain]`` for LangChain-only code, ``[llamaindex]`` for
-LlamaIndex-only code, ``[all]`` otherwise. Imports guarded by ``try: ... except ImportError`` are
+LlamaIndex-only code, ``[all]`` otherwise, unless the block's README section names its own install
+line (Ray, tracing: ``section_install`` of ``.ci/docs_fresh_venv.py``, the same rule the fresh
+virtual environment runs the blocks by). Imports guarded by ``try: ... except ImportError`` are
 optional and not checked. ``.ci/run`` also installs ``.[all]`` into a fresh virtual environment
 and runs every block and notebook there (``.ci/docs_fresh_venv.py``).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata as metadata
+import importlib.util
 import json
 import re
 import sys
@@ -128,10 +131,30 @@ def imports_of(code: str) -> set[str]:
     return found
 
 
+def _fresh_venv_script() -> object:
+    spec = importlib.util.spec_from_file_location(
+        "docs_fresh_venv", ROOT / ".ci/docs_fresh_venv.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FRESH_VENV: object = _fresh_venv_script()
+README_TEXT = (ROOT / "README.md").read_text(encoding="utf-8")
+#: README block -> (extras, other packages) its section's own install line names.
+SECTION_INSTALLS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
 def _readme_blocks() -> Iterator[tuple[str, str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = README_TEXT
     for match in re.finditer(r"```python\n(.*?)^```", text, re.S | re.M):
-        yield f"README.md:{text.count(chr(10), 0, match.start(1)) + 1}", match.group(1)
+        where = f"README.md:{text.count(chr(10), 0, match.start(1)) + 1}"
+        install = FRESH_VENV.section_install(text, match.start())  # type: ignore[attr-defined]
+        if install is not None:
+            SECTION_INSTALLS[where] = install
+        yield where, match.group(1)
 
 
 def _notebooks() -> Iterator[tuple[str, str]]:
@@ -157,8 +180,14 @@ SOURCES = [*_readme_blocks(), *_notebooks()]
 @pytest.mark.parametrize(("where", "code"), SOURCES, ids=[w for w, _ in SOURCES])
 def test_every_import_is_installed_by_the_extra_the_readme_names(where: str, code: str) -> None:
     modules = imports_of(code)
-    extra = extra_for(modules, where)
-    installed = closure(extra)
+    if where in SECTION_INSTALLS:
+        extras, more = SECTION_INSTALLS[where]
+        extra = ",".join(sorted(extras))
+        installed = frozenset().union(*(closure(e) for e in extras))
+        installed |= {canonicalize_name(name) for name in more}
+    else:
+        extra = extra_for(modules, where)
+        installed = closure(extra)
     missing = []
     for module in sorted(modules):
         top = module.split(".")[0]
@@ -178,3 +207,13 @@ def test_the_check_catches_a_package_only_the_test_extra_installs() -> None:
     assert distributions_of("langchain_tests") == {"langchain-tests"}
     assert "langchain-tests" not in closure("all")
     assert extra_for({"langchain.agents"}, "README.md:1") == "langchain"
+
+
+def test_a_section_with_its_own_install_is_checked_against_that_install() -> None:
+    # The tracing example needs opentelemetry-sdk, which no extra installs: its section's install
+    # line names it, and the check reads that line (without it the block would fail the check).
+    tracing = [w for w, (extras, _) in SECTION_INSTALLS.items() if "tracing" in extras]
+    assert tracing, "the README's tracing section names no install line"
+    assert all("opentelemetry-sdk" in SECTION_INSTALLS[w][1] for w in tracing)
+    assert "opentelemetry-sdk" not in closure("all") | closure("tracing")
+    assert any("ray" in extras for extras, _ in SECTION_INSTALLS.values())
