@@ -662,6 +662,9 @@ class EmulatorApp:
             headers={"Content-Type": "text/event-stream", **headers, "Cache-Control": "no-cache"},
         )
         await _until_deadline(request)
+        # Recorded before the first byte goes out: a client that has read the whole stream may
+        # look at the request log before this handler returns.
+        request[RECORD_KEY].status = resp.status
         try:
             await resp.prepare(request)
             if s.stream_delay:
