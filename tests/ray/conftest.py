@@ -26,15 +26,20 @@ def _start() -> Any:
     if ray.is_initialized():
         return ray
     # Workers import the schemas and tools these tests define (pickled by reference).
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), saved) if p)
+    # Ray starts its workers at niceness 15 by default: beside any CPU-bound process they would
+    # get almost no CPU (minutes per test on a busy machine). The test cluster's workers run at
+    # the driver's priority instead (Ray's RAY_worker_niceness setting).
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "RAY_worker_niceness")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), saved["PYTHONPATH"]) if p)
+    os.environ["RAY_worker_niceness"] = "0"  # noqa: SIM112 (Ray reads this exact name)
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     return ray
 
