@@ -215,8 +215,9 @@ def lift_legacy_fields(
 class ConnectedAdapter(ClientLifecycle):
     """Mixin for an adapter class that owns one core client made from its connection fields.
 
-    Call :meth:`_connect` once the fields are set (a Pydantic ``model_validator(mode="after")``
-    or the end of ``__init__``); read the client through :attr:`_connection` on every call.
+    List it before the framework's base class: its ``__init__`` checks the arguments, builds
+    the object through the framework's ``__init__`` and connects. Read the client through
+    :attr:`_connection` on every call.
     """
 
     _adapter_name: ClassVar[str] = "azureinfer"
@@ -234,6 +235,25 @@ class ConnectedAdapter(ClientLifecycle):
     _client: Any
     _client_key: tuple[Any, ...]
     _route_detected: str | None
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Check the arguments (:meth:`_checked_arguments`), let the framework's model set the
+        fields, then connect (:meth:`_connect`) and check the result (:meth:`_check_connection`).
+        A Pydantic ``ValidationError`` becomes one :func:`configuration_error`, so every adapter
+        class fails the same way."""
+        kwargs = self._checked_arguments(kwargs)
+        try:
+            super().__init__(**kwargs)
+        except ValueError as exc:
+            errors = getattr(exc, "errors", None)  # pydantic's ValidationError (a ValueError)
+            if not callable(errors):
+                raise
+            raise configuration_error(errors()) from None
+        self._connect()
+        self._check_connection()
+
+    def _check_connection(self) -> None:
+        """Checks to make once connected, before any request (none by default)."""
 
     @classmethod
     def _checked_arguments(cls, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -343,6 +363,16 @@ class ChatAdapter(ConnectedAdapter, ModelInfo):
         from azureinfer.transport import ChatClient
 
         return ChatClient(settings)  # lazy: no I/O until the first call
+
+    def _probe_request(self) -> Any:
+        """The framework's one-message request, as the class builds it (a ``WireRequest``)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _probe_request")
+
+    def _check_connection(self) -> None:
+        """Dry-run the request builder, so a bad parameter (out-of-range temperature, a reserved
+        ``model_kwargs`` key, a missing model on OpenAI/v1, ...) fails at construction, with
+        the core's message, rather than on first use."""
+        self._client.check_request(self._probe_request())
 
     def _chat_defaults(self) -> dict[str, Any]:
         """The instance's request parameters (`CHAT_PARAMETER_FIELDS`)."""

@@ -27,13 +27,12 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from typing_extensions import Self
 
-from azureinfer.adapters import ChatAdapter, configuration_error
+from azureinfer.adapters import ChatAdapter
 from azureinfer.errors import ConfigurationError
 from azureinfer.request import CALL_OPTIONS, WireRequest, build_chat_request, build_response_format
 from azureinfer.response import ChatChunk
@@ -296,17 +295,6 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
 
     # ---- construction -----------------------------------------------------------------
 
-    def __init__(self, **kwargs: Any) -> None:
-        try:
-            super().__init__(**kwargs)
-        except ValidationError as exc:  # the same ConfigurationError as LlamaIndex, not pydantic's
-            raise configuration_error(exc.errors()) from None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _check_arguments(cls, values: Any) -> Any:
-        return cls._checked_arguments(values) if isinstance(values, dict) else values
-
     @field_validator("credential", mode="before")
     @classmethod
     def _secret_credential(cls, value: Any) -> Any:
@@ -320,18 +308,16 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
         return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _resolve_connection(self) -> Self:
+    def _no_field_in_model_kwargs(self) -> Self:
         clashes = sorted(set(self.model_kwargs) & set(type(self).model_fields))
         if clashes:
             raise ConfigurationError(
                 f"model_kwargs {clashes} are constructor arguments: pass them directly."
             )
-        self._connect()  # settings from the fields, then the environment; a lazy client
-        # Dry-run the request builder so a bad parameter (out-of-range temperature, a reserved
-        # model_kwargs key, a missing model on OpenAI/v1, ...) fails here, with the core's
-        # message, rather than on first use.
-        self._client.check_request(self._build_request([HumanMessage("")], None, stream=False))
         return self
+
+    def _probe_request(self) -> WireRequest:
+        return self._build_request([HumanMessage("")], None, stream=False)
 
     # ---- LangChain hooks ----------------------------------------------------------------
 

@@ -6,9 +6,9 @@ from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer.adapters import EmbeddingsAdapter, configuration_error
+from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -126,22 +126,6 @@ class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
     _secret: ClassVar[Any] = SecretStr
     _route_detected: str | None = PrivateAttr(default=None)
-
-    def __init__(self, **kwargs: Any) -> None:
-        try:
-            super().__init__(**kwargs)
-        except ValidationError as exc:  # the same ConfigurationError as LlamaIndex, not pydantic's
-            raise configuration_error(exc.errors()) from None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _check_arguments(cls, values: Any) -> Any:
-        return cls._checked_arguments(values) if isinstance(values, dict) else values
-
-    @model_validator(mode="after")
-    def _build_embedder(self) -> AzureInferenceEmbeddings:
-        self._connect()
-        return self
 
     # ------------------------------------------------------------------ LangChain hooks
 

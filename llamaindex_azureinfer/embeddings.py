@@ -15,9 +15,9 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingStartEvent,
 )
 from llama_index.core.schema import ImageType
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 
-from azureinfer.adapters import EmbeddingsAdapter, configuration_error
+from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
@@ -127,29 +127,16 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
     _secret: ClassVar[Any] = SecretStr
     _route_detected: str | None = PrivateAttr(default=None)
 
-    def __init__(self, **kwargs: Any) -> None:
-        try:
-            super().__init__(**kwargs)
-        except ValidationError as exc:  # the same ConfigurationError as LangChain, not pydantic's
-            raise configuration_error(exc.errors()) from None
-
     @model_validator(mode="before")
     @classmethod
     def _accept_model(cls, values: Any) -> Any:
-        if isinstance(values, dict):
-            # A misspelt argument (``embed_batchsize=``) is an error, not silently ignored.
-            values = cls._checked_arguments(values)
-            if "model" in values:
-                model = values.pop("model")
-                if values.get("model_name") not in (None, model):
-                    raise ConfigurationError("pass model or model_name, not both")
-                values["model_name"] = model
+        if isinstance(values, dict) and "model" in values:
+            values = dict(values)
+            model = values.pop("model")
+            if values.get("model_name") not in (None, model):
+                raise ConfigurationError("pass model or model_name, not both")
+            values["model_name"] = model
         return values
-
-    @model_validator(mode="after")
-    def _build_embedder(self) -> AzureInferenceEmbedding:
-        self._connect()
-        return self
 
     @classmethod
     def class_name(cls) -> str:

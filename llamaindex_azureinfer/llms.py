@@ -31,7 +31,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, ValidationError
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
     LLMStructuredPredictStartEvent,
@@ -45,7 +45,7 @@ from llama_index.core.types import Model
 
 from azureinfer._model_limits import DEFAULT_LIMITS, model_limits, unknown_model_hint
 from azureinfer._wire_messages import fold_system_messages
-from azureinfer.adapters import ChatAdapter, configuration_error
+from azureinfer.adapters import ChatAdapter
 from azureinfer.request import (
     CALL_OPTIONS,
     WireRequest,
@@ -235,20 +235,18 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
     _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
     _secret: ClassVar[Any] = SecretStr
 
-    def __init__(self, **data: Any) -> None:
-        data = self._checked_arguments(data)
-        if data.get("callback_manager") is None:
-            data.pop("callback_manager", None)
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:  # the same ConfigurationError as LangChain, not pydantic's
-            raise configuration_error(exc.errors()) from None
-        self._connect()  # settings from the fields, then the environment; a lazy client
-        # Dry-run the request builder: a bad parameter or a missing model on OpenAI/v1 fails
-        # here, with the core's message, rather than on first use.
-        self._client.check_request(
-            self._request([ChatMessage(role="user", content="x")], stream=False)
-        )
+    @classmethod
+    def _checked_arguments(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._checked_arguments(values)
+        if out.get("callback_manager") is None:
+            out.pop("callback_manager", None)  # LlamaIndex's default, not None
+        return out
+
+    def _probe_request(self) -> WireRequest:
+        return self._request([ChatMessage(role="user", content="x")], stream=False)
+
+    def _check_connection(self) -> None:
+        super()._check_connection()
         if self.context_window is None and model_limits(self.model) is None:
             _log.warning(unknown_model_hint(self.model))
 
