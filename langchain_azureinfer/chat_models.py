@@ -25,7 +25,6 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import (
     ConfigDict,
     Field,
-    PrivateAttr,
     SecretStr,
     field_validator,
     model_validator,
@@ -34,10 +33,10 @@ from typing_extensions import Self
 
 from azureinfer.adapters import ChatAdapter
 from azureinfer.errors import ConfigurationError
+from azureinfer.pydantic_adapter import PydanticConnection
 from azureinfer.request import CALL_OPTIONS, WireRequest, build_chat_request, build_response_format
 from azureinfer.response import ChatChunk
 from azureinfer.response import ChatResult as WireChatResult
-from azureinfer.transport import ChatClient
 from langchain_azureinfer._messages import (
     MODEL_PROVIDER,
     chunk_to_message_chunk,
@@ -53,7 +52,7 @@ _IGNORED_KWARGS = frozenset({"stream"})
 _FIELD_OF = {"headers": "default_headers"}
 
 
-class ChatAzureInference(ChatAdapter, BaseChatModel):
+class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
     """Chat model for Azure's model endpoints: the Foundry OpenAI/v1 route and the Azure AI
     Model Inference route (serverless and managed-compute deployments, GitHub Models).
 
@@ -286,12 +285,8 @@ class ChatAzureInference(ChatAdapter, BaseChatModel):
     fold_system_messages: bool = False
     """Fold system/developer text into the first user message (models rejecting system)."""
 
-    _client: ChatClient = PrivateAttr()
-    _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
     _field_of: ClassVar[Mapping[str, str | None]] = _FIELD_OF
-    _secret: ClassVar[Any] = SecretStr
-    _route_detected: str | None = PrivateAttr(default=None)
 
     # ---- construction -----------------------------------------------------------------
 

@@ -6,23 +6,23 @@ from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
     DEFAULT_MAX_CONCURRENCY,
-    Embedder,
     EncodingFormat,
 )
 from azureinfer.errors import ConfigurationError
+from azureinfer.pydantic_adapter import PydanticConnection
 from azureinfer.settings import KEY_ENV_VARS
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
 
 
-class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
+class AzureInferenceEmbeddings(PydanticConnection, EmbeddingsAdapter, Serializable, Embeddings):
     """Embeddings from a deployment behind the Azure AI Model Inference API.
 
     Setup:
@@ -121,11 +121,7 @@ class AzureInferenceEmbeddings(EmbeddingsAdapter, Serializable, Embeddings):
     client_kwargs: dict[str, Any] = Field(default_factory=dict)
     """azure-core client options (``connection_verify``, ``logging_enable``, ...)."""
 
-    _client: Embedder = PrivateAttr()
-    _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
-    _secret: ClassVar[Any] = SecretStr
-    _route_detected: str | None = PrivateAttr(default=None)
 
     # ------------------------------------------------------------------ LangChain hooks
 

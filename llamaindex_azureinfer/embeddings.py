@@ -15,24 +15,24 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingStartEvent,
 )
 from llama_index.core.schema import ImageType
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_CHARS,
     DEFAULT_MAX_CONCURRENCY,
-    Embedder,
     EncodingFormat,
 )
 from azureinfer.errors import ConfigurationError
+from azureinfer.pydantic_adapter import PydanticConnection
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbedding"]
 
 dispatcher = instrument.get_dispatcher(__name__)
 
 
-class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
+class AzureInferenceEmbedding(PydanticConnection, EmbeddingsAdapter, MultiModalEmbedding):
     """Text and image embeddings from the Azure AI Model Inference API.
 
     ```python
@@ -119,13 +119,9 @@ class AzureInferenceEmbedding(EmbeddingsAdapter, MultiModalEmbedding):
 
     _legacy_arguments: ClassVar[frozenset[str]] = frozenset({"model"})
 
-    _client: Embedder = PrivateAttr()
-    _client_key: tuple[Any, ...] = PrivateAttr(default=())
     _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
     _model_field: ClassVar[str] = "model_name"
     _batch_size_field: ClassVar[str] = "embed_batch_size"
-    _secret: ClassVar[Any] = SecretStr
-    _route_detected: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod

@@ -31,7 +31,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
     LLMStructuredPredictStartEvent,
@@ -46,6 +46,7 @@ from llama_index.core.types import Model
 from azureinfer._model_limits import DEFAULT_LIMITS, model_limits, unknown_model_hint
 from azureinfer._wire_messages import fold_system_messages
 from azureinfer.adapters import ChatAdapter
+from azureinfer.pydantic_adapter import PydanticConnection
 from azureinfer.request import (
     CALL_OPTIONS,
     WireRequest,
@@ -54,7 +55,6 @@ from azureinfer.request import (
     sort_call_keywords,
 )
 from azureinfer.response import StreamAccumulator
-from azureinfer.transport import ChatClient
 from llamaindex_azureinfer._messages import (
     chunk_to_response,
     is_empty_chunk,
@@ -80,7 +80,7 @@ _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call
 _log = logging.getLogger("llamaindex_azureinfer")
 
 
-class AzureInference(ChatAdapter, FunctionCallingLLM):
+class AzureInference(PydanticConnection, ChatAdapter, FunctionCallingLLM):
     """LlamaIndex LLM for any chat model of a Foundry resource: the OpenAI/v1 route or the Azure
     AI Model Inference route (``route``, detected from the endpoint).
 
@@ -228,12 +228,8 @@ class AzureInference(ChatAdapter, FunctionCallingLLM):
         default=None, exclude=True, description="Extra SDK client options (not serialised)."
     )
 
-    _client: ChatClient = PrivateAttr()
-    _client_key: tuple[Any, ...] = PrivateAttr(default=())
-    _route_detected: str | None = PrivateAttr(default=None)
     _tool_names: dict[str, str] = PrivateAttr(default_factory=dict)
     _adapter_name: ClassVar[str] = "llamaindex_azureinfer"
-    _secret: ClassVar[Any] = SecretStr
 
     @classmethod
     def _checked_arguments(cls, values: Mapping[str, Any]) -> dict[str, Any]:
