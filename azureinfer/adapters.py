@@ -8,11 +8,16 @@ client mixes in :class:`ConnectedAdapter` and declares:
   field);
 - ``_adapter_name`` (its package, for the user agent);
 - ``_new_client(settings)``: the core client it owns (a ``ChatClient``, an ``Embedder``);
-- three private attributes, ``_client``, ``_client_key`` and ``_route_detected`` (Pydantic
-  classes: ``PrivateAttr``; the last one ``default=None``).
+- three private attributes, ``_client``, ``_client_key`` and ``_route_detected`` (a Pydantic
+  class gets them, and ``SecretStr`` keys, by listing
+  :class:`azureinfer.pydantic_adapter.PydanticConnection` first among its bases).
 
 It then gets, from this module:
 
+- one ``__init__`` (:class:`ConnectedAdapter`): the arguments checked, the framework's model
+  built, a Pydantic ``ValidationError`` turned into one ``ConfigurationError``
+  (:func:`configuration_error`), the client connected; a chat class also defines
+  ``_probe_request()`` and has its request builder dry-run at construction;
 - settings resolution from its fields (:meth:`ConnectedAdapter._connect`: ``resolve_settings``
   with the environment fallback, the values found in the environment written back to the
   fields so the object says what it uses);

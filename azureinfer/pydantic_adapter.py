@@ -1,7 +1,7 @@
 """The Pydantic half of the shared adapter layer (:mod:`azureinfer.adapters`).
 
 LangChain and LlamaIndex classes are Pydantic models, and so, most likely, is a third
-framework's. Such a class lists :class:`PydanticConnection` beside its framework's base to get
+framework's. Such a class lists :class:`PydanticConnection` first among its bases to get
 the private state :class:`~azureinfer.adapters.ConnectedAdapter` keeps and an API key held as a
 ``SecretStr``::
 
