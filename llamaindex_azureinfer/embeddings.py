@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.embeddings.base import Embedding
@@ -15,7 +15,7 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingStartEvent,
 )
 from llama_index.core.schema import ImageType
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 
 from azureinfer.adapters import EmbeddingsAdapter
 from azureinfer.batching import (
@@ -25,14 +25,14 @@ from azureinfer.batching import (
     EncodingFormat,
 )
 from azureinfer.errors import ConfigurationError
-from azureinfer.pydantic_adapter import PydanticConnection
+from llamaindex_azureinfer._fields import ConnectionFields
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbedding"]
 
 dispatcher = instrument.get_dispatcher(__name__)
 
 
-class AzureInferenceEmbedding(PydanticConnection, EmbeddingsAdapter, MultiModalEmbedding):
+class AzureInferenceEmbedding(ConnectionFields, EmbeddingsAdapter, MultiModalEmbedding):
     """Text and image embeddings from the Azure AI Model Inference API.
 
     ```python
@@ -62,24 +62,6 @@ class AzureInferenceEmbedding(PydanticConnection, EmbeddingsAdapter, MultiModalE
     embed_batch_size: int = Field(
         default=DEFAULT_BATCH_SIZE, gt=0, le=2048, description="Inputs per request."
     )
-    endpoint: str | None = Field(
-        default=None, description="Endpoint URL; defaults to AZURE_INFERENCE_ENDPOINT."
-    )
-    route: Literal["auto", "openai_v1", "model_inference"] = Field(
-        default="auto",
-        description="Wire route: auto (AZURE_INFERENCE_ROUTE, else from the endpoint's shape), "
-        "openai_v1 or model_inference; holds the chosen route once built.",
-    )
-    credential: SecretStr | Any | None = Field(
-        default=None,
-        exclude=True,
-        description="API key, AzureKeyCredential or token credential; defaults to "
-        "AZURE_INFERENCE_CREDENTIAL, then DefaultAzureCredential. Never serialised.",
-    )
-    api_version: str | None = Field(default=None, description="api-version query parameter.")
-    credential_scopes: list[str] | None = Field(
-        default=None, description="Entra ID scopes (default: chosen from the endpoint host)."
-    )
     dimensions: int | None = Field(default=None, gt=0, description="Output dimensions.")
     encoding_format: EncodingFormat | None = Field(
         default=None, description="Wire encoding of vectors; results are always floats."
@@ -102,19 +84,8 @@ class AzureInferenceEmbedding(PydanticConnection, EmbeddingsAdapter, MultiModalE
         description="Characters per text; longer ones are refused, naming their position.",
     )
     show_progress: bool = Field(default=False, description="Show a tqdm progress bar.")
-    timeout: float | None = Field(default=None, gt=0, description="Seconds per attempt.")
-    max_retries: int | None = Field(
-        default=None, ge=0, description="Retries per request (None: the core's default)."
-    )
     model_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra body parameters for the model."
-    )
-    headers: dict[str, str] | None = Field(
-        default=None, description="Extra HTTP headers.", exclude=True
-    )
-    user_agent: str | None = Field(default=None, description="Prefix for the User-Agent header.")
-    client_kwargs: dict[str, Any] = Field(
-        default_factory=dict, description="azure-core client options.", exclude=True
     )
 
     _legacy_arguments: ClassVar[frozenset[str]] = frozenset({"model"})

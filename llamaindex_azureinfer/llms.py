@@ -46,7 +46,6 @@ from llama_index.core.types import Model
 from azureinfer._model_limits import DEFAULT_LIMITS, model_limits, unknown_model_hint
 from azureinfer._wire_messages import fold_system_messages
 from azureinfer.adapters import ChatAdapter
-from azureinfer.pydantic_adapter import PydanticConnection
 from azureinfer.request import (
     CALL_OPTIONS,
     WireRequest,
@@ -55,6 +54,7 @@ from azureinfer.request import (
     sort_call_keywords,
 )
 from azureinfer.response import StreamAccumulator
+from llamaindex_azureinfer._fields import ConnectionFields
 from llamaindex_azureinfer._messages import (
     chunk_to_response,
     is_empty_chunk,
@@ -80,7 +80,7 @@ _IGNORED_CALL_KWARGS = frozenset({"formatted", "verbose", "error_on_no_tool_call
 _log = logging.getLogger("llamaindex_azureinfer")
 
 
-class AzureInference(PydanticConnection, ChatAdapter, FunctionCallingLLM):
+class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
     """LlamaIndex LLM for any chat model of a Foundry resource: the OpenAI/v1 route or the Azure
     AI Model Inference route (``route``, detected from the endpoint).
 
@@ -149,22 +149,6 @@ class AzureInference(PydanticConnection, ChatAdapter, FunctionCallingLLM):
     model: str | None = Field(
         default=None, description="Deployment / model name sent as `model` (multi-model endpoints)."
     )
-    endpoint: str | None = Field(
-        default=None, description="Endpoint URL; defaults to $AZURE_INFERENCE_ENDPOINT."
-    )
-    route: Literal["auto", "openai_v1", "model_inference"] = Field(
-        default="auto",
-        description="Wire route: auto ($AZURE_INFERENCE_ROUTE, else from the endpoint's shape), "
-        "openai_v1 or model_inference; holds the chosen route once built.",
-    )
-    credential: Any = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="API key, AzureKeyCredential or token credential; defaults to "
-        "$AZURE_INFERENCE_CREDENTIAL, then DefaultAzureCredential. Never serialised.",
-    )
-    api_version: str | None = Field(default=None, description="`api-version` query value.")
     temperature: float | None = Field(
         default=None, description="Sampling temperature; None leaves it unset."
     )
@@ -186,11 +170,6 @@ class AzureInference(PydanticConnection, ChatAdapter, FunctionCallingLLM):
     extra_parameters: Literal["pass-through", "drop", "error"] = Field(
         default="pass-through",
         description="What the service does with parameters it does not define.",
-    )
-    timeout: float | None = Field(default=None, description="Read timeout in seconds.")
-    max_retries: int | None = Field(default=None, description="Retries on 408/429/5xx.")
-    credential_scopes: list[str] | None = Field(
-        default=None, description="Entra ID scopes; by default chosen from the endpoint host."
     )
     context_window: int | None = Field(
         default=None,
@@ -219,13 +198,6 @@ class AzureInference(PydanticConnection, ChatAdapter, FunctionCallingLLM):
         default=False,
         description="Fold system/developer text into the first user message (for models that "
         "reject system messages, e.g. Phi).",
-    )
-    headers: dict[str, str] | None = Field(
-        default=None, exclude=True, description="Extra HTTP headers (not serialised)."
-    )
-    user_agent: str | None = Field(default=None, description="Prefix for the User-Agent header.")
-    client_kwargs: dict[str, Any] | None = Field(
-        default=None, exclude=True, description="Extra SDK client options (not serialised)."
     )
 
     _tool_names: dict[str, str] = PrivateAttr(default_factory=dict)
