@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         AzureInferenceError,
         ConfigurationError,
         ContentFilterError,
+        EmbeddingsResponseError,
         IncompleteStreamError,
         ModelNotFoundError,
         RateLimitError,

@@ -11,8 +11,10 @@ see every credential tried). Credentials the caller passes are used as they are.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from azure.core.exceptions import ClientAuthenticationError
@@ -58,38 +60,36 @@ def no_credential_error(endpoint: str, scopes: tuple[str, ...]) -> Authenticatio
     )
 
 
+@contextlib.contextmanager
+def _quiet(endpoint: str, scopes: tuple[str, ...]) -> Iterator[None]:
+    """azure-identity's records demoted to DEBUG, and its failure to find a token raised as
+    the one `no_credential_error`."""
+    quiet = _QUIET.set(True)
+    try:
+        yield
+    except ClientAuthenticationError as exc:
+        if isinstance(exc, AuthenticationError):
+            raise
+        raise no_credential_error(endpoint, scopes) from None
+    finally:
+        _QUIET.reset(quiet)
+
+
 class _QuietDefaultCredential:
-    """A sync ``DefaultAzureCredential`` with one clear error and a quiet chain."""
+    """A sync ``DefaultAzureCredential`` (``inner``) with one clear error and a quiet chain."""
 
-    def __init__(self, endpoint: str, scopes: tuple[str, ...]) -> None:
-        from azure.identity import DefaultAzureCredential
-
-        _install_filter()
-        quiet = _QUIET.set(True)
-        try:
-            self._inner = DefaultAzureCredential()
-        finally:
-            _QUIET.reset(quiet)
-        self._endpoint, self._scopes = endpoint, scopes
-
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        quiet = _QUIET.set(True)
-        try:
-            return getattr(self._inner, method)(*args, **kwargs)
-        except ClientAuthenticationError as exc:
-            if isinstance(exc, AuthenticationError):
-                raise
-            raise no_credential_error(self._endpoint, self._scopes) from None
-        finally:
-            _QUIET.reset(quiet)
+    def __init__(self, inner: Any, endpoint: str, scopes: tuple[str, ...]) -> None:
+        self._inner, self._endpoint, self._scopes = inner, endpoint, scopes
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
         """``TokenCredential.get_token``."""
-        return self._call("get_token", *scopes, **kwargs)
+        with _quiet(self._endpoint, self._scopes):
+            return self._inner.get_token(*scopes, **kwargs)
 
     def get_token_info(self, *scopes: str, **kwargs: Any) -> Any:
         """``SupportsTokenInfo.get_token_info``."""
-        return self._call("get_token_info", *scopes, **kwargs)
+        with _quiet(self._endpoint, self._scopes):
+            return self._inner.get_token_info(*scopes, **kwargs)
 
     def close(self) -> None:
         """Close the wrapped credential."""
@@ -99,35 +99,18 @@ class _QuietDefaultCredential:
 class _AsyncQuietDefaultCredential:
     """The async twin of `_QuietDefaultCredential` (``azure.identity.aio``)."""
 
-    def __init__(self, endpoint: str, scopes: tuple[str, ...]) -> None:
-        from azure.identity.aio import DefaultAzureCredential
-
-        _install_filter()
-        quiet = _QUIET.set(True)
-        try:
-            self._inner = DefaultAzureCredential()
-        finally:
-            _QUIET.reset(quiet)
-        self._endpoint, self._scopes = endpoint, scopes
-
-    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        quiet = _QUIET.set(True)
-        try:
-            return await getattr(self._inner, method)(*args, **kwargs)
-        except ClientAuthenticationError as exc:
-            if isinstance(exc, AuthenticationError):
-                raise
-            raise no_credential_error(self._endpoint, self._scopes) from None
-        finally:
-            _QUIET.reset(quiet)
+    def __init__(self, inner: Any, endpoint: str, scopes: tuple[str, ...]) -> None:
+        self._inner, self._endpoint, self._scopes = inner, endpoint, scopes
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
         """``AsyncTokenCredential.get_token``."""
-        return await self._call("get_token", *scopes, **kwargs)
+        with _quiet(self._endpoint, self._scopes):
+            return await self._inner.get_token(*scopes, **kwargs)
 
     async def get_token_info(self, *scopes: str, **kwargs: Any) -> Any:
         """``AsyncSupportsTokenInfo.get_token_info``."""
-        return await self._call("get_token_info", *scopes, **kwargs)
+        with _quiet(self._endpoint, self._scopes):
+            return await self._inner.get_token_info(*scopes, **kwargs)
 
     async def close(self) -> None:
         """Close the wrapped credential."""
@@ -142,5 +125,13 @@ class _AsyncQuietDefaultCredential:
 
 def default_credential(endpoint: str, scopes: tuple[str, ...], *, is_async: bool) -> Any:
     """The lazy ``DefaultAzureCredential`` for a client given no credential (sync or async)."""
+    if is_async:
+        from azure.identity.aio import DefaultAzureCredential
+    else:
+        from azure.identity import DefaultAzureCredential  # type: ignore[assignment]
+    _install_filter()  # azure-identity's loggers exist by now
+    scopes = tuple(scopes)
+    with _quiet(endpoint, scopes):
+        inner = DefaultAzureCredential()
     cls = _AsyncQuietDefaultCredential if is_async else _QuietDefaultCredential
-    return cls(endpoint, tuple(scopes))
+    return cls(inner, endpoint, scopes)

@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_BACKOFF_FACTOR",
     "DEFAULT_BACKOFF_MAX",
     "DEFAULT_MAX_WAIT",
+    "RETRY_CLIENT_KWARGS",
     "RETRY_STATUSES",
     "InferenceAsyncRetryPolicy",
     "InferenceRetryPolicy",
@@ -42,7 +43,8 @@ DEFAULT_BACKOFF_FACTOR = 0.5
 DEFAULT_BACKOFF_MAX = 8.0
 DEFAULT_MAX_WAIT = 60.0
 
-_POLICY_KEYS = (
+#: The retry options ``client_kwargs`` may carry (`retry_policy_kwargs` takes them out).
+RETRY_CLIENT_KWARGS = (
     "retry_backoff_factor",
     "retry_backoff_max",
     "retry_max_wait",
@@ -55,7 +57,7 @@ _POLICY_KEYS = (
 
 def retry_policy_kwargs(max_retries: int, client_kwargs: dict[str, Any]) -> dict[str, Any]:
     """Pop the retry options out of ``client_kwargs`` into policy keyword arguments."""
-    opts = {k: client_kwargs.pop(k) for k in _POLICY_KEYS if k in client_kwargs}
+    opts = {k: client_kwargs.pop(k) for k in RETRY_CLIENT_KWARGS if k in client_kwargs}
     out: dict[str, Any] = {
         "retry_total": max_retries,
         "retry_status": max_retries,
@@ -77,7 +79,14 @@ class _InferenceRetryMixin:
     statuses: frozenset[int]
     retry_mode: Any
 
-    def _setup(self, max_wait: float, extra_statuses: tuple[int, ...]) -> None:
+    def __init__(
+        self,
+        *,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        extra_statuses: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)  # azure-core's policy: the retry_* options
         self.max_wait = float(max_wait)
         self.statuses = RETRY_STATUSES | frozenset(extra_statuses)
 
@@ -150,16 +159,6 @@ class _InferenceRetryMixin:
 class InferenceRetryPolicy(_InferenceRetryMixin, RetryPolicy):
     """Sync retry policy (see the module docstring)."""
 
-    def __init__(
-        self,
-        *,
-        max_wait: float = DEFAULT_MAX_WAIT,
-        extra_statuses: tuple[int, ...] = (),
-        **kwargs: Any,
-    ) -> None:
-        RetryPolicy.__init__(self, **kwargs)
-        self._setup(max_wait, extra_statuses)
-
     def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
         delay = self._take_delay(settings)
         if delay > 0:
@@ -168,16 +167,6 @@ class InferenceRetryPolicy(_InferenceRetryMixin, RetryPolicy):
 
 class InferenceAsyncRetryPolicy(_InferenceRetryMixin, AsyncRetryPolicy):
     """Async retry policy (see the module docstring)."""
-
-    def __init__(
-        self,
-        *,
-        max_wait: float = DEFAULT_MAX_WAIT,
-        extra_statuses: tuple[int, ...] = (),
-        **kwargs: Any,
-    ) -> None:
-        AsyncRetryPolicy.__init__(self, **kwargs)
-        self._setup(max_wait, extra_statuses)
 
     async def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
         delay = self._take_delay(settings)

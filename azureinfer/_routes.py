@@ -116,6 +116,14 @@ class Route:
         return None
 
     # -- body and headers -------------------------------------------------------------------
+    model_required: bool = False
+    """Whether chat and embeddings requests must name ``model``."""
+    sends_policy_header: bool = True
+    """Whether the ``extra-parameters`` header goes on the wire."""
+    stream_usage_always: bool = False
+    """Whether a stream that wants usage asks for it whatever the extra-parameters policy
+    (``stream_options`` is a first-class parameter of the route)."""
+
     def wire(
         self,
         operation: Operation,
@@ -131,7 +139,18 @@ class Route:
         ``stream_usage``: the caller wants usage in a stream (``WireRequest.stream_usage``).
         Raises :class:`ConfigurationError` when the request lacks what the route needs.
         """
-        raise NotImplementedError
+        if self.model_required and operation in ("chat", "embeddings") and not body.get("model"):
+            raise ConfigurationError(
+                f"The {self.label} route (route={self.name!r}) needs `model` on every request: "
+                "pass model='<deployment name>'."
+            )
+        without_header, header = _split_policy(headers)
+        out = dict(body)
+        wants_usage = self.stream_usage_always and stream_usage and out.get("stream") is True
+        if wants_usage and "stream_options" not in out:
+            out["stream_options"] = {"include_usage": True}
+        out_headers = dict(headers) if self.sends_policy_header else without_header
+        return out, out_headers, header or policy
 
     def refused_parameter(self, error: BaseException) -> str | None:
         """The body key a 400 says this route's service does not take, if it names one."""
@@ -193,18 +212,6 @@ class _ModelInference(Route):
             return (ML_SCOPE,)
         return (COGNITIVE_SERVICES_SCOPE,)
 
-    def wire(
-        self,
-        operation: Operation,
-        body: Mapping[str, Any],
-        headers: Mapping[str, str],
-        *,
-        stream_usage: bool = False,
-        policy: str = "pass-through",
-    ) -> tuple[dict[str, Any], dict[str, str], str]:
-        _, header = _split_policy(headers)
-        return dict(body), dict(headers), header or policy
-
 
 class _OpenAIV1(Route):
     name: RouteName = "openai_v1"
@@ -212,6 +219,9 @@ class _OpenAIV1(Route):
     endpoint_shape = "https://<resource>.openai.azure.com/openai/v1"
     # Undocumented there which deployments take input_type: say so when one refuses it.
     dropped_default_log_level = logging.WARNING
+    model_required = True
+    sends_policy_header = False  # extras travel in the body
+    stream_usage_always = True
 
     def path(self, operation: Operation) -> str:
         if operation == "info":
@@ -247,26 +257,6 @@ class _OpenAIV1(Route):
         # One header, the one the route documents (the SDK would also send the key as a
         # bearer token).
         return AzureKeyCredentialPolicy(credential, "api-key")
-
-    def wire(
-        self,
-        operation: Operation,
-        body: Mapping[str, Any],
-        headers: Mapping[str, str],
-        *,
-        stream_usage: bool = False,
-        policy: str = "pass-through",
-    ) -> tuple[dict[str, Any], dict[str, str], str]:
-        if operation in ("chat", "embeddings") and not body.get("model"):
-            raise ConfigurationError(
-                "The OpenAI/v1 route (route='openai_v1') needs `model` on every request: pass "
-                "model='<deployment name>'."
-            )
-        out_headers, header = _split_policy(headers)  # no extra-parameters header here
-        out = dict(body)
-        if stream_usage and out.get("stream") is True and "stream_options" not in out:
-            out["stream_options"] = {"include_usage": True}  # first-class here, whatever the policy
-        return out, out_headers, header or policy
 
     def refused_parameter(self, error: BaseException) -> str | None:
         from azureinfer.errors import UnsupportedParameterError

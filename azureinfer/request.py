@@ -227,6 +227,21 @@ def _stop_list(stop: Any) -> list[str] | None:
     raise ConfigurationError(f"stop must be a string or a list of strings, got {stop!r}")
 
 
+def _list_of(name: str, value: Any, what: str, *, empty: bool = False) -> Sequence[Any]:
+    """``value`` if it is a list (not a string) and, unless ``empty``, not an empty one."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ConfigurationError(f"{name} must be a list of {what}")
+    if not value and not empty:
+        raise ConfigurationError(f"{name} must not be empty")
+    return value
+
+
+def _model(model: Any) -> str | None:
+    if model is not None and (not isinstance(model, str) or not model):
+        raise ConfigurationError(f"model must be a non-empty string, got {model!r}")
+    return model
+
+
 def _policy(extra_parameters: Any) -> str:
     if extra_parameters not in EXTRA_PARAMETERS_POLICIES:
         raise ConfigurationError(
@@ -280,15 +295,21 @@ def _merge_extras(
         body[key] = copy.deepcopy(val)
 
 
-def _extras_header(
-    body: Mapping[str, Any], known: frozenset[str], policy: str, headers: dict[str, str]
-) -> None:
-    if any(k.lower() == "extra-parameters" for k in headers):
-        value = next(v for k, v in headers.items() if k.lower() == "extra-parameters")
+def _wire_headers(
+    body: Mapping[str, Any],
+    known: frozenset[str],
+    policy: str,
+    headers: Mapping[str, str] | None,
+) -> dict[str, str]:
+    """The request's headers, with ``extra-parameters: <policy>`` when the body holds a key
+    outside ``known`` (a header of the caller's own is checked and kept)."""
+    out = _headers(headers)
+    if any(k.lower() == "extra-parameters" for k in out):
+        value = next(v for k, v in out.items() if k.lower() == "extra-parameters")
         _policy(value)
-        return
-    if any(key not in known for key in body):
-        headers["extra-parameters"] = policy
+    elif any(key not in known for key in body):
+        out["extra-parameters"] = policy
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -588,19 +609,13 @@ def build_chat_request(
     :class:`~azureinfer.errors.ConfigurationError` on bad input.
     """
     policy = _policy(extra_parameters)
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
-        raise ConfigurationError("messages must be a list of wire message dicts")
-    if not messages:
-        raise ConfigurationError("messages must not be empty")
-    for i, msg in enumerate(messages):
+    for i, msg in enumerate(_list_of("messages", messages, "wire message dicts")):
         if not isinstance(msg, Mapping) or not isinstance(msg.get("role"), str):
             raise ConfigurationError(f"messages[{i}] must be a dict with a 'role', got {msg!r:.80}")
     body: dict[str, Any] = {"messages": [copy.deepcopy(dict(m)) for m in messages]}
     if stream:
         body["stream"] = True
-    if model is not None:
-        if not isinstance(model, str) or not model:
-            raise ConfigurationError(f"model must be a non-empty string, got {model!r}")
+    if _model(model) is not None:
         body["model"] = model
     params: dict[str, Any] = {
         "temperature": _number("temperature", temperature, 0, 2),
@@ -617,8 +632,8 @@ def build_chat_request(
         raise ConfigurationError(f"reasoning_effort must be a string, got {reasoning_effort!r}")
     body.update({k: v for k, v in params.items() if v is not None})
 
-    if tools is not None and (isinstance(tools, (str, bytes)) or not isinstance(tools, Sequence)):
-        raise ConfigurationError("tools must be a list of wire tool dicts")
+    if tools is not None:
+        _list_of("tools", tools, "wire tool dicts", empty=True)
     tool_list = [copy.deepcopy(dict(t)) for t in tools or []]
     for i, tool in enumerate(tool_list):
         if not isinstance(tool.get("function"), Mapping) and tool.get("type") == "function":
@@ -642,11 +657,9 @@ def build_chat_request(
     _merge_extras(body, model_extras, reserved=frozenset({"messages", "stream"}))
     if stream and stream_usage and policy != "error" and "stream_options" not in body:
         body["stream_options"] = {"include_usage": True}
-    out_headers = _headers(headers)
-    _extras_header(body, KNOWN_CHAT_KEYS, policy, out_headers)
     return WireRequest(
         body=body,
-        headers=out_headers,
+        headers=_wire_headers(body, KNOWN_CHAT_KEYS, policy, headers),
         stream_usage=stream and stream_usage,
         extra_parameters=policy,
     )
@@ -669,11 +682,7 @@ def build_embeddings_request(
     (images).
     """
     policy = _policy(extra_parameters)
-    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
-        raise ConfigurationError("inputs must be a list of strings (or image input dicts)")
-    if not inputs:
-        raise ConfigurationError("inputs must not be empty")
-    for i, item in enumerate(inputs):
+    for i, item in enumerate(_list_of("inputs", inputs, "strings (or image input dicts)")):
         if isinstance(item, str):
             continue
         if isinstance(item, Mapping) and isinstance(item.get("image"), str):
@@ -700,11 +709,11 @@ def build_embeddings_request(
                 f"input_type must be one of {', '.join(_INPUT_TYPES)}; got {input_type!r}"
             )
         body["input_type"] = input_type
-    if model is not None:
-        if not isinstance(model, str) or not model:
-            raise ConfigurationError(f"model must be a non-empty string, got {model!r}")
+    if _model(model) is not None:
         body["model"] = model
     _merge_extras(body, model_extras, reserved=frozenset({"input"}))
-    out_headers = _headers(headers)
-    _extras_header(body, KNOWN_EMBEDDINGS_KEYS, policy, out_headers)
-    return WireRequest(body=body, headers=out_headers, extra_parameters=policy)
+    return WireRequest(
+        body=body,
+        headers=_wire_headers(body, KNOWN_EMBEDDINGS_KEYS, policy, headers),
+        extra_parameters=policy,
+    )

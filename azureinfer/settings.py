@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from azure.core.credentials import AzureKeyCredential
 
+from azureinfer._retry import RETRY_CLIENT_KWARGS
 from azureinfer._routes import (
     COGNITIVE_SERVICES_SCOPE,
     ML_SCOPE,
@@ -78,13 +79,7 @@ _CLIENT_KWARGS = frozenset(
         "logging_enable",
         "logger",
         "logging_body",
-        "retry_backoff_factor",
-        "retry_backoff_max",
-        "retry_max_wait",
-        "retry_mode",
-        "retry_on_status_codes",
-        "retry_connect",
-        "retry_read",
+        *RETRY_CLIENT_KWARGS,
         "policies",
         "per_call_policies",
         "per_retry_policies",

@@ -9,7 +9,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from azureinfer.batching._plan import BatchOptions, EmbeddingsSpec, Vector
-from azureinfer.batching._run import aembed_images, aembed_texts, embed_images, embed_texts
+from azureinfer.batching._run import (
+    aembed_batch,
+    aembed_images,
+    aembed_texts,
+    embed_images,
+    embed_texts,
+)
 
 if TYPE_CHECKING:
     from azureinfer.settings import ConnectionSettings
@@ -59,49 +65,55 @@ class Embedder:
                     self._clients[route] = client
         return client
 
-    def _prepare(
+    def _bound(
         self, route: Route, spec: EmbeddingsSpec
-    ) -> tuple[EmbeddingsSpec, Callable[[str], None] | None]:
+    ) -> tuple[Any, EmbeddingsSpec, Callable[[str], None] | None]:
+        """The client of ``route``, ``spec`` without what its model refused, and the callback
+        that remembers a refusal (None with ``drop_rejected=False``)."""
         if not self.drop_rejected:
-            return replace(spec, droppable=frozenset()), None
+            return self.client(route), replace(spec, droppable=frozenset()), None
         dropped = self._dropped.get(route, set()) & spec.droppable
         if dropped:
             spec = spec.without(dropped)
-        return spec, lambda name: self._dropped.setdefault(route, set()).add(name)
+        return (
+            self.client(route),
+            spec,
+            lambda name: self._dropped.setdefault(route, set()).add(name),
+        )
 
     def embed_texts(
         self, texts: Sequence[str], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`embed_texts` on the ``embeddings`` route."""
-        spec, on_dropped = self._prepare("embeddings", spec)
-        return embed_texts(self.client("embeddings"), texts, spec, options, on_dropped=on_dropped)
+        client, spec, on_dropped = self._bound("embeddings", spec)
+        return embed_texts(client, texts, spec, options, on_dropped=on_dropped)
 
     async def aembed_texts(
         self, texts: Sequence[str], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`aembed_texts` on the ``embeddings`` route."""
-        spec, on_dropped = self._prepare("embeddings", spec)
-        return await aembed_texts(
-            self.client("embeddings"), texts, spec, options, on_dropped=on_dropped
-        )
+        client, spec, on_dropped = self._bound("embeddings", spec)
+        return await aembed_texts(client, texts, spec, options, on_dropped=on_dropped)
+
+    async def aembed_batch(self, texts: Sequence[str], spec: EmbeddingsSpec) -> list[Vector]:
+        """One request of texts the caller checked and sized (`aembed_batch`) on the
+        ``embeddings`` route."""
+        client, spec, on_dropped = self._bound("embeddings", spec)
+        return await aembed_batch(client, texts, spec, on_dropped=on_dropped)
 
     def embed_images(
         self, images: Sequence[Any], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`embed_images` on the ``images/embeddings`` route."""
-        spec, on_dropped = self._prepare("images/embeddings", spec)
-        return embed_images(
-            self.client("images/embeddings"), images, spec, options, on_dropped=on_dropped
-        )
+        client, spec, on_dropped = self._bound("images/embeddings", spec)
+        return embed_images(client, images, spec, options, on_dropped=on_dropped)
 
     async def aembed_images(
         self, images: Sequence[Any], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`aembed_images` on the ``images/embeddings`` route."""
-        spec, on_dropped = self._prepare("images/embeddings", spec)
-        return await aembed_images(
-            self.client("images/embeddings"), images, spec, options, on_dropped=on_dropped
-        )
+        client, spec, on_dropped = self._bound("images/embeddings", spec)
+        return await aembed_images(client, images, spec, options, on_dropped=on_dropped)
 
     def close(self) -> None:
         """Close the sync clients (async ones too when no loop needs them)."""

@@ -1,5 +1,6 @@
-"""Running a plan: one batch sent (with the droppable-parameter fallback), and the sync (threads)
-and async (tasks) drivers, thin loops over the same `_Run` bookkeeping."""
+"""Running a plan: `_Run`, the step object without I/O (which batch goes next, the result slots,
+the droppable-parameter fallback, the failure note, the progress bar), and its two drivers, the
+only code that sends: threads (`_drive`) and asyncio tasks (`_adrive`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import asyncio
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from azureinfer.batching._images import image_inputs
@@ -20,7 +23,6 @@ from azureinfer.batching._plan import (
     plan_inputs,
     plan_texts,
 )
-from azureinfer.errors import EmbeddingsResponseError
 
 if TYPE_CHECKING:
     from azureinfer.request import WireRequest
@@ -33,6 +35,9 @@ _DROPPABLE = ("input_type", "encoding_format")
 
 
 class _EmbeddingsClient(Protocol):
+    """What the drivers send through: `azureinfer.transport.EmbeddingsClient`, whose results
+    hold one vector per input (checked, with the positions, by its parser)."""
+
     def embed(self, req: WireRequest) -> EmbeddingsResult: ...
 
     async def aembed(self, req: WireRequest) -> EmbeddingsResult: ...
@@ -43,7 +48,7 @@ class _Progress:
 
     def __init__(self, total: int, options: BatchOptions) -> None:
         self._bar: Any = None
-        if options.show_progress:
+        if options.show_progress and total:
             try:
                 from tqdm.auto import tqdm
             except ImportError as exc:  # pragma: no cover - tqdm ships with the [all] extra
@@ -75,165 +80,159 @@ def _annotate(exc: BaseException, batch: Batch, total: int) -> None:
         exc.add_note(note)
 
 
-def _rejects(exc: BaseException, param: str) -> bool:
+def _refused(exc: BaseException, spec: EmbeddingsSpec) -> str | None:
+    """The droppable parameter of ``spec`` that ``exc`` (a 422 naming it) says the model
+    refuses, if any."""
     from azureinfer.errors import UnsupportedParameterError
 
-    return isinstance(exc, UnsupportedParameterError) and (
-        getattr(exc, "param", None) == param or param in str(exc)
-    )
+    if not isinstance(exc, UnsupportedParameterError):
+        return None
+    for name in _DROPPABLE:
+        sent = name in spec.droppable and getattr(spec, name) is not None
+        if sent and (getattr(exc, "param", None) == name or name in str(exc)):
+            return name
+    return None
 
 
-class _Sender:
-    """Sends one batch. A parameter in ``spec.droppable`` that the model rejects (422 naming it)
-    is dropped with a warning, the batch is sent again, and the rest of the run goes without it;
-    ``on_dropped(name)`` lets the caller remember. The vectors come back checked (one per input)
-    and decoded by the client (`azureinfer.response.parse_embeddings`)."""
+@dataclass(frozen=True)
+class _Attempt:
+    """One batch to send, with the spec it goes with."""
+
+    batch: Batch
+    spec: EmbeddingsSpec
+
+    def request(self) -> WireRequest:
+        return self.spec.build(self.batch.inputs)
+
+
+class _Run:
+    """One run, without I/O: which batch goes next (`next`) and what each outcome does
+    (`done`, `failed`); the two drivers only send. Thread-safe (the threads of the sync
+    driver share one).
+
+    A parameter in ``spec.droppable`` that the model rejects (422 naming it) is dropped with a
+    log line, the batch goes again and the rest of the run goes without it; ``on_dropped(name)``
+    lets the caller remember. Any other failure stops the run (no batch starts after it) and is
+    raised with a note naming the batch's input positions.
+    """
 
     def __init__(
         self,
         client: _EmbeddingsClient,
+        batches: list[Batch],
         spec: EmbeddingsSpec,
+        options: BatchOptions,
         on_dropped: Callable[[str], None] | None = None,
     ) -> None:
-        self.client = client
         self.spec = spec
-        self._on_dropped = on_dropped
-        self._lock = threading.Lock()
-        # Dropping a default the user did not choose: INFO on the model-inference route,
-        # WARNING on OpenAI/v1 (a route decision, see azureinfer._routes).
-        settings = getattr(client, "settings", None)
-        routing = getattr(settings, "routing", None)
-        self._default_level = getattr(routing, "dropped_default_log_level", logging.INFO)
-
-    def _without_rejected(self, exc: Exception, spec: EmbeddingsSpec) -> EmbeddingsSpec:
-        """The spec to send the batch again with, or ``exc`` raised when nothing can be dropped."""
-        for name in _DROPPABLE:
-            if name in spec.droppable and getattr(spec, name) is not None and _rejects(exc, name):
-                break
-        else:
-            raise exc
-        with self._lock:
-            if getattr(self.spec, name) is not None:
-                _log.log(
-                    logging.WARNING if name in spec.chosen else self._default_level,
-                    "The model rejected %s=%r; sending no %s from now on.",
-                    name,
-                    getattr(spec, name),
-                    name,
-                )
-                self.spec = self.spec.without([name])
-                if self._on_dropped is not None:
-                    self._on_dropped(name)
-            return self.spec
-
-    def send(self, batch: Batch) -> list[Vector]:
-        spec = self.spec
-        while True:  # each retry sends one droppable parameter fewer
-            try:
-                return self.client.embed(spec.build(batch.inputs)).vectors
-            except Exception as exc:
-                spec = self._without_rejected(exc, spec)
-
-    async def asend(self, batch: Batch) -> list[Vector]:
-        spec = self.spec
-        while True:
-            try:
-                return (await self.client.aembed(spec.build(batch.inputs))).vectors
-            except Exception as exc:
-                spec = self._without_rejected(exc, spec)
-
-
-class _Run:
-    """One run's bookkeeping, shared by both drivers: the batches, the result slots, the
-    progress bar, the failure note."""
-
-    def __init__(self, batches: list[Batch], options: BatchOptions) -> None:
-        self.batches = batches
-        self.total = total = batches[-1].stop
+        self.total = total = batches[-1].stop if batches else 0
         self.workers = min(options.max_concurrency, len(batches))
         self.out: list[Vector] = [[] for _ in range(total)]
-        self.progress = _Progress(total, options)
+        self._todo = deque(batches)  # a batch sent again goes first
+        self._stopped = False
+        self._lock = threading.Lock()
+        self._on_dropped = on_dropped
+        self._progress = _Progress(total, options)
+        # Dropping a default the user did not choose: INFO on the model-inference route,
+        # WARNING on OpenAI/v1 (a route decision, see azureinfer._routes).
+        routing = getattr(getattr(client, "settings", None), "routing", None)
+        self._default_level = getattr(routing, "dropped_default_log_level", logging.INFO)
 
-    def done(self, batch: Batch, vectors: list[Vector]) -> None:
-        if len(vectors) != len(batch.inputs):  # a client outside the core's contract
-            raise EmbeddingsResponseError(
-                f"the service returned {len(vectors)} embeddings for {len(batch.inputs)} inputs"
-            )
-        self.out[batch.start : batch.stop] = vectors
-        self.progress.update(len(batch.inputs))
+    def next(self) -> _Attempt | None:
+        """The next batch to send, or None when there is none (or the run stopped)."""
+        with self._lock:
+            if self._stopped or not self._todo:
+                return None
+            return _Attempt(self._todo.popleft(), self.spec)
 
-    def failed(self, exc: BaseException, batch: Batch) -> None:
-        _annotate(exc, batch, self.total)
+    def done(self, attempt: _Attempt, result: EmbeddingsResult) -> None:
+        """``attempt``'s vectors, one per input (the client's parser checked the count)."""
+        batch = attempt.batch
+        with self._lock:
+            self.out[batch.start : batch.stop] = result.vectors
+            self._progress.update(len(batch.inputs))
+
+    def failed(self, attempt: _Attempt, exc: Exception) -> None:
+        """Queue ``attempt``'s batch again without the parameter the model refused, or stop
+        the run and raise ``exc``."""
+        name = _refused(exc, attempt.spec)
+        with self._lock:
+            if name is not None and not self._stopped:
+                if getattr(self.spec, name) is not None:  # the first batch to hear it
+                    _log.log(
+                        logging.WARNING if name in self.spec.chosen else self._default_level,
+                        "The model rejected %s=%r; sending no %s from now on.",
+                        name,
+                        getattr(attempt.spec, name),
+                        name,
+                    )
+                    self.spec = self.spec.without([name])
+                    if self._on_dropped is not None:
+                        self._on_dropped(name)
+                self._todo.appendleft(attempt.batch)
+                return
+            self._stopped = True
+        _annotate(exc, attempt.batch, self.total)
+        raise exc
+
+    def stop(self) -> None:
+        """Start no other batch (the caller was interrupted)."""
+        with self._lock:
+            self._stopped = True
+
+    def close(self) -> None:
+        self._progress.close()
 
 
-def _run_sync(sender: _Sender, batches: list[Batch], options: BatchOptions) -> list[Vector]:
-    if not batches:
-        return []
-    run = _Run(batches, options)
-    todo: Iterator[Batch] = iter(batches)
-    stop = threading.Event()
-    lock = threading.Lock()
+def _drive(client: _EmbeddingsClient, run: _Run) -> list[Vector]:
+    """Run ``run`` in ``run.workers`` threads (the caller's own when one is enough)."""
 
     def worker() -> None:
-        # Workers pull from one iterator, so at most `workers` requests exist at a time and a
-        # failure stops the others from starting new batches.
-        while not stop.is_set():
-            with lock:
-                batch = next(todo, None)
-            if batch is None:
-                return
+        while (attempt := run.next()) is not None:
             try:
-                vectors = sender.send(batch)
+                run.done(attempt, client.embed(attempt.request()))
             except Exception as exc:
-                stop.set()
-                run.failed(exc, batch)
-                raise
-            with lock:
-                run.done(batch, vectors)
+                run.failed(attempt, exc)
 
     try:
         if run.workers == 1:
             worker()
-        else:
-            _in_threads(worker, run.workers, stop)
+        elif run.workers:
+            _in_threads(worker, run)
     finally:
-        run.progress.close()
+        run.close()
     return run.out
 
 
-def _in_threads(worker: Callable[[], None], workers: int, stop: threading.Event) -> None:
+def _in_threads(worker: Callable[[], None], run: _Run) -> None:
+    workers = run.workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="azureinfer-embed") as pool:
         futures: list[Future[None]] = [pool.submit(worker) for _ in range(workers)]
         try:
             for fut in futures:
-                fut.exception()  # waits; a failed worker has already told the others to stop
+                fut.exception()  # waits; a failed worker has already stopped the run
         except BaseException:  # KeyboardInterrupt in the caller: let the workers wind down
-            stop.set()
+            run.stop()
             raise
     errors = [exc for fut in futures if (exc := fut.exception()) is not None]
     if errors:
         raise errors[0]
 
 
-async def _run_async(sender: _Sender, batches: list[Batch], options: BatchOptions) -> list[Vector]:
-    if not batches:
-        return []
-    run = _Run(batches, options)
-    todo = iter(batches)
+async def _adrive(client: _EmbeddingsClient, run: _Run) -> list[Vector]:
+    """Run ``run`` in ``run.workers`` asyncio tasks (the caller's own when one is enough)."""
 
     async def worker() -> None:
-        for batch in todo:  # shared iterator: each batch is taken by exactly one worker
+        while (attempt := run.next()) is not None:
             try:
-                vectors = await sender.asend(batch)
+                run.done(attempt, await client.aembed(attempt.request()))
             except Exception as exc:
-                run.failed(exc, batch)
-                raise
-            run.done(batch, vectors)
+                run.failed(attempt, exc)
 
     try:
         if run.workers == 1:
             await worker()
-        else:
+        elif run.workers:
             tasks = [asyncio.ensure_future(worker()) for _ in range(run.workers)]
             try:
                 await asyncio.gather(*tasks)
@@ -242,7 +241,7 @@ async def _run_async(sender: _Sender, batches: list[Batch], options: BatchOption
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
     finally:
-        run.progress.close()
+        run.close()
     return run.out
 
 
@@ -262,8 +261,7 @@ def embed_texts(
     the caller can remember.
     """
     options = options or BatchOptions()
-    batches = plan_texts(texts, options)
-    return _run_sync(_Sender(client, spec, on_dropped), batches, options)
+    return _drive(client, _Run(client, plan_texts(texts, options), spec, options, on_dropped))
 
 
 async def aembed_texts(
@@ -276,8 +274,8 @@ async def aembed_texts(
 ) -> list[Vector]:
     """Async `embed_texts`: asyncio tasks give the concurrency."""
     options = options or BatchOptions()
-    batches = plan_texts(texts, options)
-    return await _run_async(_Sender(client, spec, on_dropped), batches, options)
+    run = _Run(client, plan_texts(texts, options), spec, options, on_dropped)
+    return await _adrive(client, run)
 
 
 def embed_images(
@@ -294,8 +292,8 @@ def embed_images(
     Batches are split by count only (``max_batch_chars`` applies to text).
     """
     options = options or BatchOptions()
-    wire = image_inputs(images)
-    return _run_sync(_Sender(client, spec, on_dropped), plan_inputs(wire, options), options)
+    batches = plan_inputs(image_inputs(images), options)
+    return _drive(client, _Run(client, batches, spec, options, on_dropped))
 
 
 async def aembed_images(
@@ -308,6 +306,19 @@ async def aembed_images(
 ) -> list[Vector]:
     """Async `embed_images`. Paths and URLs are read in a worker thread."""
     options = options or BatchOptions()
-    wire = await asyncio.to_thread(image_inputs, images)
-    batches = plan_inputs(wire, options)
-    return await _run_async(_Sender(client, spec, on_dropped), batches, options)
+    batches = plan_inputs(await asyncio.to_thread(image_inputs, images), options)
+    return await _adrive(client, _Run(client, batches, spec, options, on_dropped))
+
+
+async def aembed_batch(
+    client: _EmbeddingsClient,
+    inputs: Sequence[Any],
+    spec: EmbeddingsSpec,
+    *,
+    on_dropped: Callable[[str], None] | None = None,
+) -> list[Vector]:
+    """Async: one request of ``inputs`` that the caller checked and sized itself
+    (`validate_texts`, `plan_batches`, as `azureinfer.ray` does), sent as they are (no second
+    pass over them), with the droppable-parameter fallback."""
+    options = BatchOptions(max_concurrency=1)
+    return await _adrive(client, _Run(client, [Batch(0, list(inputs))], spec, options, on_dropped))

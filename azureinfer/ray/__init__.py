@@ -251,30 +251,57 @@ def embed_dataset(
     """
     _check_common(on_error, max_in_flight, rows_per_batch)
     embedder, _, options = embedding_plan(embeddings, batch_size, model)  # errors now, not later
-    rows = rows_per_batch or options.batch_size * max_in_flight
-    name = quota_name or _default_quota_name(
-        embedder.settings.endpoint, model or _model_of(embeddings)
-    )
     quota = quota_actor(
-        name,
+        quota_name
+        or _default_quota_name(embedder.settings.endpoint, model or _model_of(embeddings)),
         requests_per_minute=requests_per_minute,
         tokens_per_minute=tokens_per_minute,
         quota_window=quota_window,
         quota_margin=quota_margin,
     )
+    job = {
+        "embeddings": embeddings,
+        "model": model,
+        "batch_size": batch_size,
+        "text_column": text_column,
+        "output_column": output_column,
+        "id_column": id_column,
+    }
+    return _map_rows(
+        ds,
+        EmbedBatches,
+        job,
+        quota,
+        rows=rows_per_batch or options.batch_size * max_in_flight,
+        error_column=error_column if on_error == "keep" else None,
+        max_in_flight=max_in_flight,
+        actors=actors,
+        num_cpus=num_cpus,
+    )
+
+
+def _map_rows(
+    ds: ray.data.Dataset,
+    worker: type,
+    job: dict[str, Any],
+    quota: Any,
+    *,
+    rows: int,
+    error_column: str | None,
+    max_in_flight: int,
+    actors: int | tuple[int, int],
+    num_cpus: float,
+) -> ray.data.Dataset:
+    """``ds`` mapped ``rows`` rows at a time by a pool of ``actors`` ``worker`` actors (made
+    with ``job``, the run and its quota actor), remembered for `summary`."""
     run = _run_id()
     out = ds.map_batches(
-        EmbedBatches,
+        worker,
         fn_constructor_kwargs={
-            "embeddings": embeddings,
-            "model": model,
+            **job,
             "quota": quota,
             "run": run,
-            "text_column": text_column,
-            "output_column": output_column,
-            "error_column": error_column if on_error == "keep" else None,
-            "id_column": id_column,
-            "batch_size": batch_size,
+            "error_column": error_column,
             "max_in_flight": max_in_flight,
         },
         batch_size=rows,
@@ -336,26 +363,23 @@ def chat_dataset(
         quota_window=quota_window,
         quota_margin=quota_margin,
     )
-    run = _run_id()
-    out = ds.map_batches(
+    job = {
+        "chat_model": chat_model,
+        "prompt_column": prompt_column,
+        "output_column": output_column,
+        "id_column": id_column,
+    }
+    return _map_rows(
+        ds,
         ChatBatches,
-        fn_constructor_kwargs={
-            "chat_model": chat_model,
-            "quota": quota,
-            "run": run,
-            "prompt_column": prompt_column,
-            "output_column": output_column,
-            "error_column": error_column if on_error == "keep" else None,
-            "id_column": id_column,
-            "max_in_flight": max_in_flight,
-        },
-        batch_size=rows_per_batch or 4 * max_in_flight,
-        batch_format="pyarrow",
-        compute=_compute(actors),
+        job,
+        quota,
+        rows=rows_per_batch or 4 * max_in_flight,
+        error_column=error_column if on_error == "keep" else None,
+        max_in_flight=max_in_flight,
+        actors=actors,
         num_cpus=num_cpus,
     )
-    _RUNS[out] = (quota, run)
-    return out
 
 
 def _chat_target(chat_model: Any) -> Any:

@@ -221,7 +221,7 @@ class EmbedBatches:
         )
         with observe_requests(self.observer):
             results = await asyncio.gather(
-                *(self.embedder.aembed_texts(r.inputs, self.spec, self.options) for r in requests),
+                *(self.embedder.aembed_batch(r.inputs, self.spec) for r in requests),
                 return_exceptions=True,
             )
         for request, result in zip(requests, results, strict=True):

@@ -89,3 +89,18 @@ def test_public_api_is_complete() -> None:
     }
     for name in azureinfer.__all__:
         assert getattr(azureinfer, name) is not None
+
+
+def test_the_lazy_exports_all_and_the_typing_imports_agree() -> None:
+    # The package lists its public names three times: the lazy table (runtime), ``__all__``
+    # and the TYPE_CHECKING imports (static tools read only literals); none may drift.
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    typed: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom) and imp.module
+                typed.update({alias.name: imp.module for alias in imp.names})
+    exports = dict(azureinfer._EXPORTS)
+    assert typed == exports
+    assert set(azureinfer.__all__) == {*exports, "__version__"}
