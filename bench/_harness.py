@@ -13,6 +13,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -50,6 +51,7 @@ class EmulatorProcess:
         self.endpoint = f"{self.base_url}/models"
         self._extra_args = list(extra_args)
         self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: Any = None
 
     def _command(self) -> list[str]:
         custom = os.environ.get(SERVER_ENV)
@@ -63,18 +65,23 @@ class EmulatorProcess:
             str(self.port),
             "--key",
             self.key,
+            "--quiet",  # no access-log line per request: the server's own cost, not measured
             *self._extra_args,
         ]
 
     def start(self, timeout: float = 30.0) -> EmulatorProcess:
         """Start the server and wait until it answers HTTP."""
+        # stderr goes to a file, not a pipe: a pipe nobody reads fills up (64 KiB of log lines)
+        # and the server then blocks on its next write, in the middle of a request.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self._proc = subprocess.Popen(
-            self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            self._command(), stdout=subprocess.DEVNULL, stderr=self._stderr
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+                self._stderr.seek(0)
+                err = self._stderr.read().decode(errors="replace")
                 raise RuntimeError(f"emulator exited with {self._proc.returncode}: {err[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -95,8 +102,7 @@ class EmulatorProcess:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+        self._stderr.close()
 
     def __enter__(self) -> EmulatorProcess:
         return self.start()

@@ -141,7 +141,15 @@ def main() -> int:
     parser.add_argument("--stream", action="store_true", help="streamed requests instead")
     parser.add_argument("--baseline", action="store_true", help="also measure bare aiohttp")
     args = parser.parse_args()
-    emulator = [sys.executable, "-m", "azureinfer.emulator", "--key", "bench-key", "--port"]
+    emulator = [
+        sys.executable,
+        "-m",
+        "azureinfer.emulator",
+        "--quiet",
+        "--key",
+        "bench-key",
+        "--port",
+    ]
     status = _measure([*emulator, str(_free_port())], args, "azureinfer.emulator")
     if args.baseline and status == 0:
         bare = [sys.executable, "-c", BARE_SERVER, str(_free_port())]
