@@ -56,12 +56,12 @@ if TYPE_CHECKING:
         ChatResult,
         EmbeddingsResult,
         InvalidToolCall,
-        StreamAccumulator,
         ToolCall,
         ToolCallChunk,
         Usage,
     )
     from azureinfer.settings import AzureInferenceWarning, ConnectionSettings, resolve_settings
+    from azureinfer.streaming import StreamAccumulator
     from azureinfer.transport import ChatClient, EmbeddingsClient
 
 _EXPORTS: dict[str, str] = {
@@ -79,7 +79,7 @@ _EXPORTS: dict[str, str] = {
     "ChatResult": "azureinfer.response",
     "EmbeddingsResult": "azureinfer.response",
     "InvalidToolCall": "azureinfer.response",
-    "StreamAccumulator": "azureinfer.response",
+    "StreamAccumulator": "azureinfer.streaming",
     "ToolCall": "azureinfer.response",
     "ToolCallChunk": "azureinfer.response",
     "Usage": "azureinfer.response",

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import logging
 import threading
 import weakref
@@ -43,11 +42,9 @@ from azureinfer import _telemetry
 from azureinfer._credentials import default_credential
 from azureinfer._retry import InferenceAsyncRetryPolicy, InferenceRetryPolicy, retry_policy_kwargs
 from azureinfer._routes import MODEL_INFERENCE_API_VERSION, Operation, Route
-from azureinfer._sse import SSEDecoder
 from azureinfer.errors import (
     ConfigurationError,
     IncompleteStreamError,
-    ServiceError,
     UnsupportedParameterError,
     error_from_response,
     wrap_azure_error,
@@ -58,11 +55,12 @@ from azureinfer.response import (
     ChatChunk,
     ChatResult,
     EmbeddingsResult,
-    StreamAccumulator,
+    _json_object,
     parse_chat_completion,
     parse_embeddings,
 )
 from azureinfer.settings import ConnectionSettings
+from azureinfer.streaming import StreamAccumulator, StreamParser
 
 __all__ = ["DEFAULT_API_VERSION", "ChatClient", "EmbeddingsClient"]
 
@@ -724,20 +722,6 @@ def _model_of(body: Any) -> str | None:
     return model if isinstance(model, str) else None
 
 
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ServiceError(
-            f"The service answered 200 with a body that is not JSON: {text[:80]!r}"
-        ) from exc
-    if not isinstance(data, dict):
-        raise ServiceError(
-            f"The service answered 200 with JSON that is not an object: {text[:80]!r}"
-        )
-    return data
-
-
 def _check_request(req: Any) -> WireRequest:
     if not isinstance(req, WireRequest):
         raise ConfigurationError(
@@ -754,23 +738,6 @@ def _for_stream(req: WireRequest, stream: bool) -> dict[str, Any]:
         body.pop("stream", None)
         body.pop("stream_options", None)
     return body
-
-
-def _completion_as_event(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A whole completion (a service that ignored ``stream``) as one stream event."""
-    event = dict(data)
-    choices = []
-    for choice in data.get("choices") or []:
-        if isinstance(choice, Mapping):
-            c = dict(choice)
-            message = dict(c.pop("message", None) or {})
-            for i, tc in enumerate(message.get("tool_calls") or []):
-                if isinstance(tc, dict):
-                    tc.setdefault("index", i)
-            c["delta"] = message
-            choices.append(c)
-    event["choices"] = choices
-    return event
 
 
 class ChatClient(_BaseClient):
@@ -868,23 +835,21 @@ class ChatClient(_BaseClient):
         max_retries: int | None,
         accumulator: StreamAccumulator | None,
     ) -> Iterator[ChatChunk]:
-        acc = self._accumulator(accumulator)
+        parser = StreamParser(self._accumulator(accumulator))
         response = self._post_sync(req, True, timeout, max_retries)
         try:
             if _is_json(response):
                 response.read()
-                yield from _feed(acc, _whole_completion(response.text()))
-            else:
-                decoder = SSEDecoder()
-                try:
-                    for data in response.iter_bytes():
-                        yield from _feed(acc, _decode_events(decoder.feed(data)))
-                except IncompleteStreamError:
-                    raise
-                except (AzureError, OSError) as exc:
-                    raise _broken_stream(acc, exc) from exc
-                yield from _feed(acc, _decode_events(decoder.close()))
-            yield from _finish(acc)
+                yield from parser.whole(response.text())
+                return
+            try:
+                for data in response.iter_bytes():
+                    yield from parser.feed(data)
+            except IncompleteStreamError:
+                raise
+            except (AzureError, OSError) as exc:
+                raise parser.broken(exc) from exc
+            yield from parser.close()
         finally:
             response.close()
 
@@ -911,26 +876,23 @@ class ChatClient(_BaseClient):
         max_retries: int | None,
         accumulator: StreamAccumulator | None,
     ) -> AsyncIterator[ChatChunk]:
-        acc = self._accumulator(accumulator)
+        parser = StreamParser(self._accumulator(accumulator))
         response = await self._post_async(req, True, timeout, max_retries)
         try:
             if _is_json(response):
                 await response.read()
-                for chunk in _feed(acc, _whole_completion(response.text())):
+                for chunk in parser.whole(response.text()):
                     yield chunk
-            else:
-                decoder = SSEDecoder()
-                try:
-                    async for data in response.iter_bytes():
-                        for chunk in _feed(acc, _decode_events(decoder.feed(data))):
-                            yield chunk
-                except IncompleteStreamError:
-                    raise
-                except (AzureError, OSError, asyncio.TimeoutError) as exc:
-                    raise _broken_stream(acc, exc) from exc
-                for chunk in _feed(acc, _decode_events(decoder.close())):
-                    yield chunk
-            for chunk in _finish(acc):
+                return
+            try:
+                async for data in response.iter_bytes():
+                    for chunk in parser.feed(data):
+                        yield chunk
+            except IncompleteStreamError:
+                raise
+            except (AzureError, OSError, asyncio.TimeoutError) as exc:
+                raise parser.broken(exc) from exc
+            for chunk in parser.close():
                 yield chunk
         finally:
             await response.close()
@@ -946,49 +908,6 @@ class ChatClient(_BaseClient):
 def _is_json(response: Any) -> bool:
     ctype = (response.headers.get("content-type") or "").lower()
     return ctype.startswith("application/json")
-
-
-def _decode_events(payloads: list[str]) -> Iterator[Any]:
-    for payload in payloads:
-        text = payload.strip()
-        if not text:
-            continue
-        if text == "[DONE]":
-            yield "[DONE]"
-            continue
-        try:
-            yield json.loads(text)
-        except ValueError as exc:
-            raise IncompleteStreamError(
-                f"The stream carried an event that is not JSON: {text[:80]!r}"
-            ) from exc
-
-
-def _feed(acc: StreamAccumulator, events: Any) -> Iterator[ChatChunk]:
-    for event in events:
-        if acc.done:
-            break  # anything after [DONE] is ignored
-        chunk = acc.add(event)
-        if chunk is not None:
-            yield chunk
-
-
-def _whole_completion(text: str) -> list[Any]:
-    """A service that ignored ``stream``: its whole completion as the events of a stream."""
-    return [_completion_as_event(_json_object(text)), "[DONE]"]
-
-
-def _finish(acc: StreamAccumulator) -> Iterator[ChatChunk]:
-    last = acc.finish()
-    if last is not None:
-        yield last
-
-
-def _broken_stream(acc: StreamAccumulator, exc: BaseException) -> IncompleteStreamError:
-    return IncompleteStreamError(
-        f"The connection broke after {acc.events} stream events: {exc}",
-        partial=acc.result(),
-    )
 
 
 class EmbeddingsClient(_BaseClient):

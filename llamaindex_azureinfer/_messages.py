@@ -46,7 +46,8 @@ from azureinfer.request import make_strict_schema
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-    from azureinfer.response import ChatChunk, ChatResult, StreamAccumulator, Usage
+    from azureinfer.response import ChatChunk, ChatResult, Usage
+    from azureinfer.streaming import StreamAccumulator
 
 __all__ = [
     "assistant_message",

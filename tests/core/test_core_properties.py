@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from azureinfer import StreamAccumulator
-from azureinfer._sse import SSEDecoder
 from azureinfer.response import split_think_tags
+from azureinfer.streaming import SSEDecoder
 
 texts = st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=8)
 

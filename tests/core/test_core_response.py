@@ -15,13 +15,13 @@ from azureinfer import (
     ServiceError,
     StreamAccumulator,
 )
-from azureinfer._sse import SSEDecoder
 from azureinfer.response import (
     ChatChunk,
     parse_chat_completion,
     parse_embeddings,
     split_think_tags,
 )
+from azureinfer.streaming import SSEDecoder
 
 
 def completion(message: dict[str, Any], **top: Any) -> dict[str, Any]:
