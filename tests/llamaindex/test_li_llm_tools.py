@@ -28,11 +28,6 @@ MUL = FunctionTool.from_defaults(multiply)
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
-@pytest.fixture
 def llm(emu: Any) -> Any:
     model = AzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")
     yield model

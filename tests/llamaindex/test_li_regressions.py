@@ -62,11 +62,6 @@ class Pet(BaseModel):
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
-@pytest.fixture
 def llm(emu: Any) -> Any:
     model = AzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")
     yield model
