@@ -45,6 +45,15 @@ def _no_unexpected_emulator_errors() -> Iterator[None]:
     for emu in live_emulators():
         fail_on_unexpected_errors(emu)
 
+
+@pytest.fixture
+def emu(azure_inference_emulator: Emulator) -> Emulator:
+    """The session emulator, cleared for this test (short name). A directory whose tests need
+    more (a running cluster, another server) overrides it in its own conftest; a module that runs
+    on both routes takes ``emu_on_route`` instead."""
+    return azure_inference_emulator
+
+
 #: The two wire routes every route-parametrised suite runs on.
 ROUTES = ("model_inference", "openai_v1")
 
@@ -104,6 +113,6 @@ class EmulatorOnRoute:
 @pytest.fixture
 def emu_on_route(azure_inference_emulator: Emulator, route_endpoint: RouteEndpoint) -> Emulator:
     """The cleared emulator with ``endpoint`` set to the route under test (both routes): a
-    module whose tests read ``emu.endpoint`` runs on both routes by taking this as its ``emu``."""
+    module whose tests take it in place of ``emu`` runs on both routes."""
     view: Any = EmulatorOnRoute(azure_inference_emulator, route_endpoint.endpoint)
     return view

@@ -31,12 +31,6 @@ TOOL = {
 }
 
 
-@pytest.fixture
-def emu(emu_on_route: Emulator) -> Emulator:
-    """The emulator, once per route (``emu.endpoint`` is the route's endpoint)."""
-    return emu_on_route
-
-
 def client(emu: Emulator, *, max_retries: int = 3, timeout: float | None = None) -> ChatClient:
     settings = resolve_settings(
         emu.endpoint, emu.key, max_retries=max_retries, timeout=timeout, client_kwargs=FAST
@@ -49,77 +43,77 @@ def req(stream: bool = False) -> Any:
 
 
 def test_per_call_timeout_gives_the_typed_error_after_the_expected_attempts(
-    slow_answers: Any, emu: Emulator
+    slow_answers: Any, emu_on_route: Emulator
 ) -> None:
-    with client(emu) as c:
+    with client(emu_on_route) as c:
         slow_answers(2)
         with pytest.raises(APITimeoutError):
             c.complete(req(), timeout=0.25, max_retries=1)
-        assert len(emu.requests_for("chat")) == 2  # one retry, then the typed error
+        assert len(emu_on_route.requests_for("chat")) == 2  # one retry, then the typed error
         # The client's own settings (no timeout) are untouched: a slow answer is awaited.
-        emu.clear()
-        emu.inject_fault("delay", times=1, seconds=0.5)
+        emu_on_route.clear()
+        emu_on_route.inject_fault("delay", times=1, seconds=0.5)
         assert c.complete(req()).content
-        assert len(emu.requests_for("chat")) == 1
+        assert len(emu_on_route.requests_for("chat")) == 1
 
 
-def test_per_call_max_retries_overrides_the_settings_both_ways(emu: Emulator) -> None:
-    with client(emu, max_retries=3) as c:
-        emu.inject_fault("status", times=1, status=503)
+def test_per_call_max_retries_overrides_the_settings_both_ways(emu_on_route: Emulator) -> None:
+    with client(emu_on_route, max_retries=3) as c:
+        emu_on_route.inject_fault("status", times=1, status=503)
         with pytest.raises(ServiceError) as info:
             c.complete(req(), max_retries=0)
         assert info.value.status_code == 503
-        assert len(emu.requests_for("chat")) == 1
-        emu.clear()
-        emu.inject_fault("status", times=1, status=503)
+        assert len(emu_on_route.requests_for("chat")) == 1
+        emu_on_route.clear()
+        emu_on_route.inject_fault("status", times=1, status=503)
         assert c.complete(req()).content  # the settings' 3 retries still apply
-        assert len(emu.requests_for("chat")) == 2
-    with client(emu, max_retries=0) as c:
-        emu.clear()
-        emu.inject_fault("status", times=2, status=503)
+        assert len(emu_on_route.requests_for("chat")) == 2
+    with client(emu_on_route, max_retries=0) as c:
+        emu_on_route.clear()
+        emu_on_route.inject_fault("status", times=2, status=503)
         assert c.complete(req(), max_retries=2).content
-        assert len(emu.requests_for("chat")) == 3
+        assert len(emu_on_route.requests_for("chat")) == 3
 
 
-def test_per_call_options_on_streams(slow_answers: Any, emu: Emulator) -> None:
-    with client(emu) as c:
+def test_per_call_options_on_streams(slow_answers: Any, emu_on_route: Emulator) -> None:
+    with client(emu_on_route) as c:
         slow_answers(1)
         with pytest.raises(APITimeoutError):
             list(c.stream(req(stream=True), timeout=0.25, max_retries=0))
-        assert len(emu.requests_for("chat")) == 1
-        emu.clear()
-        emu.inject_fault("status", times=1, status=503)
+        assert len(emu_on_route.requests_for("chat")) == 1
+        emu_on_route.clear()
+        emu_on_route.inject_fault("status", times=1, status=503)
         with pytest.raises(ServiceError):
             list(c.stream(req(stream=True), max_retries=0))
-        assert len(emu.requests_for("chat")) == 1
+        assert len(emu_on_route.requests_for("chat")) == 1
 
 
-async def test_per_call_options_async(slow_answers: Any, emu: Emulator) -> None:
-    async with client(emu) as c:
+async def test_per_call_options_async(slow_answers: Any, emu_on_route: Emulator) -> None:
+    async with client(emu_on_route) as c:
         slow_answers(2)
         with pytest.raises(APITimeoutError):
             await c.acomplete(req(), timeout=0.25, max_retries=1)
-        assert len(emu.requests_for("chat")) == 2
-        emu.clear()
-        emu.inject_fault("status", times=1, status=503)
+        assert len(emu_on_route.requests_for("chat")) == 2
+        emu_on_route.clear()
+        emu_on_route.inject_fault("status", times=1, status=503)
         with pytest.raises(ServiceError):
             [chunk async for chunk in c.astream(req(stream=True), max_retries=0)]
-        assert len(emu.requests_for("chat")) == 1
-        emu.clear()
-        emu.inject_fault("status", times=2, status=503)
+        assert len(emu_on_route.requests_for("chat")) == 1
+        emu_on_route.clear()
+        emu_on_route.inject_fault("status", times=2, status=503)
         chunks = [chunk async for chunk in c.astream(req(stream=True), timeout=30, max_retries=2)]
         assert chunks[-1].finish_reason == "stop"
-        assert len(emu.requests_for("chat")) == 3
+        assert len(emu_on_route.requests_for("chat")) == 3
 
 
-def test_per_call_options_on_embeddings(emu: Emulator) -> None:
-    settings = resolve_settings(emu.endpoint, emu.key, client_kwargs=FAST)
+def test_per_call_options_on_embeddings(emu_on_route: Emulator) -> None:
+    settings = resolve_settings(emu_on_route.endpoint, emu_on_route.key, client_kwargs=FAST)
     request = build_embeddings_request(["a", "b"], model="text-embedding-3-small")
     with EmbeddingsClient(settings) as c:
-        emu.inject_fault("status", times=1, status=503, route="embeddings")
+        emu_on_route.inject_fault("status", times=1, status=503, route="embeddings")
         with pytest.raises(ServiceError):
             c.embed(request, max_retries=0)
-        assert len(emu.requests_for("embeddings")) == 1
+        assert len(emu_on_route.requests_for("embeddings")) == 1
         assert len(c.embed(request, timeout=30).vectors) == 2
 
 
@@ -133,19 +127,19 @@ def test_per_call_options_on_embeddings(emu: Emulator) -> None:
     ],
 )
 def test_bad_per_call_options_are_rejected_before_sending(
-    emu: Emulator, kwargs: dict[str, Any], message: str
+    emu_on_route: Emulator, kwargs: dict[str, Any], message: str
 ) -> None:
-    with client(emu) as c:
+    with client(emu_on_route) as c:
         with pytest.raises(ConfigurationError, match=message):
             c.complete(req(), **kwargs)
         with pytest.raises(ConfigurationError, match=message):
             list(c.stream(req(stream=True), **kwargs))
-    assert emu.requests_for("chat") == []
+    assert emu_on_route.requests_for("chat") == []
 
 
-def test_accumulator_snapshots_while_streaming(emu: Emulator) -> None:
-    emu.configure(chunk_size=3)
-    emu.script_reply(
+def test_accumulator_snapshots_while_streaming(emu_on_route: Emulator) -> None:
+    emu_on_route.configure(chunk_size=3)
+    emu_on_route.script_reply(
         "gpt-4o",
         content="Let me check.",
         tool_calls=[
@@ -155,7 +149,7 @@ def test_accumulator_snapshots_while_streaming(emu: Emulator) -> None:
     )
     acc = StreamAccumulator()
     seen: list[tuple[str, list[str], str | None]] = []
-    with client(emu) as c:
+    with client(emu_on_route) as c:
         request = build_chat_request(HI, model="gpt-4o", tools=[TOOL], stream=True)
         chunks = []
         for chunk in c.stream(request, accumulator=acc):
@@ -190,22 +184,26 @@ def _not_json(text: str) -> bool:
     return False
 
 
-def test_accumulator_argument_is_checked(emu: Emulator) -> None:
+def test_accumulator_argument_is_checked(emu_on_route: Emulator) -> None:
     used = StreamAccumulator()
     used.add({"id": "x", "choices": []})
-    with client(emu) as c:
+    with client(emu_on_route) as c:
         with pytest.raises(ConfigurationError, match="new, unused StreamAccumulator"):
             list(c.stream(req(stream=True), accumulator=used))
         with pytest.raises(ConfigurationError, match="new, unused StreamAccumulator"):
             list(c.stream(req(stream=True), accumulator="acc"))  # type: ignore[arg-type]
 
 
-def test_a_request_header_wins_over_a_default_header_of_the_same_name(emu: Emulator) -> None:
-    settings = resolve_settings(emu.endpoint, emu.key, headers={"x-team": "core", "x-keep": "1"})
+def test_a_request_header_wins_over_a_default_header_of_the_same_name(
+    emu_on_route: Emulator,
+) -> None:
+    settings = resolve_settings(
+        emu_on_route.endpoint, emu_on_route.key, headers={"x-team": "core", "x-keep": "1"}
+    )
     with ChatClient(settings) as c:
         c.complete(build_chat_request(HI, model="gpt-4o", headers={"x-team": "search"}))
         list(c.stream(build_chat_request(HI, model="gpt-4o", stream=True)))
-    first, second = (r.headers for r in emu.requests_for("chat"))
+    first, second = (r.headers for r in emu_on_route.requests_for("chat"))
     assert first["x-team"] == "search" and first["x-keep"] == "1"
     assert second["x-team"] == "core"
 
@@ -220,12 +218,15 @@ def test_chat_request_parameters_are_exactly_the_builders_named_request_paramete
     assert named - others == CHAT_REQUEST_PARAMETERS
 
 
-async def test_per_call_timeout_bounds_a_stalled_stream(emu: Emulator) -> None:
+async def test_per_call_timeout_bounds_a_stalled_stream(emu_on_route: Emulator) -> None:
     from azureinfer import IncompleteStreamError
 
-    emu.configure(stream_delay=1.0)
-    with client(emu) as c, pytest.raises(IncompleteStreamError, match="after 1 stream events"):
+    emu_on_route.configure(stream_delay=1.0)
+    with (
+        client(emu_on_route) as c,
+        pytest.raises(IncompleteStreamError, match="after 1 stream events"),
+    ):
         list(c.stream(req(stream=True), timeout=0.3, max_retries=0))
-    async with client(emu) as ac:
+    async with client(emu_on_route) as ac:
         with pytest.raises(IncompleteStreamError, match="after 1 stream events"):
             [chunk async for chunk in ac.astream(req(stream=True), timeout=0.3, max_retries=0)]

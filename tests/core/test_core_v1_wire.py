@@ -32,11 +32,6 @@ HI = [{"role": "user", "content": "Hello there"}]
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Emulator:
-    return azure_inference_emulator
-
-
-@pytest.fixture
 def chat(emu: Emulator) -> Any:
     with ChatClient(resolve_settings(emu.v1_endpoint, emu.key, max_retries=1)) as client:
         yield client

@@ -80,12 +80,6 @@ def local_media(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Emulator:
-    """The cleared session emulator (short name)."""
-    return azure_inference_emulator
-
-
-@pytest.fixture
 def chat(emu: Emulator) -> Iterator[ChatAzureInference]:
     """A ChatAzureInference on the emulator's gpt-4o deployment, closed afterwards."""
     model = ChatAzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")

@@ -8,63 +8,33 @@ prompt-filter chunk; the Foundry shape is OpenAI fragments. The same tests run o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+import profiles_support
 import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
+from profiles_support import CHAT_PROFILES, PROFILE_IDS, ProfileCase
 
 from azureinfer.emulator import Emulator
 from azureinfer.errors import AuthenticationError, ContentFilterError, RateLimitError
 from langchain_azureinfer import ChatAzureInference
 
-# (profile, deployment): every chat profile, the OpenAI/v1 route included.
-CHAT_PROFILES = [
-    ("maas", "mistral-large"),
-    ("azure_openai", "gpt-4o"),
-    ("foundry", "gpt-4o"),
-    ("openai_v1", "gpt-4o"),
-]
+get_weather = tool(profiles_support.get_weather)
+get_population = tool(profiles_support.get_population)
 
 
-@tool
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}"
-
-
-@tool
-def get_population(city: str) -> int:
-    """The population of a city."""
-    return 2_100_000
-
-
-@dataclass
-class Case:
-    profile: str
-    deployment: str
-    emu: Emulator
-    endpoint: str
-
+class Case(ProfileCase):
     def chat(self, **kwargs: Any) -> ChatAzureInference:
         kwargs.setdefault("credential", self.emu.key)
         return ChatAzureInference(
             model=self.deployment, endpoint=self.endpoint, max_retries=0, **kwargs
         )
 
-    def served_here(self) -> None:
-        """The last chat request went to this profile's endpoint."""
-        rec = self.emu.requests_for("chat")[-1]
-        assert self.endpoint.endswith(rec.path.rsplit("/chat/completions", 1)[0])
 
-
-@pytest.fixture(params=CHAT_PROFILES, ids=[p for p, _ in CHAT_PROFILES])
-def case(request: pytest.FixtureRequest, azure_inference_emulator: Emulator) -> Iterator[Case]:
-    profile, deployment = request.param
-    emu = azure_inference_emulator
-    yield Case(profile, deployment, emu, emu.endpoint_for(deployment, profile))
+@pytest.fixture(params=CHAT_PROFILES, ids=PROFILE_IDS)
+def case(request: pytest.FixtureRequest, emu: Emulator) -> Case:
+    return Case.on(emu, *request.param)
 
 
 def _joined(chunks: list[AIMessageChunk]) -> AIMessageChunk:

@@ -20,11 +20,6 @@ class Weather(BaseModel):
     city: str
 
 
-@pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Emulator:
-    return azure_inference_emulator
-
-
 def _chat(emu: Emulator, model: str = "gpt-4o") -> ChatAzureInference:
     return ChatAzureInference(endpoint=emu.v1_endpoint, credential=emu.key, model=model)
 

@@ -43,11 +43,6 @@ class Song(BaseModel):
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
-@pytest.fixture
 def endpoint(route_endpoint: Any) -> str:
     """The emulator's endpoint of the route under test (model inference, then OpenAI/v1)."""
     return str(route_endpoint.endpoint)

@@ -14,11 +14,6 @@ from azureinfer._model_limits import DEFAULT_LIMITS, MODEL_LIMITS, model_limits
 from llamaindex_azureinfer import AzureInference, AzureInferenceEmbedding
 
 
-@pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
 def _llm(emu: Any, **kwargs: Any) -> AzureInference:
     return AzureInference(endpoint=emu.endpoint, credential=emu.key, **kwargs)
 

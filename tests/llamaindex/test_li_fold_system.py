@@ -24,11 +24,6 @@ QUESTION = "How many days do I have to return an item?"
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
-@pytest.fixture
 def own_event_loop() -> Iterator[None]:
     """A loop for LlamaIndex's sync ``asyncio_run`` (the engine's token counting), closed after.
 

@@ -18,18 +18,6 @@ from llama_index.core.prompts import PromptTemplate
 from llamaindex_azureinfer import AzureInference
 
 
-@pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
-@pytest.fixture
-def llm(emu: Any) -> Any:
-    model = AzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")
-    yield model
-    model.close()
-
-
 def _chat_bodies(emu: Any) -> list[dict[str, Any]]:
     return [r.body for r in emu.requests_for("chat")]
 

@@ -27,18 +27,6 @@ ADD = FunctionTool.from_defaults(add)
 MUL = FunctionTool.from_defaults(multiply)
 
 
-@pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
-@pytest.fixture
-def llm(emu: Any) -> Any:
-    model = AzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")
-    yield model
-    model.close()
-
-
 def _bodies(emu: Any) -> list[dict[str, Any]]:
     return [r.body for r in emu.requests_for("chat")]
 

@@ -8,65 +8,32 @@ prompt-filter chunk; the Foundry shape is OpenAI fragments. The same tests run o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.tools import FunctionTool
+from profiles_support import CHAT_PROFILES, PROFILE_IDS, ProfileCase, get_population, get_weather
 
 from azureinfer.emulator import Emulator
 from azureinfer.errors import AuthenticationError, ContentFilterError, RateLimitError
 from llamaindex_azureinfer import AzureInference
 
-# (profile, deployment): every chat profile, the OpenAI/v1 route included.
-CHAT_PROFILES = [
-    ("maas", "mistral-large"),
-    ("azure_openai", "gpt-4o"),
-    ("foundry", "gpt-4o"),
-    ("openai_v1", "gpt-4o"),
-]
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}"
-
-
-def get_population(city: str) -> int:
-    """The population of a city."""
-    return 2_100_000
-
-
 WEATHER = FunctionTool.from_defaults(get_weather)
 POPULATION = FunctionTool.from_defaults(get_population)
 
 
-@dataclass
-class Case:
-    profile: str
-    deployment: str
-    emu: Emulator
-    endpoint: str
-
+class Case(ProfileCase):
     def llm(self, **kwargs: Any) -> AzureInference:
         kwargs.setdefault("credential", self.emu.key)
         return AzureInference(
             model=self.deployment, endpoint=self.endpoint, max_retries=0, **kwargs
         )
 
-    def served_here(self) -> None:
-        """The last chat request went to this profile's endpoint."""
-        rec = self.emu.requests_for("chat")[-1]
-        assert self.endpoint.endswith(rec.path.rsplit("/chat/completions", 1)[0])
 
-
-@pytest.fixture(params=CHAT_PROFILES, ids=[p for p, _ in CHAT_PROFILES])
-def case(request: pytest.FixtureRequest, azure_inference_emulator: Emulator) -> Iterator[Case]:
-    profile, deployment = request.param
-    emu = azure_inference_emulator
-    yield Case(profile, deployment, emu, emu.endpoint_for(deployment, profile))
+@pytest.fixture(params=CHAT_PROFILES, ids=PROFILE_IDS)
+def case(request: pytest.FixtureRequest, emu: Emulator) -> Case:
+    return Case.on(emu, *request.param)
 
 
 def test_stream_chat_text_usage_and_finish(case: Case) -> None:

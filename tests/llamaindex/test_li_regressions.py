@@ -61,18 +61,6 @@ class Pet(BaseModel):
     age: int
 
 
-@pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
-@pytest.fixture
-def llm(emu: Any) -> Any:
-    model = AzureInference(endpoint=emu.endpoint, credential=emu.key, model="gpt-4o")
-    yield model
-    model.close()
-
-
 def _bodies(emu: Any) -> list[dict[str, Any]]:
     return [r.body for r in emu.requests_for("chat")]
 

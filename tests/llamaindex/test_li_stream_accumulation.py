@@ -11,11 +11,6 @@ from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
 from llamaindex_azureinfer import AzureInference
 
 
-@pytest.fixture
-def emu(azure_inference_emulator: Any) -> Any:
-    return azure_inference_emulator
-
-
 def _event(delta: dict[str, Any], finish: str | None = None) -> str:
     event = {
         "id": "s1",

@@ -14,11 +14,6 @@ from llamaindex_azureinfer import AzureInference
 HELLO = [ChatMessage(role="user", content="Hello there")]
 
 
-@pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Emulator:
-    return azure_inference_emulator
-
-
 @pytest.mark.parametrize("model", ["mistral-large", "phi-4", "deepseek-r1"])
 def test_non_openai_models_work_on_v1(emu: Emulator, model: str) -> None:
     """llama-index-llms-azure-openai refuses non-OpenAI model names."""

@@ -61,6 +61,7 @@ def server() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emu(server: Emulator) -> Emulator:
+    """This module's emulator (it knows ``KEY``), cleared: overrides the shared ``emu``."""
     server.clear()
     return server
 

@@ -24,12 +24,6 @@ from azureinfer.tracing import AzureInferenceInstrumentor
 
 
 @pytest.fixture
-def emu(azure_inference_emulator: Emulator) -> Emulator:
-    """The session emulator, cleared for this test."""
-    return azure_inference_emulator
-
-
-@pytest.fixture
 def instrument() -> Iterator[Callable[..., Telemetry]]:
     """``instrument(capture_content=None)``: instrument on fresh in-memory providers."""
     instrumentor = AzureInferenceInstrumentor()
