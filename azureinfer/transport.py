@@ -36,10 +36,15 @@ from functools import partial
 from typing import Any, Literal
 
 from azure.core.exceptions import AzureError
-from azure.core.pipeline.policies import NetworkTraceLoggingPolicy
 
 from azureinfer import _telemetry
 from azureinfer._credentials import default_credential
+from azureinfer._policies import (
+    AsyncFromSyncCredential,
+    PendingAuth,
+    auth_policy,
+    redacting_trace_policy,
+)
 from azureinfer._retry import InferenceAsyncRetryPolicy, InferenceRetryPolicy, retry_policy_kwargs
 from azureinfer._routes import MODEL_INFERENCE_API_VERSION, Operation, Route
 from azureinfer.errors import (
@@ -109,40 +114,6 @@ async def _loop_guard(
                 forget(client)
 
 
-_SECRET_HEADERS = frozenset({"api-key", "authorization", "ocp-apim-subscription-key"})
-
-
-class _RedactingNetworkTraceLoggingPolicy(NetworkTraceLoggingPolicy):
-    """azure-core's network trace policy (``logging_enable=True``), minus the secrets.
-
-    azure-core logs every request header verbatim at DEBUG there, after the credential policy
-    added ``api-key`` and ``Authorization``; this one logs them as ``REDACTED``.
-    """
-
-    def on_request(self, request: Any) -> None:
-        enabled = request.context.options.get("logging_enable", self.enable_http_logger)
-        if not (enabled and _http_logger.isEnabledFor(logging.DEBUG)):
-            super().on_request(request)  # logs nothing; only records the option
-            return
-        headers = request.http_request.headers
-        saved = {k: headers[k] for k in list(headers) if k.lower() in _SECRET_HEADERS}
-        for key in saved:
-            headers[key] = "REDACTED"
-        try:
-            super().on_request(request)
-        finally:
-            for key, value in saved.items():
-                headers[key] = value
-
-
-# The logger azure-core's NetworkTraceLoggingPolicy writes to.
-_http_logger = logging.getLogger(NetworkTraceLoggingPolicy.__module__)
-
-
-def _redacting_trace_policy(logging_enable: bool) -> Any:
-    return _RedactingNetworkTraceLoggingPolicy(logging_enable=logging_enable)
-
-
 def _read_environment_once(endpoint: str, kwargs: dict[str, Any]) -> None:
     """Resolve the environment's proxy and CA-bundle settings for ``endpoint`` now, once.
 
@@ -184,51 +155,6 @@ def _forgetter(owner: _BaseClient, loop: asyncio.AbstractEventLoop) -> Any:
                     del who._loops[where]
 
     return forget
-
-
-class _AsyncFromSyncCredential:
-    """Use a sync TokenCredential from the async client without blocking the event loop."""
-
-    def __init__(self, credential: Any) -> None:
-        self._credential = credential
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        if hasattr(self._credential, "get_token"):
-            return await asyncio.to_thread(self._credential.get_token, *scopes, **kwargs)
-        from azure.core.credentials import AccessToken
-
-        info = await asyncio.to_thread(self._credential.get_token_info, *scopes)
-        return AccessToken(info.token, info.expires_on)
-
-    async def close(self) -> None:
-        """Nothing to close: the user's credential is theirs."""
-
-    async def __aenter__(self) -> _AsyncFromSyncCredential:
-        return self
-
-    async def __aexit__(self, *args: Any) -> None:
-        return None
-
-
-@dataclass
-class _PendingAuth:
-    """A bearer-token policy waiting for the credential of the client being built."""
-
-    is_async: bool
-    scopes: tuple[str, ...]
-
-    def build(self, credential: Any) -> Any:
-        from azure.core.pipeline.policies import (
-            AsyncBearerTokenCredentialPolicy,
-            BearerTokenCredentialPolicy,
-        )
-
-        cls = AsyncBearerTokenCredentialPolicy if self.is_async else BearerTokenCredentialPolicy
-        return cls(credential, *self.scopes)
-
-
-def _auth_policy(is_async: bool, scopes: tuple[str, ...]) -> _PendingAuth:
-    return _PendingAuth(is_async, tuple(scopes))
 
 
 class _BaseClient:
@@ -311,11 +237,11 @@ class _BaseClient:
         elif s.credential_kind != "key" and "authentication_policy" not in kwargs:
             # Build it ourselves: the SDK only accepts credentials with ``get_token``, while
             # azure-core's policies also take ``get_token_info`` (AccessTokenInfo) ones.
-            kwargs["authentication_policy"] = _auth_policy(is_async, s.credential_scopes)
+            kwargs["authentication_policy"] = auth_policy(is_async, s.credential_scopes)
         kwargs["headers"] = dict(s.headers)
         kwargs["user_agent"] = s.user_agent
         if "logging_policy" not in kwargs:
-            kwargs["logging_policy"] = _redacting_trace_policy(
+            kwargs["logging_policy"] = redacting_trace_policy(
                 bool(kwargs.get("logging_enable", False))
             )
         if not is_async:
@@ -324,7 +250,7 @@ class _BaseClient:
 
     def _finish_auth(self, kwargs: dict[str, Any], credential: Any) -> None:
         policy = kwargs.get("authentication_policy")
-        if isinstance(policy, _PendingAuth):
+        if isinstance(policy, PendingAuth):
             kwargs["authentication_policy"] = policy.build(credential)
 
     def _sync_credential_for_client(self) -> Any:
@@ -371,7 +297,7 @@ class _BaseClient:
             credential: Any = default_credential(s.endpoint, s.credential_scopes, is_async=True)
             created_credential = credential
         elif kind == "token":
-            credential = _AsyncFromSyncCredential(self.settings.credential)
+            credential = AsyncFromSyncCredential(self.settings.credential)
         else:
             credential = self.settings.credential
         cls = getattr(sdk_aio, self._sdk_class)
