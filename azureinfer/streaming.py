@@ -16,7 +16,7 @@ import codecs
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from azureinfer.errors import IncompleteStreamError
@@ -174,14 +174,6 @@ def _partial_suffix(text: str, token: str) -> int:
     return 0
 
 
-@dataclass
-class _ToolAcc:
-    index: int
-    id: str | None = None
-    name: str | None = None
-    arguments: str = ""
-
-
 class StreamAccumulator:
     """Turn stream events into :class:`ChatChunk`s and accumulate the final :class:`ChatResult`.
 
@@ -204,7 +196,7 @@ class StreamAccumulator:
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.extras: dict[str, Any] = {}
-        self._tools: dict[int, _ToolAcc] = {}
+        self._tools: dict[int, ToolCallChunk] = {}  # joined so far, by index
         self._ids: dict[str, int] = {}
         self._last_tool: int | None = None
         self._held: ChatChunk | None = None
@@ -234,7 +226,7 @@ class StreamAccumulator:
             if not isinstance(frag, Mapping):
                 continue
             index = self._tool_index(frag)
-            acc = self._tools.setdefault(index, _ToolAcc(index))
+            acc = self._tools.setdefault(index, ToolCallChunk(index))
             fn = _map(frag.get("function"))
             frag_id = frag.get("id") if isinstance(frag.get("id"), str) and frag.get("id") else None
             name = fn.get("name") if isinstance(fn.get("name"), str) and fn.get("name") else None
@@ -361,10 +353,7 @@ class StreamAccumulator:
 
         ``arguments`` is the JSON text received so far (partial until the stream finishes).
         """
-        return [
-            ToolCallChunk(index=acc.index, id=acc.id, name=acc.name, arguments=acc.arguments)
-            for acc in sorted(self._tools.values(), key=lambda a: a.index)
-        ]
+        return [replace(acc) for _, acc in sorted(self._tools.items())]  # copies: ours grow
 
     def snapshot(self) -> ChatResult:
         """Everything received so far as a :class:`ChatResult`, at any point of the stream.
