@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,7 +51,7 @@ from azureinfer._lifecycle import ClientLifecycle, ModelInfo
 from azureinfer._version import __version__
 from azureinfer.batching import BatchOptions, Embedder, EmbeddingsSpec
 from azureinfer.errors import ConfigurationError
-from azureinfer.request import CHAT_REQUEST_PARAMETERS, CallKeywords, sort_call_keywords
+from azureinfer.request import CALL_OPTIONS, CHAT_REQUEST_PARAMETERS, OPENAI_EXTRA_PARAMETERS
 from azureinfer.settings import (
     LEGACY_CLIENT_KWARGS,
     ConnectionSettings,
@@ -62,7 +63,9 @@ __all__ = [
     "CHAT_PARAMETER_FIELDS",
     "CONNECTION_ARGUMENTS",
     "WHERE_EXTRAS_GO",
+    "CallKeywords",
     "ChatAdapter",
+    "ChatCall",
     "ClientLifecycle",
     "ConnectedAdapter",
     "EmbeddingsAdapter",
@@ -73,6 +76,7 @@ __all__ = [
     "known_arguments",
     "lift_legacy_fields",
     "reject_unknown_arguments",
+    "sort_call_keywords",
 ]
 
 #: The ``resolve_settings`` arguments an adapter class holds as fields (same names by default).
@@ -95,7 +99,7 @@ _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 #: The chat request parameters an adapter class holds as fields: its defaults, which a call's
-#: keyword arguments override (:meth:`ChatAdapter._call_keywords`). The others (tools,
+#: keyword arguments override (:meth:`ChatAdapter._chat_call`). The others (tools,
 #: tool_choice, parallel_tool_calls, response_format) are per call only.
 CHAT_PARAMETER_FIELDS = (
     *sorted(
@@ -104,6 +108,88 @@ CHAT_PARAMETER_FIELDS = (
     "stream_usage",
     "extra_parameters",
 )
+
+
+_CALL_PARAMETERS = CHAT_REQUEST_PARAMETERS | {"stream_usage", "extra_parameters"}
+# Per-call keywords that carry dicts: extra body parameters, and headers (later ones win).
+_EXTRAS_KEYWORDS = ("model_kwargs", "model_extras")
+_HEADERS_KEYWORDS = ("default_headers", "headers")
+
+
+@dataclass
+class CallKeywords:
+    """A chat call's keyword arguments sorted by where each goes (:func:`sort_call_keywords`)."""
+
+    parameters: dict[str, Any] = field(default_factory=dict)
+    """``build_chat_request`` parameters given a value (None counts as not given), with
+    ``stream_usage`` and ``extra_parameters``."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The client method's per-call options (``timeout``, ``max_retries``)."""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Extra body parameters (``model_extras``): ``model_kwargs`` / ``model_extras`` dicts and
+    the OpenAI-only parameters."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers of this request (``default_headers`` then ``headers``)."""
+    connection: list[str] = field(default_factory=list)
+    """Names of connection settings given per call (they configure the client: an error)."""
+    unknown: dict[str, Any] = field(default_factory=dict)
+    """Everything else (an adapter refuses them or sends them as extras)."""
+
+
+@dataclass
+class ChatCall:
+    """One chat call as :meth:`ChatAdapter._chat_call` prepares it: the request parameters (the
+    instance's, overridden by the call's), the call options, the extra body parameters and the
+    headers, and the client that makes the call."""
+
+    client: Any
+    """The adapter's ``ChatClient`` (made anew when the connection fields changed)."""
+    parameters: dict[str, Any]
+    """``build_chat_request`` parameters (with ``stream_usage`` and ``extra_parameters``)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The client method's per-call options (``timeout``, ``max_retries``)."""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Extra body parameters (``model_extras``)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers of this request."""
+
+
+def sort_call_keywords(
+    kwargs: Mapping[str, Any],
+    *,
+    ignored: Iterable[str] = (),
+    connection: Iterable[str] = (),
+) -> CallKeywords:
+    """Sort a chat call's keyword arguments (the one routing every adapter uses): request
+    parameters, call options, extra body parameters, headers, connection settings (``connection``
+    names them), framework keywords to drop (``ignored``), and the unknown rest."""
+    call = CallKeywords()
+    skip = frozenset(ignored)
+    fixed = frozenset(connection)
+    for key, value in kwargs.items():
+        if key in skip:
+            continue
+        if key in CALL_OPTIONS:
+            if value is not None:
+                call.options[key] = value
+        elif key in _CALL_PARAMETERS:
+            if value is not None:
+                call.parameters[key] = value
+        elif key in OPENAI_EXTRA_PARAMETERS:
+            if value is not None:
+                call.extras[key] = value
+        elif key in _EXTRAS_KEYWORDS or key in _HEADERS_KEYWORDS:
+            continue  # merged below, in their order
+        elif key in fixed:
+            call.connection.append(key)
+        else:
+            call.unknown[key] = value
+    for key in _EXTRAS_KEYWORDS:
+        call.extras.update(kwargs.get(key) or {})
+    for key in _HEADERS_KEYWORDS:
+        call.headers.update(kwargs.get(key) or {})
+    call.connection.sort()
+    return call
 
 
 #: Where the values that are not constructor arguments belong (said with an unknown argument).
@@ -379,22 +465,44 @@ class ChatAdapter(ConnectedAdapter, ModelInfo):
         the core's message, rather than on first use."""
         self._client.check_request(self._probe_request())
 
-    def _chat_defaults(self) -> dict[str, Any]:
-        """The instance's request parameters (`CHAT_PARAMETER_FIELDS`)."""
-        return {name: getattr(self, name) for name in CHAT_PARAMETER_FIELDS}
+    def _chat_call(
+        self,
+        kwargs: Mapping[str, Any],
+        *,
+        ignored: Iterable[str] = (),
+        instance: Mapping[str, Any] | None = None,
+        unknown_as_extras: bool = False,
+    ) -> ChatCall:
+        """All the adapter layer does for one chat call, in one step: the instance's request
+        parameters (`CHAT_PARAMETER_FIELDS`), overridden by the keywords ``instance`` names (a
+        ``model_kwargs`` whose request parameters count as such; its other keys are extras),
+        then by the call's ``kwargs``, sorted (:func:`sort_call_keywords`), and the client.
 
-    def _call_keywords(
-        self, kwargs: Mapping[str, Any], *, ignored: Iterable[str] = ()
-    ) -> CallKeywords:
-        """A call's keyword arguments sorted (``azureinfer.request.sort_call_keywords``); a
-        connection setting given per call is a ``TypeError`` naming the copy to make instead."""
-        call = sort_call_keywords(kwargs, ignored=ignored, connection=CONNECTION_ARGUMENTS)
-        if call.connection:
-            first = call.connection[0]
+        A connection setting given per call is a ``TypeError`` naming the copy to make instead;
+        so is an unknown keyword, unless ``unknown_as_extras`` sends it in the body."""
+        call = ChatCall(self._connection, {n: getattr(self, n) for n in CHAT_PARAMETER_FIELDS})
+        if instance:
+            own = sort_call_keywords(instance)
+            call.parameters.update(own.parameters)
+            call.extras.update({**own.options, **own.unknown, **own.extras})
+            call.headers.update(own.headers)
+        this = sort_call_keywords(kwargs, ignored=ignored, connection=CONNECTION_ARGUMENTS)
+        if this.connection:
+            first = this.connection[0]
             raise TypeError(
-                f"{', '.join(call.connection)} cannot change per call: it configures the HTTP "
+                f"{', '.join(this.connection)} cannot change per call: it configures the HTTP "
                 f"client. Use a copy, e.g. model.model_copy(update={{{first!r}: ...}})."
             )
+        if this.unknown and not unknown_as_extras:
+            raise TypeError(
+                f"Unknown per-call argument(s) {', '.join(map(repr, sorted(this.unknown)))} for "
+                f"{type(self).__name__}. Pass other body parameters as "
+                "model_kwargs={...} (sent as extra parameters)."
+            )
+        call.parameters.update(this.parameters)
+        call.options = this.options
+        call.extras.update({**this.unknown, **this.extras})
+        call.headers.update(this.headers)
         return call
 
 

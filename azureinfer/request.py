@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -35,7 +35,6 @@ __all__ = [
     "KNOWN_CHAT_KEYS",
     "KNOWN_EMBEDDINGS_KEYS",
     "OPENAI_EXTRA_PARAMETERS",
-    "CallKeywords",
     "EncodingFormat",
     "ExtraParameters",
     "WireRequest",
@@ -44,7 +43,6 @@ __all__ = [
     "build_response_format",
     "make_strict_schema",
     "normalize_tool_choice",
-    "sort_call_keywords",
 ]
 
 ExtraParameters = Literal["pass-through", "drop", "error"]
@@ -91,7 +89,6 @@ CHAT_REQUEST_PARAMETERS = frozenset(
         "response_format",
     }
 )
-_CALL_PARAMETERS = CHAT_REQUEST_PARAMETERS | {"stream_usage", "extra_parameters"}
 
 #: Per-call options of the HTTP call (the clients' ``timeout=`` / ``max_retries=``), not body
 #: parameters: they change that call only.
@@ -101,73 +98,6 @@ CALL_OPTIONS = frozenset({"timeout", "max_retries"})
 OPENAI_EXTRA_PARAMETERS = frozenset(
     {"logprobs", "top_logprobs", "logit_bias", "user", "modalities", "audio", "prediction"}
 )
-# Per-call keywords that carry dicts: extra body parameters, and headers (later ones win).
-_EXTRAS_KEYWORDS = ("model_kwargs", "model_extras")
-_HEADERS_KEYWORDS = ("default_headers", "headers")
-
-
-@dataclass
-class CallKeywords:
-    """A chat call's keyword arguments sorted by where each goes (:func:`sort_call_keywords`)."""
-
-    parameters: dict[str, Any] = field(default_factory=dict)
-    """:func:`build_chat_request` parameters given a value (None counts as not given), with
-    ``stream_usage`` and ``extra_parameters``."""
-    options: dict[str, Any] = field(default_factory=dict)
-    """The client method's per-call options (``timeout``, ``max_retries``)."""
-    extras: dict[str, Any] = field(default_factory=dict)
-    """Extra body parameters (``model_extras``): ``model_kwargs`` / ``model_extras`` dicts and
-    the OpenAI-only parameters."""
-    headers: dict[str, str] = field(default_factory=dict)
-    """Headers of this request (``default_headers`` then ``headers``)."""
-    connection: list[str] = field(default_factory=list)
-    """Names of connection settings given per call (they configure the client: an error)."""
-    unknown: dict[str, Any] = field(default_factory=dict)
-    """Everything else (an adapter refuses them or sends them as extras)."""
-
-    def with_defaults(self, defaults: Mapping[str, Any]) -> dict[str, Any]:
-        """``defaults`` (an instance's parameters) overridden by this call's."""
-        return {**defaults, **self.parameters}
-
-
-def sort_call_keywords(
-    kwargs: Mapping[str, Any],
-    *,
-    ignored: Iterable[str] = (),
-    connection: Iterable[str] = (),
-) -> CallKeywords:
-    """Sort a chat call's keyword arguments (the one routing both adapters use): request
-    parameters, call options, extra body parameters, headers, connection settings (``connection``
-    names them), framework keywords to drop (``ignored``), and the unknown rest."""
-    call = CallKeywords()
-    skip = frozenset(ignored)
-    fixed = frozenset(connection)
-    for key, value in kwargs.items():
-        if key in skip:
-            continue
-        if key in CALL_OPTIONS:
-            if value is not None:
-                call.options[key] = value
-        elif key in _CALL_PARAMETERS:
-            if value is not None:
-                call.parameters[key] = value
-        elif key in OPENAI_EXTRA_PARAMETERS:
-            if value is not None:
-                call.extras[key] = value
-        elif key in _EXTRAS_KEYWORDS or key in _HEADERS_KEYWORDS:
-            continue  # merged below, in their order
-        elif key in fixed:
-            call.connection.append(key)
-        else:
-            call.unknown[key] = value
-    for key in _EXTRAS_KEYWORDS:
-        call.extras.update(kwargs.get(key) or {})
-    for key in _HEADERS_KEYWORDS:
-        call.headers.update(kwargs.get(key) or {})
-    call.connection.sort()
-    return call
-
-
 #: Values of ``encoding_format`` the API defines (the embeddings classes return floats for all).
 EncodingFormat = Literal["float", "base64", "int8", "uint8", "binary", "ubinary"]
 ENCODING_FORMATS: tuple[str, ...] = get_args(EncodingFormat)

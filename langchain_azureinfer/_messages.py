@@ -1,10 +1,10 @@
-"""LangChain messages <-> Azure AI Model Inference wire dicts (pure functions).
+"""LangChain messages -> Azure AI Model Inference wire dicts (pure functions).
 
-Outgoing: :func:`convert_messages` turns LangChain messages (any content format LangChain
-users write: plain strings, OpenAI chat-completions parts, LangChain v1 standard blocks, the
-older ``source_type`` blocks, Anthropic blocks) into the REST API's message dicts.
-Incoming: :func:`result_to_message` / :func:`chunk_to_message_chunk` turn the core's parsed
-results into ``AIMessage`` / ``AIMessageChunk``.
+:func:`convert_messages` turns LangChain messages (any content format LangChain users write:
+plain strings, OpenAI chat-completions parts, LangChain v1 standard blocks, the older
+``source_type`` blocks, Anthropic blocks) into the REST API's message dicts. The way back (the
+core's parsed results -> ``AIMessage`` / ``AIMessageChunk``) is in ``chat_models``, next to the
+calls that return them, so one call enters this module once.
 
 Nothing here does I/O or builds a request body; that is ``azureinfer.request``'s job.
 """
@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     ChatMessage,
     FunctionMessage,
@@ -25,25 +24,16 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
-from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 
 from azureinfer._wire_messages import fold_system_messages as fold_system
 
 if TYPE_CHECKING:
-    from azureinfer.response import ChatChunk, ChatResult, Usage
+    pass
 
 __all__ = [
-    "MODEL_PROVIDER",
-    "chunk_to_message_chunk",
     "convert_content_part",
     "convert_messages",
-    "result_to_message",
-    "usage_to_metadata",
 ]
-
-MODEL_PROVIDER = "azure_ai_inference"
-"""The value of ``response_metadata["model_provider"]`` on every message we produce."""
 
 WireMessage = dict[str, Any]
 DeveloperRole = Literal["developer", "system"]
@@ -423,131 +413,3 @@ def _tool_images_message(images: list[dict[str, Any]]) -> WireMessage:
             *images,
         ],
     }
-
-
-# --------------------------------------------------------------------------------------
-# incoming: wire results -> LangChain
-# --------------------------------------------------------------------------------------
-
-
-def usage_to_metadata(usage: Usage) -> UsageMetadata:
-    """Translate the core's ``Usage`` into LangChain ``UsageMetadata`` (with details)."""
-    input_tokens = int(usage.prompt_tokens or 0)
-    output_tokens = int(usage.completion_tokens or 0)
-    total = usage.total_tokens
-    metadata: dict[str, Any] = {
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "total_tokens": int(total) if total is not None else input_tokens + output_tokens,
-    }
-    if usage.cached_tokens is not None:
-        metadata["input_token_details"] = InputTokenDetails(cache_read=int(usage.cached_tokens))
-    if usage.reasoning_tokens is not None:
-        metadata["output_token_details"] = OutputTokenDetails(reasoning=int(usage.reasoning_tokens))
-    return cast("UsageMetadata", metadata)
-
-
-def _response_metadata(
-    *,
-    model: str | None,
-    finish_reason: Any,
-    completion_id: str | None,
-    system_fingerprint: str | None,
-    extras: dict[str, Any] | None,
-    usage: Usage | None,
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = dict(extras or {})
-    if usage is not None and usage.raw:
-        metadata["token_usage"] = dict(usage.raw)
-    metadata.update(
-        {
-            "model_name": model,
-            "model": model,  # the key of langchain-azure-ai 1.2 (kept for code migrating)
-            "model_provider": MODEL_PROVIDER,
-            "finish_reason": str(finish_reason) if finish_reason is not None else None,
-            "id": completion_id,
-            "system_fingerprint": system_fingerprint,
-        }
-    )
-    return {k: v for k, v in metadata.items() if v is not None}
-
-
-def result_to_message(result: ChatResult) -> AIMessage:
-    """Translate a parsed completion into an ``AIMessage``.
-
-    The completion id becomes the message id; reasoning is kept in
-    ``additional_kwargs["reasoning_content"]`` (LangChain's v1 ``content_blocks`` turn it into a
-    reasoning block); malformed tool-call arguments land in ``invalid_tool_calls``.
-    """
-    additional_kwargs: dict[str, Any] = {}
-    if result.reasoning_content:
-        additional_kwargs["reasoning_content"] = result.reasoning_content
-    return AIMessage(
-        content=result.content or "",
-        id=result.id or None,
-        additional_kwargs=additional_kwargs,
-        tool_calls=[
-            tool_call(name=tc.name, args=tc.arguments, id=tc.id) for tc in result.tool_calls
-        ],
-        invalid_tool_calls=[
-            invalid_tool_call(name=tc.name, args=tc.arguments, id=tc.id, error=tc.error)
-            for tc in result.invalid_tool_calls
-        ],
-        usage_metadata=usage_to_metadata(result.usage) if result.usage is not None else None,
-        response_metadata=_response_metadata(
-            model=result.model,
-            finish_reason=result.finish_reason,
-            completion_id=result.id,
-            system_fingerprint=result.system_fingerprint,
-            extras=result.extras,
-            usage=result.usage,
-        ),
-    )
-
-
-def chunk_to_message_chunk(chunk: ChatChunk) -> AIMessageChunk:
-    """Translate one streamed chunk into an ``AIMessageChunk``.
-
-    Every chunk carries the completion id (as message id), ``model_provider`` and those
-    non-standard fields that add up across chunks (``logprobs``, ``prompt_filter_results``).
-    The chunk with ``finish_reason`` is the last one the core hands out (a trailing usage-only
-    chunk is merged into it); it gets ``chunk_position="last"`` and the closing metadata
-    (``model_name`` and ``model``, ``finish_reason``, ``id``, ``system_fingerprint``, all its
-    extras such as content-filter results), so adding the chunks up gives each value once.
-    """
-    additional_kwargs: dict[str, Any] = {}
-    if chunk.reasoning_content:
-        additional_kwargs["reasoning_content"] = chunk.reasoning_content
-    final = chunk.finish_reason is not None
-    if final:
-        raw = chunk.raw if isinstance(chunk.raw, dict) else {}
-        fingerprint = raw.get("system_fingerprint")
-        response_metadata = _response_metadata(
-            model=chunk.model,
-            finish_reason=chunk.finish_reason,
-            completion_id=chunk.id,
-            system_fingerprint=fingerprint if isinstance(fingerprint, str) else None,
-            extras=chunk.extras,
-            usage=chunk.usage,
-        )
-    else:
-        # Only values that add up correctly when LangChain merges chunks (lists concatenate;
-        # logprobs is {"content": [...]}); strings inside dicts would be concatenated.
-        response_metadata = {
-            k: v
-            for k, v in (chunk.extras or {}).items()
-            if v is not None and (isinstance(v, list) or k == "logprobs")
-        }
-        response_metadata["model_provider"] = MODEL_PROVIDER
-    return AIMessageChunk(
-        content=chunk.content or "",
-        id=chunk.id or None,
-        additional_kwargs=additional_kwargs,
-        tool_call_chunks=[
-            tool_call_chunk(name=tc.name, args=tc.arguments or None, id=tc.id, index=tc.index)
-            for tc in chunk.tool_call_chunks
-        ],
-        usage_metadata=usage_to_metadata(chunk.usage) if chunk.usage is not None else None,
-        response_metadata=response_metadata,
-        chunk_position="last" if final else None,
-    )

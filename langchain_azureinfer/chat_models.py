@@ -10,7 +10,15 @@ from typing import Any, ClassVar, Literal, cast
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.openai_tools import (
@@ -31,20 +39,18 @@ from pydantic import (
 )
 from typing_extensions import Self
 
-from azureinfer.adapters import ChatAdapter
+from azureinfer.adapters import ChatAdapter, ChatCall
 from azureinfer.errors import ConfigurationError
 from azureinfer.pydantic_adapter import PydanticConnection
-from azureinfer.request import CALL_OPTIONS, WireRequest, build_chat_request, build_response_format
-from azureinfer.response import ChatChunk
+from azureinfer.request import WireRequest, build_chat_request, build_response_format
+from azureinfer.response import ChatChunk, Usage
 from azureinfer.response import ChatResult as WireChatResult
-from langchain_azureinfer._messages import (
-    MODEL_PROVIDER,
-    chunk_to_message_chunk,
-    convert_messages,
-    result_to_message,
-)
+from langchain_azureinfer._messages import convert_messages
 
 __all__ = ["AzureAIChatCompletionsModel", "ChatAzureInference"]
+
+MODEL_PROVIDER = "azure_ai_inference"
+"""The value of ``response_metadata["model_provider"]`` on every message we produce."""
 
 # Keyword arguments LangChain itself may pass down; they are not request parameters.
 _IGNORED_KWARGS = frozenset({"stream"})
@@ -312,7 +318,7 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
         return self
 
     def _probe_request(self) -> WireRequest:
-        return self._build_request([HumanMessage("")], None, stream=False)
+        return self._prepare([HumanMessage("")], None, {}, stream=False)[1]
 
     # ---- LangChain hooks ----------------------------------------------------------------
 
@@ -398,21 +404,21 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
 
     # ---- request building ---------------------------------------------------------------
 
-    def _build_request(
-        self, messages: list[BaseMessage], stop: list[str] | None, *, stream: bool, **kwargs: Any
-    ) -> WireRequest:
-        """Translate messages and merge instance defaults with per-call overrides."""
-        call = self._call_keywords(kwargs, ignored=_IGNORED_KWARGS)
-        if call.unknown:
-            raise TypeError(
-                f"Unknown per-call argument(s) {', '.join(map(repr, sorted(call.unknown)))} for "
-                f"{type(self).__name__}. Pass other body parameters as "
-                "model_kwargs={...} (sent as extra parameters)."
-            )
-        params = call.with_defaults(self._chat_defaults())
+    def _prepare(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: Mapping[str, Any],
+        *,
+        stream: bool,
+    ) -> tuple[ChatCall, WireRequest]:
+        """The call (its options and client, from the adapter layer) and its wire request:
+        instance defaults merged with per-call overrides, messages translated."""
+        call = self._chat_call(kwargs, ignored=_IGNORED_KWARGS)
+        params = call.parameters
         if stop is not None:
             params["stop"] = stop
-        if "tools" in params:
+        if params.get("tools") is not None:
             # bind_tools already converted; tools passed per call may be any tool form.
             params["tools"] = [convert_to_openai_tool(t) for t in params["tools"]] or None
         extras = {**self.model_kwargs, **call.extras}
@@ -421,36 +427,16 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
             developer_role=self.developer_message_role,
             fold_system_messages=self.fold_system_messages,
         )
-        return build_chat_request(
+        request = build_chat_request(
             wire_messages,
             stream=stream,
             model_extras=extras or None,
             headers=call.headers or None,
             **params,
         )
-
-    @staticmethod
-    def _call_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        """Per-call ``timeout`` / ``max_retries`` for the client's methods."""
-        return {k: kwargs[k] for k in CALL_OPTIONS if kwargs.get(k) is not None}
+        return call, request
 
     # ---- calls --------------------------------------------------------------------------
-
-    @staticmethod
-    def _chat_result(result: WireChatResult) -> ChatResult:
-        message = result_to_message(result)
-        generation_info: dict[str, Any] = {}
-        if result.finish_reason is not None:
-            generation_info["finish_reason"] = str(result.finish_reason)
-        llm_output: dict[str, Any] = {"model_name": result.model, "id": result.id}
-        if result.usage is not None:
-            llm_output["token_usage"] = dict(result.usage.raw or {})
-        if result.system_fingerprint:
-            llm_output["system_fingerprint"] = result.system_fingerprint
-        return ChatResult(
-            generations=[ChatGeneration(message=message, generation_info=generation_info or None)],
-            llm_output=llm_output,
-        )
 
     def _generate(
         self,
@@ -459,8 +445,8 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._build_request(messages, stop, stream=False, **kwargs)
-        return self._chat_result(self._connection.complete(request, **self._call_options(kwargs)))
+        call, request = self._prepare(messages, stop, kwargs, stream=False)
+        return _chat_result(call.client.complete(request, **call.options))
 
     async def _agenerate(
         self,
@@ -469,9 +455,8 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._build_request(messages, stop, stream=False, **kwargs)
-        options = self._call_options(kwargs)
-        return self._chat_result(await self._connection.acomplete(request, **options))
+        call, request = self._prepare(messages, stop, kwargs, stream=False)
+        return _chat_result(await call.client.acomplete(request, **call.options))
 
     def _stream(
         self,
@@ -480,11 +465,11 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request = self._build_request(messages, stop, stream=True, **kwargs)
-        stream = self._connection.stream(request, **self._call_options(kwargs))
+        call, request = self._prepare(messages, stop, kwargs, stream=True)
+        stream = call.client.stream(request, **call.options)
         try:
             for chunk in stream:
-                generation = self._generation_chunk(chunk)
+                generation = _generation_chunk(chunk)
                 if run_manager:
                     run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
@@ -500,11 +485,11 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request = self._build_request(messages, stop, stream=True, **kwargs)
-        stream = self._connection.astream(request, **self._call_options(kwargs))
+        call, request = self._prepare(messages, stop, kwargs, stream=True)
+        stream = call.client.astream(request, **call.options)
         try:
             async for chunk in stream:
-                generation = self._generation_chunk(chunk)
+                generation = _generation_chunk(chunk)
                 if run_manager:
                     await run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
@@ -512,12 +497,6 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
                 await aclose()
-
-    @staticmethod
-    def _generation_chunk(chunk: ChatChunk) -> ChatGenerationChunk:
-        message = chunk_to_message_chunk(chunk)
-        info = {"finish_reason": chunk.finish_reason} if chunk.finish_reason else None
-        return ChatGenerationChunk(message=message, generation_info=info)
 
     # ---- tools and structured output ------------------------------------------------------
 
@@ -682,6 +661,157 @@ def _with_system_instruction(messages: list[BaseMessage], instruction: str) -> l
         merged = first.model_copy(update={"content": f"{first.content}\n\n{instruction}"})
         return [merged, *messages[1:]]
     return [SystemMessage(instruction), *messages]
+
+
+# ---- the way back: the core's parsed results -> LangChain messages ------------------------
+
+
+def usage_to_metadata(usage: Usage) -> UsageMetadata:
+    """Translate the core's ``Usage`` into LangChain ``UsageMetadata`` (with details)."""
+    input_tokens = int(usage.prompt_tokens or 0)
+    output_tokens = int(usage.completion_tokens or 0)
+    total = usage.total_tokens
+    metadata: dict[str, Any] = {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": int(total) if total is not None else input_tokens + output_tokens,
+    }
+    if usage.cached_tokens is not None:
+        metadata["input_token_details"] = InputTokenDetails(cache_read=int(usage.cached_tokens))
+    if usage.reasoning_tokens is not None:
+        metadata["output_token_details"] = OutputTokenDetails(reasoning=int(usage.reasoning_tokens))
+    return cast("UsageMetadata", metadata)
+
+
+def _response_metadata(
+    *,
+    model: str | None,
+    finish_reason: Any,
+    completion_id: str | None,
+    system_fingerprint: str | None,
+    extras: dict[str, Any] | None,
+    usage: Usage | None,
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = dict(extras or {})
+    if usage is not None and usage.raw:
+        metadata["token_usage"] = dict(usage.raw)
+    metadata.update(
+        {
+            "model_name": model,
+            "model": model,  # the key of langchain-azure-ai 1.2 (kept for code migrating)
+            "model_provider": MODEL_PROVIDER,
+            "finish_reason": str(finish_reason) if finish_reason is not None else None,
+            "id": completion_id,
+            "system_fingerprint": system_fingerprint,
+        }
+    )
+    return {k: v for k, v in metadata.items() if v is not None}
+
+
+def result_to_message(result: WireChatResult) -> AIMessage:
+    """Translate a parsed completion into an ``AIMessage``.
+
+    The completion id becomes the message id; reasoning is kept in
+    ``additional_kwargs["reasoning_content"]`` (LangChain's v1 ``content_blocks`` turn it into a
+    reasoning block); malformed tool-call arguments land in ``invalid_tool_calls``.
+    """
+    additional_kwargs: dict[str, Any] = {}
+    if result.reasoning_content:
+        additional_kwargs["reasoning_content"] = result.reasoning_content
+    return AIMessage(
+        content=result.content or "",
+        id=result.id or None,
+        additional_kwargs=additional_kwargs,
+        tool_calls=[
+            tool_call(name=tc.name, args=tc.arguments, id=tc.id) for tc in result.tool_calls
+        ],
+        invalid_tool_calls=[
+            invalid_tool_call(name=tc.name, args=tc.arguments, id=tc.id, error=tc.error)
+            for tc in result.invalid_tool_calls
+        ],
+        usage_metadata=usage_to_metadata(result.usage) if result.usage is not None else None,
+        response_metadata=_response_metadata(
+            model=result.model,
+            finish_reason=result.finish_reason,
+            completion_id=result.id,
+            system_fingerprint=result.system_fingerprint,
+            extras=result.extras,
+            usage=result.usage,
+        ),
+    )
+
+
+def chunk_to_message_chunk(chunk: ChatChunk) -> AIMessageChunk:
+    """Translate one streamed chunk into an ``AIMessageChunk``.
+
+    Every chunk carries the completion id (as message id), ``model_provider`` and those
+    non-standard fields that add up across chunks (``logprobs``, ``prompt_filter_results``).
+    The chunk with ``finish_reason`` is the last one the core hands out (a trailing usage-only
+    chunk is merged into it); it gets ``chunk_position="last"`` and the closing metadata
+    (``model_name`` and ``model``, ``finish_reason``, ``id``, ``system_fingerprint``, all its
+    extras such as content-filter results), so adding the chunks up gives each value once.
+    """
+    additional_kwargs: dict[str, Any] = {}
+    if chunk.reasoning_content:
+        additional_kwargs["reasoning_content"] = chunk.reasoning_content
+    final = chunk.finish_reason is not None
+    if final:
+        raw = chunk.raw if isinstance(chunk.raw, dict) else {}
+        fingerprint = raw.get("system_fingerprint")
+        response_metadata = _response_metadata(
+            model=chunk.model,
+            finish_reason=chunk.finish_reason,
+            completion_id=chunk.id,
+            system_fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+            extras=chunk.extras,
+            usage=chunk.usage,
+        )
+    else:
+        # Only values that add up correctly when LangChain merges chunks (lists concatenate;
+        # logprobs is {"content": [...]}); strings inside dicts would be concatenated.
+        response_metadata = {
+            k: v
+            for k, v in (chunk.extras or {}).items()
+            if v is not None and (isinstance(v, list) or k == "logprobs")
+        }
+        response_metadata["model_provider"] = MODEL_PROVIDER
+    return AIMessageChunk(
+        content=chunk.content or "",
+        id=chunk.id or None,
+        additional_kwargs=additional_kwargs,
+        tool_call_chunks=[
+            tool_call_chunk(name=tc.name, args=tc.arguments or None, id=tc.id, index=tc.index)
+            for tc in chunk.tool_call_chunks
+        ],
+        usage_metadata=usage_to_metadata(chunk.usage) if chunk.usage is not None else None,
+        response_metadata=response_metadata,
+        chunk_position="last" if final else None,
+    )
+
+
+def _chat_result(result: WireChatResult) -> ChatResult:
+    """LangChain's ``ChatResult`` of a parsed completion."""
+    generation_info: dict[str, Any] = {}
+    if result.finish_reason is not None:
+        generation_info["finish_reason"] = str(result.finish_reason)
+    llm_output: dict[str, Any] = {"model_name": result.model, "id": result.id}
+    if result.usage is not None:
+        llm_output["token_usage"] = dict(result.usage.raw or {})
+    if result.system_fingerprint:
+        llm_output["system_fingerprint"] = result.system_fingerprint
+    return ChatResult(
+        generations=[
+            ChatGeneration(
+                message=result_to_message(result), generation_info=generation_info or None
+            )
+        ],
+        llm_output=llm_output,
+    )
+
+
+def _generation_chunk(chunk: ChatChunk) -> ChatGenerationChunk:
+    info = {"finish_reason": chunk.finish_reason} if chunk.finish_reason else None
+    return ChatGenerationChunk(message=chunk_to_message_chunk(chunk), generation_info=info)
 
 
 class AzureAIChatCompletionsModel(ChatAzureInference):

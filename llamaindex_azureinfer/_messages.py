@@ -1,12 +1,12 @@
-"""LlamaIndex ``ChatMessage`` / content blocks <-> Azure AI Model Inference wire dicts, and the
-core's parsed results -> ``ChatResponse`` / ``ToolSelection`` (as ``langchain_azureinfer._messages``
-does for LangChain: the class in ``llms.py`` only wires these to the core).
+"""LlamaIndex ``ChatMessage`` / content blocks / tools -> Azure AI Model Inference wire dicts
+(as ``langchain_azureinfer._messages`` does for LangChain), and tool calls read back as
+``ToolSelection`` s. A chat call enters this module once, at :func:`to_wire_inputs`; the way
+back (the core's parsed results -> ``ChatResponse``) is in ``llms.py``, next to the calls.
 
 Pure functions, no I/O except reading a local file named by an ``ImageBlock`` / ``AudioBlock``
-``path``. Outbound, only the API's own message keys are produced (``role``, ``content``,
+``path``. Only the API's own message keys are produced (``role``, ``content``,
 ``tool_calls``, ``tool_call_id``); nothing from ``additional_kwargs`` leaks onto the wire except
-the two keys that carry tool-call state. Inbound, everything stored on a message is plain JSON
-data, so chat stores and ``Memory`` can persist tool-call histories.
+the two keys that carry tool-call state.
 
 Tool calls live in two places on an assistant message, both JSON-safe:
 
@@ -24,6 +24,7 @@ import base64
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
@@ -41,21 +42,18 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.tools.types import ToolMetadata
 
+from azureinfer._wire_messages import fold_system_messages
 from azureinfer.request import make_strict_schema
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-    from azureinfer.response import ChatChunk, ChatResult, Usage
-    from azureinfer.streaming import StreamAccumulator
 
 __all__ = [
-    "assistant_message",
-    "chunk_to_response",
-    "is_empty_chunk",
-    "result_to_response",
+    "WireInputs",
     "sanitise_tool_choice",
     "sanitize_tool_name",
+    "to_wire_inputs",
     "to_wire_message",
     "to_wire_messages",
     "to_wire_tool",
@@ -324,92 +322,49 @@ def to_wire_messages(messages: Iterable[ChatMessage]) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Inbound
+# One call's inputs
 # --------------------------------------------------------------------------------------------
 
 
-def assistant_message(
-    content: str | None,
+@dataclass
+class WireInputs:
+    """A chat call's LlamaIndex inputs as wire data (:func:`to_wire_inputs`)."""
+
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
+    tool_names: dict[str, str] = field(default_factory=dict)
+    """Sanitised wire name -> the caller's tool name, for the tools that had to be renamed
+    back in the reply."""
+
+
+def to_wire_inputs(
+    messages: Iterable[ChatMessage],
     *,
-    reasoning_content: str | None = None,
-    tool_calls: Sequence[tuple[str | None, str, dict[str, Any] | str]] = (),
-    tool_names: Mapping[str, str] | None = None,
-) -> ChatMessage:
-    """Build the assistant ``ChatMessage`` for a reply, with JSON-safe tool calls.
-
-    ``tool_calls`` holds ``(id, name, arguments)`` triples; ``arguments`` is the parsed dict, or
-    the raw string when the model sent invalid JSON; a missing id becomes ``call_<position>``.
-    ``tool_names`` maps sanitised wire names back to the caller's tool names.
-    """
-    names = tool_names or {}
-    blocks: list[Any] = []
-    if reasoning_content:
-        blocks.append(ThinkingBlock(content=reasoning_content))
-    blocks.append(TextBlock(text=content or ""))
-    wire_calls: list[dict[str, Any]] = []
-    for position, (given_id, name, arguments) in enumerate(tool_calls):
-        # Some deployments omit tool-call ids; the API needs one to match the tool results.
-        call_id = given_id or f"call_{position}"
-        original = names.get(name, name)
-        blocks.append(
-            ToolCallBlock(tool_call_id=call_id, tool_name=original, tool_kwargs=arguments)
-        )
-        wire_calls.append(
-            {
-                "id": call_id,
-                "type": "function",
-                "function": {"name": original, "arguments": _arguments_string(arguments)},
-            }
-        )
-    kwargs: dict[str, Any] = {}
-    if wire_calls:
-        kwargs["tool_calls"] = wire_calls
-    if reasoning_content:
-        kwargs["reasoning_content"] = reasoning_content
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
-
-
-# ------------------------------------------------------------------ inbound: responses
-
-
-def result_to_response(result: ChatResult, tool_names: Mapping[str, str]) -> ChatResponse:
-    """A parsed completion as a LlamaIndex ``ChatResponse`` (tool names mapped back through
-    ``tool_names``: sanitised name -> the caller's)."""
-    calls: list[tuple[str | None, str, dict[str, Any] | str]] = [
-        (tc.id, tc.name, tc.arguments) for tc in result.tool_calls
-    ]
-    calls += [(tc.id, tc.name or "", tc.arguments or "") for tc in result.invalid_tool_calls]
-    message = assistant_message(
-        result.content,
-        reasoning_content=result.reasoning_content,
-        tool_calls=calls,
-        tool_names=tool_names,
-    )
-    extra = _result_kwargs(result.finish_reason, result.usage, result.model, result.id)
-    return ChatResponse(message=message, raw=result.raw, additional_kwargs=extra)
-
-
-def chunk_to_response(
-    acc: StreamAccumulator, chunk: ChatChunk, tool_names: Mapping[str, str]
-) -> ChatResponse:
-    """A streamed chunk as a ``ChatResponse`` carrying the message accumulated so far (``acc``
-    is the core's accumulator of the stream) and the chunk's text as ``delta``."""
-    message = assistant_message(
-        acc.content,
-        reasoning_content=acc.reasoning or None,
-        tool_calls=_stream_tool_calls(acc),
-        tool_names=tool_names,
-    )
-    extra: dict[str, Any] = {}
-    if chunk.reasoning_content:
-        extra["thinking_delta"] = chunk.reasoning_content
-    extra.update(_result_kwargs(chunk.finish_reason, chunk.usage, chunk.model, chunk.id))
-    raw = chunk.raw
-    if chunk.usage is not None and not raw.get("usage"):
-        # OpenAI-style streams send usage in a separate, choice-less event that the core
-        # folds into the finishing chunk; LlamaIndex's token counter reads raw["usage"].
-        raw = {**raw, "usage": chunk.usage.raw}
-    return ChatResponse(message=message, delta=chunk.content, raw=raw, additional_kwargs=extra)
+    tools: Sequence[Any] | None = None,
+    tool_choice: Any = None,
+    strict: bool = False,
+    fold_system: bool = False,
+) -> WireInputs:
+    """Translate one call's conversation, tools and ``tool_choice`` (the one entry of a chat
+    call into this module). Dicts are wire tools already (from ``_prepare_chat_with_tools``, or
+    the caller's own): only their names are sanitised; tool objects are translated, with
+    ``strict`` schemas when asked."""
+    wire = to_wire_messages(messages)
+    out = WireInputs(fold_system_messages(wire) if fold_system else wire)
+    if tools:
+        out.tools = []
+        for tool in tools:
+            definition = to_wire_tool(tool, strict=False if isinstance(tool, Mapping) else strict)
+            original = getattr(getattr(tool, "metadata", None), "name", None)
+            if original:
+                out.tool_names[definition["function"]["name"]] = original
+            out.tools.append(definition)
+    elif tools is not None:
+        out.tools = list(tools)
+    if tool_choice is not None:
+        out.tool_choice = sanitise_tool_choice(tool_choice)
+    return out
 
 
 def tool_selections(response: ChatResponse, tool_names: Mapping[str, str]) -> list[ToolSelection]:
@@ -436,22 +391,6 @@ def tool_selections(response: ChatResponse, tool_names: Mapping[str, str]) -> li
     return selections
 
 
-def _stream_tool_calls(
-    acc: StreamAccumulator,
-) -> list[tuple[str | None, str, dict[str, Any] | str]]:
-    """The calls a stream has delivered so far: arguments stay the JSON text received until the
-    stream finishes, then become the parsed dict (or stay the text when it does not parse)."""
-    parsed = (
-        {call.index: call.arguments for call in acc.snapshot().tool_calls}
-        if acc.finish_reason is not None
-        else {}
-    )
-    return [
-        (call.id, call.name or "", parsed.get(call.index, call.arguments))
-        for call in acc.tool_calls_so_far()
-    ]
-
-
 def sanitise_tool_choice(choice: Any) -> Any:
     """A ``tool_choice`` naming a tool (by name, wire dict or tool object), with the name
     sanitised as the tool definitions are."""
@@ -465,39 +404,6 @@ def sanitise_tool_choice(choice: Any) -> Any:
     if metadata is not None and getattr(metadata, "name", None):
         return sanitize_tool_name(metadata.name)
     return choice
-
-
-def _usage_dict(usage: Usage | None) -> dict[str, Any]:
-    if usage is None:
-        return {}
-    out: dict[str, Any] = {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-    if usage.cached_tokens is not None:
-        out["cached_tokens"] = usage.cached_tokens
-    if usage.reasoning_tokens is not None:
-        out["reasoning_tokens"] = usage.reasoning_tokens
-    return out
-
-
-def _result_kwargs(
-    finish_reason: str | None, usage: Usage | None, model: str | None, rid: str | None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if finish_reason is not None:
-        out["finish_reason"] = str(finish_reason)
-    if usage is not None:
-        counts = _usage_dict(usage)
-        out.update(counts)
-        out["usage"] = counts
-    if finish_reason is not None or usage is not None:
-        if model:
-            out["model"] = model
-        if rid:
-            out["id"] = rid
-    return out
 
 
 def _parse_arguments(arguments: Any) -> dict[str, Any]:
@@ -536,15 +442,4 @@ def _selection_from_any(call: Any) -> ToolSelection | None:
         tool_id=str(data.get("id") or data.get("tool_id") or ""),
         tool_name=str(name),
         tool_kwargs=_parse_arguments(arguments),
-    )
-
-
-def is_empty_chunk(chunk: ChatChunk) -> bool:
-    """A chunk with nothing for the caller (the role-only first event, for one)."""
-    return not (
-        chunk.content
-        or chunk.reasoning_content
-        or chunk.tool_call_chunks
-        or chunk.finish_reason
-        or chunk.usage
     )

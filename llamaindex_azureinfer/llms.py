@@ -8,6 +8,7 @@ their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulatio
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -29,6 +30,8 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
+    TextBlock,
+    ThinkingBlock,
     ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
@@ -44,31 +47,16 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
 from azureinfer._model_limits import DEFAULT_LIMITS, model_limits, unknown_model_hint
-from azureinfer._wire_messages import fold_system_messages
-from azureinfer.adapters import ChatAdapter
-from azureinfer.request import (
-    CALL_OPTIONS,
-    WireRequest,
-    build_chat_request,
-    build_response_format,
-    sort_call_keywords,
-)
+from azureinfer.adapters import ChatAdapter, ChatCall
+from azureinfer.request import WireRequest, build_chat_request, build_response_format
 from azureinfer.response import StreamAccumulator
 from llamaindex_azureinfer._fields import ConnectionFields
-from llamaindex_azureinfer._messages import (
-    chunk_to_response,
-    is_empty_chunk,
-    result_to_response,
-    sanitise_tool_choice,
-    to_wire_messages,
-    to_wire_tool,
-    tool_selections,
-)
+from llamaindex_azureinfer._messages import to_wire_inputs, tool_selections
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-    from azureinfer.response import ChatChunk, ChatResult
+    from azureinfer.response import ChatChunk, ChatResult, Usage
 
 __all__ = ["AzureAICompletionsModel", "AzureInference"]
 
@@ -211,7 +199,7 @@ class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
         return out
 
     def _probe_request(self) -> WireRequest:
-        return self._request([ChatMessage(role="user", content="x")], stream=False)
+        return self._prepare([ChatMessage(role="user", content="x")], {}, stream=False)[1]
 
     def _check_connection(self) -> None:
         super()._check_connection()
@@ -249,52 +237,35 @@ class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
 
     # -- request building --------------------------------------------------------------------
 
-    def _request(
-        self, messages: Sequence[ChatMessage], *, stream: bool, **kwargs: Any
-    ) -> WireRequest:
-        """Merge constructor defaults with per-call kwargs and hand them to the core builder."""
-        call = self._call_keywords(kwargs, ignored=_IGNORED_CALL_KWARGS)
-        params = self._chat_defaults()
-        extras: dict[str, Any] = {}
-        headers: dict[str, str] = {}
-        if self.model_kwargs:
-            # Request parameters named in model_kwargs are used as such; its other keys are extras.
-            instance = sort_call_keywords(self.model_kwargs)
-            params = instance.with_defaults(params)
-            extras.update({**instance.options, **instance.unknown, **instance.extras})
-            headers.update(instance.headers)
-        params = call.with_defaults(params)
-        extras.update({**call.unknown, **call.extras})  # LlamaIndex passes other kwargs on
-        headers.update(call.headers)
-        tools = params.pop("tools", None)
-        if tools:
-            # Dicts are wire tools already (from _prepare_chat_with_tools, or the caller's own):
-            # only their names are sanitised. Tool objects are translated here.
-            tools = [
-                self._wire_tool(t, strict=False if isinstance(t, Mapping) else self.strict)
-                for t in tools
-            ]
-        if "tool_choice" in params:
-            params["tool_choice"] = sanitise_tool_choice(params["tool_choice"])
-        wire = to_wire_messages(messages)
-        return build_chat_request(
-            fold_system_messages(wire) if self.fold_system_messages else wire,
-            tools=tools,
+    def _prepare(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, stream: bool
+    ) -> tuple[ChatCall, WireRequest]:
+        """The call (its options and client, from the adapter layer) and its wire request:
+        constructor defaults, then ``model_kwargs`` (request parameters named there count as
+        such), then the call's kwargs (LlamaIndex passes other kwargs on: they are extras)."""
+        call = self._chat_call(
+            kwargs, ignored=_IGNORED_CALL_KWARGS, instance=self.model_kwargs, unknown_as_extras=True
+        )
+        params = call.parameters
+        wire = to_wire_inputs(
+            messages,
+            tools=params.pop("tools", None),
+            tool_choice=params.get("tool_choice"),
+            strict=self.strict,
+            fold_system=self.fold_system_messages,
+        )
+        self._tool_names.update(wire.tool_names)
+        if wire.tool_choice is not None:
+            params["tool_choice"] = wire.tool_choice
+        request = build_chat_request(
+            wire.messages,
+            tools=wire.tools,
             stream=stream,
-            model_extras=extras or None,
-            headers=headers or None,
+            model_extras=call.extras or None,
+            headers=call.headers or None,
             **params,
         )
-
-    def _wire_tool(self, tool: Any, *, strict: bool) -> dict[str, Any]:
-        """Wire definition of a tool; remembers its sanitised name -> the caller's name."""
-        wire = to_wire_tool(tool, strict=strict)
-        original = getattr(getattr(tool, "metadata", None), "name", None)
-        if original:
-            self._tool_names[wire["function"]["name"]] = original
-        return wire
-
-    # -- responses ---------------------------------------------------------------------------
+        return call, request
 
     def _chat_response(self, result: ChatResult) -> ChatResponse:
         return result_to_response(result, self._tool_names)
@@ -306,22 +277,19 @@ class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
     # -- chat --------------------------------------------------------------------------------
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        options = _pop_call_options(kwargs)
-        request = self._request(messages, stream=False, **kwargs)
-        return self._chat_response(self._connection.complete(request, **options))
+        call, request = self._prepare(messages, kwargs, stream=False)
+        return self._chat_response(call.client.complete(request, **call.options))
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        options = _pop_call_options(kwargs)
-        request = self._request(messages, stream=False, **kwargs)
-        return self._chat_response(await self._connection.acomplete(request, **options))
+        call, request = self._prepare(messages, kwargs, stream=False)
+        return self._chat_response(await call.client.acomplete(request, **call.options))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        options = _pop_call_options(kwargs)
-        request = self._request(messages, stream=True, **kwargs)
+        call, request = self._prepare(messages, kwargs, stream=True)
 
         def gen() -> ChatResponseGen:
-            acc = StreamAccumulator(think_tags=self._connection.think_tags)
-            stream = self._connection.stream(request, accumulator=acc, **options)
+            acc = StreamAccumulator(think_tags=call.client.think_tags)
+            stream = call.client.stream(request, accumulator=acc, **call.options)
             try:
                 for chunk in stream:
                     if not is_empty_chunk(chunk):
@@ -334,12 +302,11 @@ class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        options = _pop_call_options(kwargs)
-        request = self._request(messages, stream=True, **kwargs)
+        call, request = self._prepare(messages, kwargs, stream=True)
 
         async def gen() -> ChatResponseAsyncGen:
-            acc = StreamAccumulator(think_tags=self._connection.think_tags)
-            stream = self._connection.astream(request, accumulator=acc, **options)
+            acc = StreamAccumulator(think_tags=call.client.think_tags)
+            stream = call.client.astream(request, accumulator=acc, **call.options)
             try:
                 async for chunk in stream:
                     if not is_empty_chunk(chunk):
@@ -420,7 +387,9 @@ class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
         elif user_msg is not None:
             messages.append(user_msg)
         use_strict = self.strict if strict is None else strict
-        wire_tools = [self._wire_tool(t, strict=use_strict) for t in tools]
+        translated = to_wire_inputs((), tools=tools, strict=use_strict)
+        self._tool_names.update(translated.tool_names)
+        wire_tools = translated.tools or []
         if tool_choice is None and tool_required and wire_tools:
             tool_choice = "required"
         out: dict[str, Any] = {"messages": messages, **kwargs}
@@ -610,12 +579,6 @@ class AzureAICompletionsModel(AzureInference):
 # helpers
 
 
-def _pop_call_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Take the per-call ``timeout`` / ``max_retries`` out of a call's kwargs."""
-    options = {key: kwargs.pop(key) for key in CALL_OPTIONS if key in kwargs}
-    return {key: value for key, value in options.items() if value is not None}
-
-
 def _close(stream: Any) -> None:
     close = getattr(stream, "close", None)
     if callable(close):
@@ -626,3 +589,154 @@ async def _aclose(stream: Any) -> None:
     aclose = getattr(stream, "aclose", None)
     if callable(aclose):
         await aclose()
+
+
+# --------------------------------------------------------------------------------------------
+# The way back: the core's parsed results -> LlamaIndex responses (JSON-safe: chat stores and
+# Memory persist tool-call histories)
+# --------------------------------------------------------------------------------------------
+
+
+def assistant_message(
+    content: str | None,
+    *,
+    reasoning_content: str | None = None,
+    tool_calls: Sequence[tuple[str | None, str, dict[str, Any] | str]] = (),
+    tool_names: Mapping[str, str] | None = None,
+) -> ChatMessage:
+    """Build the assistant ``ChatMessage`` for a reply, with JSON-safe tool calls.
+
+    ``tool_calls`` holds ``(id, name, arguments)`` triples; ``arguments`` is the parsed dict, or
+    the raw string when the model sent invalid JSON; a missing id becomes ``call_<position>``.
+    ``tool_names`` maps sanitised wire names back to the caller's tool names.
+    """
+    names = tool_names or {}
+    blocks: list[Any] = []
+    if reasoning_content:
+        blocks.append(ThinkingBlock(content=reasoning_content))
+    blocks.append(TextBlock(text=content or ""))
+    wire_calls: list[dict[str, Any]] = []
+    for position, (given_id, name, arguments) in enumerate(tool_calls):
+        # Some deployments omit tool-call ids; the API needs one to match the tool results.
+        call_id = given_id or f"call_{position}"
+        original = names.get(name, name)
+        blocks.append(
+            ToolCallBlock(tool_call_id=call_id, tool_name=original, tool_kwargs=arguments)
+        )
+        wire_calls.append(
+            {
+                "id": call_id,
+                "type": "function",
+                "function": {"name": original, "arguments": _arguments_text(arguments)},
+            }
+        )
+    kwargs: dict[str, Any] = {}
+    if wire_calls:
+        kwargs["tool_calls"] = wire_calls
+    if reasoning_content:
+        kwargs["reasoning_content"] = reasoning_content
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
+
+
+def result_to_response(result: ChatResult, tool_names: Mapping[str, str]) -> ChatResponse:
+    """A parsed completion as a LlamaIndex ``ChatResponse`` (tool names mapped back through
+    ``tool_names``: sanitised name -> the caller's)."""
+    calls: list[tuple[str | None, str, dict[str, Any] | str]] = [
+        (tc.id, tc.name, tc.arguments) for tc in result.tool_calls
+    ]
+    calls += [(tc.id, tc.name or "", tc.arguments or "") for tc in result.invalid_tool_calls]
+    message = assistant_message(
+        result.content,
+        reasoning_content=result.reasoning_content,
+        tool_calls=calls,
+        tool_names=tool_names,
+    )
+    extra = _result_kwargs(result.finish_reason, result.usage, result.model, result.id)
+    return ChatResponse(message=message, raw=result.raw, additional_kwargs=extra)
+
+
+def chunk_to_response(
+    acc: StreamAccumulator, chunk: ChatChunk, tool_names: Mapping[str, str]
+) -> ChatResponse:
+    """A streamed chunk as a ``ChatResponse`` carrying the message accumulated so far (``acc``
+    is the core's accumulator of the stream) and the chunk's text as ``delta``."""
+    message = assistant_message(
+        acc.content,
+        reasoning_content=acc.reasoning or None,
+        tool_calls=_stream_tool_calls(acc),
+        tool_names=tool_names,
+    )
+    extra: dict[str, Any] = {}
+    if chunk.reasoning_content:
+        extra["thinking_delta"] = chunk.reasoning_content
+    extra.update(_result_kwargs(chunk.finish_reason, chunk.usage, chunk.model, chunk.id))
+    raw = chunk.raw
+    if chunk.usage is not None and not raw.get("usage"):
+        # OpenAI-style streams send usage in a separate, choice-less event that the core
+        # folds into the finishing chunk; LlamaIndex's token counter reads raw["usage"].
+        raw = {**raw, "usage": chunk.usage.raw}
+    return ChatResponse(message=message, delta=chunk.content, raw=raw, additional_kwargs=extra)
+
+
+def _stream_tool_calls(
+    acc: StreamAccumulator,
+) -> list[tuple[str | None, str, dict[str, Any] | str]]:
+    """The calls a stream has delivered so far: arguments stay the JSON text received until the
+    stream finishes, then become the parsed dict (or stay the text when it does not parse)."""
+    parsed = (
+        {call.index: call.arguments for call in acc.snapshot().tool_calls}
+        if acc.finish_reason is not None
+        else {}
+    )
+    return [
+        (call.id, call.name or "", parsed.get(call.index, call.arguments))
+        for call in acc.tool_calls_so_far()
+    ]
+
+
+def _usage_dict(usage: Usage | None) -> dict[str, Any]:
+    if usage is None:
+        return {}
+    out: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.cached_tokens is not None:
+        out["cached_tokens"] = usage.cached_tokens
+    if usage.reasoning_tokens is not None:
+        out["reasoning_tokens"] = usage.reasoning_tokens
+    return out
+
+
+def _result_kwargs(
+    finish_reason: str | None, usage: Usage | None, model: str | None, rid: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if finish_reason is not None:
+        out["finish_reason"] = str(finish_reason)
+    if usage is not None:
+        counts = _usage_dict(usage)
+        out.update(counts)
+        out["usage"] = counts
+    if finish_reason is not None or usage is not None:
+        if model:
+            out["model"] = model
+        if rid:
+            out["id"] = rid
+    return out
+
+
+def is_empty_chunk(chunk: ChatChunk) -> bool:
+    """A chunk with nothing for the caller (the role-only first event, for one)."""
+    return not (
+        chunk.content
+        or chunk.reasoning_content
+        or chunk.tool_call_chunks
+        or chunk.finish_reason
+        or chunk.usage
+    )
+
+
+def _arguments_text(arguments: dict[str, Any] | str) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments)

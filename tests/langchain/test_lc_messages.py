@@ -17,11 +17,10 @@ from langchain_core.messages import (
 )
 
 from azureinfer.response import StreamAccumulator, parse_chat_completion
-from langchain_azureinfer._messages import (
+from langchain_azureinfer._messages import convert_content_part, convert_messages
+from langchain_azureinfer.chat_models import (
     MODEL_PROVIDER,
     chunk_to_message_chunk,
-    convert_content_part,
-    convert_messages,
     result_to_message,
 )
 

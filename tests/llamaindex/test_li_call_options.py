@@ -97,7 +97,7 @@ def test_per_call_headers_are_recorded_on_the_wire(emu_on_route: Any) -> None:
 def test_per_call_keywords_are_routed_as_in_langchain(
     llm: Any, emu_on_route: Any, route_endpoint: Any
 ) -> None:
-    # One routing in the core (azureinfer.request.sort_call_keywords) for both adapters:
+    # One routing in the core (azureinfer.adapters.sort_call_keywords) for both adapters:
     # extra_parameters / stream_usage are request options (they were sent as body keys here),
     # a connection setting per call is refused (it was sent in the body), other keys are extras.
     llm.chat(HI, extra_parameters="drop", top_k=3, temperature=0.5)

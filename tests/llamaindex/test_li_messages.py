@@ -21,13 +21,13 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.tools import FunctionTool
 
 from llamaindex_azureinfer._messages import (
-    assistant_message,
     sanitize_tool_name,
     to_wire_message,
     to_wire_messages,
     to_wire_tool,
     to_wire_tool_call,
 )
+from llamaindex_azureinfer.llms import assistant_message
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="

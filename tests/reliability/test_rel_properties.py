@@ -34,7 +34,7 @@ from azureinfer.response import (
     parse_embeddings,
     parse_usage,
 )
-from langchain_azureinfer._messages import chunk_to_message_chunk, result_to_message
+from langchain_azureinfer.chat_models import chunk_to_message_chunk, result_to_message
 
 SETTINGS = settings(
     max_examples=40,
