@@ -46,6 +46,7 @@ from azureinfer.request import WireRequest, build_chat_request, build_response_f
 from azureinfer.response import ChatChunk, Usage
 from azureinfer.response import ChatResult as WireChatResult
 from langchain_azureinfer._messages import convert_messages
+from langchain_azureinfer._serializable import AzureInferenceSerializable
 
 __all__ = ["AzureAIChatCompletionsModel", "ChatAzureInference"]
 
@@ -58,7 +59,9 @@ _IGNORED_KWARGS = frozenset({"stream"})
 _FIELD_OF = {"headers": "default_headers"}
 
 
-class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
+class ChatAzureInference(
+    PydanticConnection, ChatAdapter, AzureInferenceSerializable, BaseChatModel
+):
     """Chat model for Azure's model endpoints: the Foundry OpenAI/v1 route and the Azure AI
     Model Inference route (serverless and managed-compute deployments, GitHub Models).
 
@@ -292,6 +295,7 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
     """Fold system/developer text into the first user message (models rejecting system)."""
 
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
+    _lc_module: ClassVar[str] = "chat_models"  # LangChain's hooks: AzureInferenceSerializable
     _field_of: ClassVar[Mapping[str, str | None]] = _FIELD_OF
 
     # ---- construction -----------------------------------------------------------------
@@ -325,18 +329,6 @@ class ChatAzureInference(PydanticConnection, ChatAdapter, BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "azure-ai-inference-chat"
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return {"credential": "AZURE_INFERENCE_CREDENTIAL"}
-
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        return True
-
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        return ["langchain_azureinfer", "chat_models"]
 
     @property
     def _identifying_params(self) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.load.serializable import Serializable
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from azureinfer.adapters import EmbeddingsAdapter
@@ -17,12 +16,14 @@ from azureinfer.batching import (
 )
 from azureinfer.errors import ConfigurationError
 from azureinfer.pydantic_adapter import PydanticConnection
-from azureinfer.settings import KEY_ENV_VARS
+from langchain_azureinfer._serializable import AzureInferenceSerializable
 
 __all__ = ["AzureAIEmbeddingsModel", "AzureInferenceEmbeddings"]
 
 
-class AzureInferenceEmbeddings(PydanticConnection, EmbeddingsAdapter, Serializable, Embeddings):
+class AzureInferenceEmbeddings(
+    PydanticConnection, EmbeddingsAdapter, AzureInferenceSerializable, Embeddings
+):
     """Embeddings from a deployment behind the Azure AI Model Inference API.
 
     Setup:
@@ -123,22 +124,7 @@ class AzureInferenceEmbeddings(PydanticConnection, EmbeddingsAdapter, Serializab
 
     _adapter_name: ClassVar[str] = "langchain_azureinfer"
 
-    # ------------------------------------------------------------------ LangChain hooks
-
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        """Serialisable with `dumpd` / `dumps`; the credential becomes a secret reference."""
-        return True
-
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """``["langchain_azureinfer", "embeddings"]``."""
-        return ["langchain_azureinfer", "embeddings"]
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        """The credential is read back from ``AZURE_INFERENCE_CREDENTIAL``."""
-        return {"credential": KEY_ENV_VARS[0]}
+    _lc_module: ClassVar[str] = "embeddings"  # LangChain's hooks: AzureInferenceSerializable
 
     # ------------------------------------------------------------------ embedding
 
