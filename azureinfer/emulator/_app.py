@@ -25,6 +25,7 @@ import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -927,88 +928,67 @@ def raw_response(raw: RawReply, headers: dict[str, str]) -> web.Response:
 def _control_routes(
     app: web.Application, state: EmulatorState, catalogue: tuple[Deployment, ...]
 ) -> None:
-    def ok(data: Any = None) -> web.Response:
+    """The ``/_emulator/...`` routes (see `_control`): JSON answers, ``{"ok": true}`` for None."""
+    control = _control.EmulatorControl(state, catalogue)
+
+    def configure(data: dict[str, Any]) -> Any:
+        control.configure(**data)
+        return _control.settings_dict(state)
+
+    # GET (and POST clear): the answer from the request alone.
+    plain: dict[tuple[str, str], Callable[[web.Request], Any]] = {
+        ("GET", "requests"): lambda request: {
+            "requests": [r.to_dict() for r in control.requests_for(request.query.get("route"))]
+        },
+        ("POST", "clear"): lambda request: control.clear(),
+        ("GET", "settings"): lambda request: _control.settings_dict(state),
+        ("GET", "catalogue"): lambda request: {"deployments": [asdict(d) for d in catalogue]},
+        ("GET", "unexpected_errors"): lambda request: {
+            "unexpected_errors": control.unexpected_errors
+        },
+    }
+    # POST with a JSON object of keyword arguments: TypeError and ValueError answer 400.
+    with_body: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "configure": configure,
+        "script_reply": lambda data: control.script_reply(data.pop("deployment", None), **data),
+        "script_raw": lambda data: control.script_raw(**data),
+        "faults": lambda data: control.inject_fault(**data),
+    }
+
+    def ok(data: Any) -> web.Response:
         return web.Response(
             body=dumps({"ok": True} if data is None else data), content_type="application/json"
         )
 
-    def bad(exc: Exception) -> web.Response:
-        return web.Response(
-            status=400,
-            body=dumps({"error": {"code": "BadRequest", "message": str(exc)}}),
-            content_type="application/json",
-        )
+    def answer(fn: Callable[[web.Request], Any]) -> Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return ok(fn(request))
 
-    async def body_of(request: web.Request) -> dict[str, Any]:
-        raw = await request.read()
-        data = json.loads(raw) if raw else {}
-        if not isinstance(data, dict):
-            raise ValueError("the control body must be a JSON object")
-        return data
+        return handle
 
-    async def requests(request: web.Request) -> web.Response:
-        route = request.query.get("route")
-        return ok(
-            {"requests": [r.to_dict() for r in _control.requests_for(state.recorded(), route)]}
-        )
+    def answer_body(fn: Callable[[dict[str, Any]], Any]) -> Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            try:
+                raw = await request.read()
+                data = json.loads(raw) if raw else {}
+                if not isinstance(data, dict):
+                    raise ValueError("the control body must be a JSON object")
+                result = fn(data)
+            except (TypeError, ValueError) as exc:
+                return web.Response(
+                    status=400,
+                    body=dumps({"error": {"code": "BadRequest", "message": str(exc)}}),
+                    content_type="application/json",
+                )
+            return ok(result)
 
-    async def clear(request: web.Request) -> web.Response:
-        state.clear()
-        return ok()
+        return handle
 
-    async def settings(request: web.Request) -> web.Response:
-        return ok(_control.settings_dict(state))
-
-    async def configure(request: web.Request) -> web.Response:
-        try:
-            state.configure(**await body_of(request))
-        except (TypeError, ValueError) as exc:
-            return bad(exc)
-        return ok(_control.settings_dict(state))
-
-    async def script_reply(request: web.Request) -> web.Response:
-        try:
-            data = await body_of(request)
-            _control.script_reply(state, catalogue, data.pop("deployment", None), **data)
-        except (TypeError, ValueError) as exc:
-            return bad(exc)
-        return ok()
-
-    async def script_raw(request: web.Request) -> web.Response:
-        try:
-            data = await body_of(request)
-            _control.script_raw(state, catalogue, **data)
-        except (TypeError, ValueError) as exc:
-            return bad(exc)
-        return ok()
-
-    async def faults(request: web.Request) -> web.Response:
-        try:
-            data = await body_of(request)
-            _control.inject_fault(state, catalogue, **data)
-        except (TypeError, ValueError) as exc:
-            return bad(exc)
-        return ok()
-
-    async def cat(request: web.Request) -> web.Response:
-        from dataclasses import asdict
-
-        return ok({"deployments": [asdict(d) for d in catalogue]})
-
-    app.router.add_get("/_emulator/requests", requests)
-    app.router.add_post("/_emulator/clear", clear)
-    app.router.add_get("/_emulator/settings", settings)
-    app.router.add_post("/_emulator/configure", configure)
-    app.router.add_post("/_emulator/script_reply", script_reply)
-    app.router.add_post("/_emulator/script_raw", script_raw)
-    app.router.add_post("/_emulator/faults", faults)
-
-    async def unexpected_errors(request: web.Request) -> web.Response:
-        with state.lock:
-            return ok({"unexpected_errors": list(state.unexpected)})
-
-    app.router.add_get("/_emulator/catalogue", cat)
-    app.router.add_get("/_emulator/unexpected_errors", unexpected_errors)
+    add = {"GET": app.router.add_get, "POST": app.router.add_post}
+    for (method, name), fn in plain.items():
+        add[method]("/_emulator/" + name, answer(fn))
+    for name, body_fn in with_body.items():
+        app.router.add_post("/_emulator/" + name, answer_body(body_fn))
 
 
 def _report_bug(state: EmulatorState, request: web.Request, status: int, bug: str) -> None:

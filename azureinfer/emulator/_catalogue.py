@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from azureinfer.emulator._profiles import PROFILES
 
@@ -68,10 +68,27 @@ class Deployment:
             )
 
 
-_OPENAI_CHAT = {
-    "kind": "chat",
-    "model_type": "chat-completion",
-    "provider": "OpenAI",
+_MODEL_TYPES = {
+    "chat": "chat-completion",
+    "embeddings": "embeddings",
+    "image_embeddings": "image-embeddings",
+}
+
+
+def _row(
+    kind: Literal["chat", "embeddings", "image_embeddings"],
+    name: str,
+    model_name: str,
+    provider: str,
+    **differences: Any,
+) -> Deployment:
+    """A catalogue row: `/info`'s `model_type` follows from `kind`; `differences` are the
+    features in which the model departs from the `Deployment` defaults."""
+    model_type = _MODEL_TYPES[kind]
+    return Deployment(name, kind, model_name, model_type, provider, **differences)
+
+
+_OPENAI_CHAT: dict[str, Any] = {
     "tools": True,
     "json_object": True,
     "json_schema": True,
@@ -81,88 +98,69 @@ _OPENAI_CHAT = {
     "usage_profile": "openai",
     "profile": "azure_openai",
 }
+_COHERE_EMBED: dict[str, Any] = {
+    "input_type": True,
+    "max_inputs": 96,
+    "v1_extras": ("input_type", "truncate"),
+}
 
 DEFAULT_CATALOGUE: tuple[Deployment, ...] = (
-    Deployment(name="gpt-4o", model_name="gpt-4o-2024-11-20", **_OPENAI_CHAT),  # type: ignore[arg-type]
-    Deployment(name="gpt-4o-mini", model_name="gpt-4o-mini-2024-07-18", **_OPENAI_CHAT),  # type: ignore[arg-type]
-    Deployment(
-        name="mistral-large",
-        kind="chat",
-        model_name="mistral-large-2411",
-        model_type="chat-completion",
-        provider="Mistral",
+    _row("chat", "gpt-4o", "gpt-4o-2024-11-20", "OpenAI", **_OPENAI_CHAT),
+    _row("chat", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "OpenAI", **_OPENAI_CHAT),
+    _row(
+        "chat",
+        "mistral-large",
+        "mistral-large-2411",
+        "Mistral",
         tools=True,
         json_object=True,
-        json_schema=False,
         context_window=131072,
         profile="maas",
         served_model_name="mistral-large-2411",
         v1_extras=("safe_prompt", "random_seed"),
     ),
-    Deployment(
-        name="phi-4",
-        kind="chat",
-        model_name="Phi-4",
-        model_type="chat-completion",
-        provider="Microsoft",
+    _row(
+        "chat",
+        "phi-4",
+        "Phi-4",
+        "Microsoft",
         system_messages=False,
         developer_messages=False,
         context_window=16384,
     ),
-    Deployment(
-        name="deepseek-r1",
-        kind="chat",
-        model_name="DeepSeek-R1",
-        model_type="chat-completion",
-        provider="DeepSeek",
-        reasoning=True,
-        context_window=128000,
-        v1_extras=("top_k",),
-    ),
-    Deployment(
-        name="text-embedding-3-small",
-        kind="embeddings",
-        model_name="text-embedding-3-small",
-        model_type="embeddings",
-        provider="OpenAI",
+    _row("chat", "deepseek-r1", "DeepSeek-R1", "DeepSeek", reasoning=True, v1_extras=("top_k",)),
+    _row(
+        "embeddings",
+        "text-embedding-3-small",
+        "text-embedding-3-small",
+        "OpenAI",
         dimensions=1536,
         variable_dimensions=True,
-        input_type=False,
-        profile="azure_openai",
-        max_inputs=2048,
-        max_input_tokens=8191,
         context_window=8191,
+        profile="azure_openai",
     ),
-    Deployment(
-        name="cohere-embed-v3-english",
-        kind="embeddings",
-        model_name="Cohere-embed-v3-english",
-        model_type="embeddings",
-        provider="Cohere",
+    _row(
+        "embeddings",
+        "cohere-embed-v3-english",
+        "Cohere-embed-v3-english",
+        "Cohere",
         dimensions=1024,
-        variable_dimensions=False,
-        input_type=True,
-        max_inputs=96,
         max_input_tokens=512,
         context_window=512,
         profile="cohere_embed",
         served_model_name="embed-english-v3.0",
-        v1_extras=("input_type", "truncate"),
+        **_COHERE_EMBED,
     ),
-    Deployment(
-        name="embed-v-4-0",
-        kind="image_embeddings",
-        model_name="embed-v-4-0",
-        model_type="image-embeddings",
-        provider="Cohere",
+    _row(
+        "image_embeddings",
+        "embed-v-4-0",
+        "embed-v-4-0",
+        "Cohere",
         dimensions=1536,
         variable_dimensions=True,
-        input_type=True,
-        max_inputs=96,
         max_input_tokens=128000,
         text_in_image_embeddings=True,
-        context_window=128000,
-        v1_extras=("input_type", "truncate"),
+        **_COHERE_EMBED,
     ),
 )
 

@@ -247,12 +247,13 @@ def gateway_error(
     *,
     headers: dict[str, str] | None = None,
 ) -> ApiError:
-    """Azure's gateway envelope ``{"error": {"code", "message"}}`` (v1 401, 403, 404, 429)."""
-    default_code, default_message = DEFAULT_ERRORS.get(http_status, (str(http_status), "Error"))
-    code = code or V1_GATEWAY_CODES.get(http_status, default_code)
-    message = message or V1_GATEWAY_MESSAGES.get(http_status, default_message)
-    return ApiError(
-        http_status, {"error": {"code": code, "message": message}}, code=code, headers=headers
+    """Azure's gateway envelope ``{"error": {"code", "message"}}`` (v1 401, 403, 404, 429): the
+    service envelope with the gateway's own code and message where it has one."""
+    return service_error(
+        http_status,
+        code or V1_GATEWAY_CODES.get(http_status),
+        message or V1_GATEWAY_MESSAGES.get(http_status),
+        headers=headers,
     )
 
 

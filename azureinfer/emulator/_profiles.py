@@ -13,7 +13,7 @@ shows one exchange per profile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 __all__ = ["PROFILES", "SURFACE_PROFILES", "Profile"]
@@ -76,6 +76,18 @@ class Profile:
 
 _ALL = ("chat", "embeddings", "images/embeddings", "info")
 
+_AZURE_OPENAI = Profile(
+    name="azure_openai",
+    endpoint="/openai/deployments/{name}",
+    routes=("chat", "embeddings", "images/embeddings"),
+    completion_id="chatcmpl29",
+    embeddings_id="none",
+    filter_annotations=True,
+    stream_filter_first=True,
+    stream_usage="when_asked",
+    headers=(("x-ms-region", "Emulator"),),
+)
+
 PROFILES: dict[str, Profile] = {
     "maas": Profile(
         name="maas",
@@ -105,29 +117,15 @@ PROFILES: dict[str, Profile] = {
         info_served=True,
         auth_error="maas",
     ),
-    "azure_openai": Profile(
-        name="azure_openai",
-        endpoint="/openai/deployments/{name}",
-        routes=("chat", "embeddings", "images/embeddings"),
-        completion_id="chatcmpl29",
-        embeddings_id="none",
-        filter_annotations=True,
-        stream_filter_first=True,
-        stream_usage="when_asked",
-        headers=(("x-ms-region", "Emulator"),),
-    ),
+    "azure_openai": _AZURE_OPENAI,
     "foundry": Profile(name="foundry", endpoint="/models", routes=_ALL),
-    "openai_v1": Profile(
+    # The same OpenAI backend as an Azure OpenAI deployment URL, with the OpenAI error envelopes.
+    "openai_v1": replace(
+        _AZURE_OPENAI,
         name="openai_v1",
         endpoint="/openai/v1",
         routes=("chat", "embeddings", "models"),
-        completion_id="chatcmpl29",
-        embeddings_id="none",
-        filter_annotations=True,
-        stream_filter_first=True,
-        stream_usage="when_asked",
         error_envelope="openai_v1",
-        headers=(("x-ms-region", "Emulator"),),
     ),
 }
 """The family profiles by name (a catalogue row's `profile` is one of these keys)."""

@@ -1,4 +1,5 @@
-"""`Emulator`: the server on its own thread and event loop, plus the in-process control API."""
+"""`Emulator`: the server on its own thread and event loop, with the in-process control API
+(`_control.EmulatorControl`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from azureinfer.emulator import _control
 from azureinfer.emulator._catalogue import DEFAULT_CATALOGUE, Deployment
-from azureinfer.emulator._state import EmulatorState, RecordedRequest, Settings
+from azureinfer.emulator._control import EmulatorControl, Endpoints
+from azureinfer.emulator._state import EmulatorState, Settings
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -30,7 +31,7 @@ def live_emulators() -> list[Emulator]:
     return list(_INSTANCES)
 
 
-class Emulator:
+class Emulator(Endpoints, EmulatorControl):
     """A local Azure AI endpoint serving the Model Inference and OpenAI/v1 APIs (aiohttp server
     on a background thread).
 
@@ -48,6 +49,9 @@ class Emulator:
         access_log: log one line per request on ``azureinfer.emulator.access`` (INFO): method,
             path, route, deployment, status, milliseconds (never a query string or header).
         **settings: initial values of `configure()` settings (latency, chunk_size, ...).
+
+    Inspection and control (`requests`, `configure`, `script_reply`, `inject_fault`, ...) are
+    those of `EmulatorControl`; `endpoint`, `v1_endpoint` and `endpoint_for` of `Endpoints`.
 
     Also usable as ``async with Emulator() as emu`` (the server still runs on its own thread, so
     synchronous SDK calls from async code do not deadlock).
@@ -71,10 +75,10 @@ class Emulator:
         self.port = port
         self.tls = tls
         self.access_log = access_log
-        self.catalogue: tuple[Deployment, ...] = tuple(
-            catalogue if catalogue is not None else DEFAULT_CATALOGUE
+        super().__init__(
+            EmulatorState(self.key, Settings(), max_recorded=max_recorded),
+            tuple(catalogue if catalogue is not None else DEFAULT_CATALOGUE),
         )
-        self._state = EmulatorState(self.key, Settings(), max_recorded=max_recorded)
         self._state.configure(latency=latency, **settings)
         self._state.initial_settings = self._state.settings
         self._tls_files: TlsFiles | None = None
@@ -95,24 +99,6 @@ class Emulator:
         scheme = "https" if self.tls else "http"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme}://{host}:{self.port}"
-
-    @property
-    def endpoint(self) -> str:
-        """The Foundry-shaped endpoint: ``base_url + "/models"``."""
-        return self.base_url + "/models"
-
-    @property
-    def v1_endpoint(self) -> str:
-        """The OpenAI/v1 endpoint: ``base_url + "/openai/v1"`` (``model`` names the deployment)."""
-        return self.base_url + "/openai/v1"
-
-    def endpoint_for(self, deployment: str, profile: str | None = None) -> str:
-        """The endpoint that serves `deployment` in `profile`'s shape (default: the row's own
-        profile): ``/serverless/{name}`` (``maas``, ``cohere_embed``),
-        ``/openai/deployments/{name}`` (``azure_openai``), ``/models`` (``foundry``) or
-        ``/openai/v1`` (``openai_v1``). Raises ValueError for an unknown deployment or a
-        serverless profile that is not the row's own."""
-        return self.base_url + _control.endpoint_path(self.catalogue, deployment, profile)
 
     @property
     def ca_file(self) -> str | None:
@@ -235,127 +221,6 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         await asyncio.to_thread(self.stop)
-
-    # ---------------------------------------------------------------- inspection
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Requests received since the last `clear()` (the newest `max_recorded`), oldest first."""
-        return self._state.recorded()
-
-    def requests_for(self, route: str) -> list[RecordedRequest]:
-        """Recorded requests of one route: "chat", "embeddings", "images/embeddings", "info",
-        "models" (both APIs; `RecordedRequest.api` tells them apart)."""
-        return _control.requests_for(self._state.recorded(), route)
-
-    @property
-    def unexpected_errors(self) -> list[str]:
-        """Reports (with the traceback) of the 5xx answers since the last `clear()` that no
-        fault or script asked for: emulator bugs, also logged at ERROR on ``azureinfer.emulator``.
-        The pytest fixture fails a test that leaves any."""
-        with self._state.lock:
-            return list(self._state.unexpected)
-
-    @property
-    def settings(self) -> Settings:
-        """The current settings (read-only snapshot)."""
-        return self._state.settings
-
-    # ---------------------------------------------------------------- control
-    def clear(self) -> None:
-        """Forget recorded requests, scripts, faults and unexpected errors; reset settings."""
-        self._state.clear()
-
-    def configure(self, **settings: Any) -> Settings:
-        """Change settings: latency, stream_delay, chunk_size, rate_limit_rpm, rate_limit_tpm,
-        rate_limit_window, max_body_bytes, default_deployment, api_versions, strict,
-        accept_any_bearer_token, allowed_tokens, token_audiences, v1_token_audiences,
-        custom_header_limit, sse_crlf,
-        sse_keepalive, info_model_type, prompt_cache (see `Settings`).
-
-        Unknown names raise TypeError; bad values ValueError."""
-        return self._state.configure(**settings)
-
-    def script_reply(
-        self,
-        deployment: str | None,
-        content: str | None = None,
-        tool_calls: list[dict[str, Any]] | None = None,
-        reasoning_content: str | None = None,
-        finish_reason: str | None = None,
-        usage: dict[str, Any] | None = None,
-    ) -> None:
-        """Queue one chat reply for `deployment` (None: any), used instead of the rules.
-
-        `tool_calls` items: ``{"name": ..., "arguments": dict | str, "id"?: ...}`` or the wire
-        shape. `finish_reason` defaults to "tool_calls" with tool calls, else "stop". `usage`
-        overrides counts (e.g. ``{"prompt_tokens": 3}``). Scripted replies stream too.
-        """
-        _control.script_reply(
-            self._state,
-            self.catalogue,
-            deployment,
-            content=content,
-            tool_calls=tool_calls,
-            reasoning_content=reasoning_content,
-            finish_reason=finish_reason,
-            usage=usage,
-        )
-
-    def script_raw(
-        self,
-        status: int,
-        body: Any,
-        headers: dict[str, str] | None = None,
-        deployment: str | None = None,
-        route: str | None = None,
-        api: str | None = None,
-    ) -> None:
-        """Queue an exact HTTP answer for the next matching request (any route and API by
-        default; `api`: "openai_v1" or "model_inference")."""
-        _control.script_raw(
-            self._state,
-            self.catalogue,
-            status,
-            body,
-            headers,
-            deployment=deployment,
-            route=route,
-            api=api,
-        )
-
-    def inject_fault(
-        self,
-        kind: str,
-        times: int = 1,
-        deployment: str | None = None,
-        route: str | None = None,
-        api: str | None = None,
-        **params: Any,
-    ) -> None:
-        """Fail the next `times` matching requests (of `deployment`, `route` and `api`:
-        "openai_v1" or "model_inference"; None: any).
-
-        Kinds and their params:
-        - "status": status=429/500/503/..., retry_after=<seconds>, retry_after_ms=<ms>,
-          code=, message=, body= (exact JSON body), headers=, plain_text=True (text/plain body),
-          shape="A".."E" (error envelope, spec §7.1; A is the default)
-        - "reset": drop the connection without an answer
-        - "delay": seconds= before answering normally
-        - "truncate": streams only; stop after n_events= events (default 2), no finish reason
-          and no [DONE]; abort=True drops the connection instead of ending the body cleanly
-        - "stream_error": streams only; a ``data: {"error": ...}`` event after n_events=
-        - "malformed_json": a 200 body (status= to change) that is not valid JSON
-        """
-        _control.inject_fault(
-            self._state,
-            self.catalogue,
-            kind,
-            times,
-            deployment=deployment,
-            route=route,
-            api=api,
-            **params,
-        )
 
 
 async def _drain(loop: asyncio.AbstractEventLoop) -> None:

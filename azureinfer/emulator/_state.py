@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
 ROUTES = ("chat", "embeddings", "images/embeddings", "info", "models")
 APIS = ("model_inference", "openai_v1")
@@ -126,6 +127,11 @@ class Fault:
             return False
         return not (self.kind in ("truncate", "stream_error") and not stream)
 
+    def use(self) -> bool:
+        """Spend one of the `times`; whether the fault is used up."""
+        self.times -= 1
+        return self.times <= 0
+
 
 @dataclass
 class ScriptedReply:
@@ -151,6 +157,14 @@ class RawReply:
     api: str | None = None
     """Only requests of this API ("openai_v1" or "model_inference"; None: both)."""
 
+    def matches(self, route: str, deployment: str | None, api: str) -> bool:
+        """Whether this answer is for a request."""
+        return (
+            (self.route is None or self.route == route)
+            and (self.deployment is None or self.deployment == deployment)
+            and (self.api is None or self.api == api)
+        )
+
 
 class EmulatorState:
     """Everything the handlers read and the control API changes."""
@@ -175,9 +189,10 @@ class EmulatorState:
         """Forget requests, scripts, faults, rate windows and the prompt cache; reset settings."""
         with self.lock:
             self.requests = deque(maxlen=self.max_recorded)
-            self.scripts = []
-            self.raw = []
-            self.faults = []
+            # Emptied in place: the take_* read a queue before they take the lock.
+            self.scripts.clear()
+            self.raw.clear()
+            self.faults.clear()
             self.windows = {}
             self.seen_prefixes = {}
             self.unexpected = []
@@ -284,42 +299,19 @@ class EmulatorState:
         self, route: str, deployment: str | None, stream: bool, api: str = "model_inference"
     ) -> Fault | None:
         """Consume one use of the first matching fault."""
-        if not self.faults:
-            return None
-        with self.lock:
-            for i, fault in enumerate(self.faults):
-                if fault.matches(route, deployment, stream, api):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        del self.faults[i]
-                    return fault
-        return None
+        return _take(
+            self.lock, self.faults, lambda f: f.matches(route, deployment, stream, api), Fault.use
+        )
 
     def take_raw(
         self, route: str, deployment: str | None, api: str = "model_inference"
     ) -> RawReply | None:
         """Consume the first queued raw answer for this request."""
-        if not self.raw:
-            return None
-        with self.lock:
-            for i, raw in enumerate(self.raw):
-                if (
-                    (raw.route is None or raw.route == route)
-                    and (raw.deployment is None or raw.deployment == deployment)
-                    and (raw.api is None or raw.api == api)
-                ):
-                    return self.raw.pop(i)
-        return None
+        return _take(self.lock, self.raw, lambda r: r.matches(route, deployment, api))
 
     def take_script(self, deployment: str) -> ScriptedReply | None:
         """Consume the first queued chat reply for this deployment."""
-        if not self.scripts:
-            return None
-        with self.lock:
-            for i, script in enumerate(self.scripts):
-                if script.deployment is None or script.deployment == deployment:
-                    return self.scripts.pop(i)
-        return None
+        return _take(self.lock, self.scripts, lambda s: s.deployment in (None, deployment))
 
     def rate_caps(self) -> tuple[float, float]:
         """The request and token quotas of one `rate_limit_window` (0: unlimited)."""
@@ -384,3 +376,25 @@ class EmulatorState:
             headers["x-ratelimit-remaining-tokens"] = str(max(int(max_tokens) - used, 0))
             headers["x-ratelimit-reset-tokens"] = reset
         return headers
+
+
+_T = TypeVar("_T")
+
+
+def _take(
+    lock: threading.Lock,
+    queue: list[_T],
+    wanted: Callable[[_T], bool],
+    used_up: Callable[[_T], bool] = lambda item: True,
+) -> _T | None:
+    """The first `wanted` item of `queue`, removed once `used_up` says so (None: no such item).
+    An empty queue is answered without the lock (the hot path)."""
+    if not queue:
+        return None
+    with lock:
+        for i, item in enumerate(queue):
+            if wanted(item):
+                if used_up(item):
+                    del queue[i]
+                return item
+    return None
