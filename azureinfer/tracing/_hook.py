@@ -2,28 +2,22 @@
 
 One CLIENT span per chat or embeddings call (retries inside it), current while the request is
 sent so azure-core's HTTP spans (when the user turns them on) nest under it; for a stream the span
-ends when the stream is exhausted, raises, is closed, or is garbage-collected. Imported only by
-``AzureInferenceInstrumentor.instrument()``.
+(a watcher of the stream object) ends when the stream is exhausted, raises, is closed, or is
+garbage-collected. Imported only by ``AzureInferenceInstrumentor.instrument()``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Generator,
-    Iterator,
-    Mapping,
-)
-from functools import lru_cache
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import Token
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import Meter
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as GA
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as GM
@@ -31,6 +25,7 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
+from azureinfer._telemetry import S
 from azureinfer.response import ChatResult, EmbeddingsResult, Usage
 from azureinfer.tracing import _content
 from azureinfer.transport import EmbeddingsClient
@@ -264,9 +259,6 @@ def _content_request_attributes(body: Mapping[str, Any], attrs: dict[str, Any]) 
         attrs[GA.GEN_AI_TOOL_DEFINITIONS] = tools
 
 
-_END = object()
-
-
 class Telemetry:
     """The active hook: a tracer, three histograms and the content setting."""
 
@@ -318,65 +310,33 @@ class Telemetry:
         op.succeed(result)
         return result
 
-    def stream(
-        self, client: Any, req: Any, accumulator: Any, fn: Callable[[Any], Iterator[Any]]
-    ) -> Iterator[Any]:
-        acc = client._accumulator(None) if accumulator is None else accumulator
-        return self._stream(client, req, acc, fn(acc))  # type: ignore[arg-type]
+    def stream(self, client: Any, req: Any, stream: S) -> S:
+        return stream._watch(partial(_StreamSpan, self, client, req))
 
-    def _stream(
-        self, client: Any, req: Any, acc: Any, chunks: Generator[Any, None, None]
-    ) -> Iterator[Any]:
-        op = Operation(self, client, req, True)
-        try:
-            token = otel_context.attach(op.context)
-            try:
-                chunk = next(chunks, _END)  # sends the request, under the span
-            finally:
-                otel_context.detach(token)
-            if chunk is not _END:
-                op.first_chunk()
-                yield chunk
-                yield from chunks
-        except GeneratorExit:  # closed early (break, close(), garbage collection)
-            op.succeed(acc.snapshot())
-            raise
-        except BaseException as exc:
-            op.fail(exc)
-            raise
+
+class _StreamSpan:
+    """The span of one stream (its ``StreamWatcher``): made when the stream starts reading,
+    current until the first chunk (azure-core's HTTP spans of the request nest under it), ended
+    with whatever the stream ends with."""
+
+    __slots__ = ("op", "token")
+
+    def __init__(self, telemetry: Telemetry, client: Any, req: Any) -> None:
+        self.op = Operation(telemetry, client, req, True)
+        self.token: Token[Context] | None = otel_context.attach(self.op.context)
+
+    def _detach(self) -> None:
+        if self.token is not None:
+            otel_context.detach(self.token)
+            self.token = None
+
+    def first_chunk(self) -> None:
+        self._detach()
+        self.op.first_chunk()
+
+    def ended(self, result: ChatResult | None, error: BaseException | None) -> None:
+        self._detach()
+        if error is None:
+            self.op.succeed(result)
         else:
-            op.succeed(acc.result())
-        finally:
-            chunks.close()
-
-    def astream(
-        self, client: Any, req: Any, accumulator: Any, fn: Callable[[Any], AsyncIterator[Any]]
-    ) -> AsyncIterator[Any]:
-        acc = client._accumulator(None) if accumulator is None else accumulator
-        return self._astream(client, req, acc, fn(acc))  # type: ignore[arg-type]
-
-    async def _astream(
-        self, client: Any, req: Any, acc: Any, chunks: AsyncGenerator[Any, None]
-    ) -> AsyncIterator[Any]:
-        op = Operation(self, client, req, True)
-        try:
-            token = otel_context.attach(op.context)
-            try:
-                chunk = await anext(chunks, _END)
-            finally:
-                otel_context.detach(token)
-            if chunk is not _END:
-                op.first_chunk()
-                yield chunk
-                async for chunk in chunks:
-                    yield chunk
-        except GeneratorExit:
-            op.succeed(acc.snapshot())
-            raise
-        except BaseException as exc:
-            op.fail(exc)
-            raise
-        else:
-            op.succeed(acc.result())
-        finally:
-            await chunks.aclose()
+            self.op.fail(error)
