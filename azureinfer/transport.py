@@ -721,13 +721,9 @@ class ChatClient(_BaseClient[ChatResult]):
             IncompleteStreamError: the stream carried an error event, or ended without a finish
             reason or ``[DONE]``; ``partial`` holds what arrived.
         """
-        return self._watched(req, self._stream(req, timeout, max_retries))
-
-    def _stream(
-        self, req: WireRequest, timeout: float | None, max_retries: int | None
-    ) -> ChatStream:
         run = self._stream_run()
-        return ChatStream(run, self._read_stream(run, req, timeout, max_retries))
+        chunks = self._read_stream(run, req, timeout, max_retries)
+        return self._watched(req, ChatStream(run, chunks))
 
     def _read_stream(
         self, run: StreamRun, req: WireRequest, timeout: float | None, max_retries: int | None
@@ -752,13 +748,9 @@ class ChatClient(_BaseClient[ChatResult]):
     ) -> AsyncChatStream:
         """Async :meth:`stream`: an :class:`AsyncChatStream` (``async for``, ``aclose()``,
         ``async with``)."""
-        return self._watched(req, self._astream(req, timeout, max_retries))
-
-    def _astream(
-        self, req: WireRequest, timeout: float | None, max_retries: int | None
-    ) -> AsyncChatStream:
         run = self._stream_run()
-        return AsyncChatStream(run, self._aread_stream(run, req, timeout, max_retries))
+        chunks = self._aread_stream(run, req, timeout, max_retries)
+        return self._watched(req, AsyncChatStream(run, chunks))
 
     async def _aread_stream(
         self, run: StreamRun, req: WireRequest, timeout: float | None, max_retries: int | None

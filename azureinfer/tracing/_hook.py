@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import Token
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -142,9 +142,24 @@ def _finish_reasons(result: ChatResult) -> list[str]:
 
 
 class Operation:
-    """One traced call: its span, start time and metric attributes; ends once."""
+    """One traced call: its span, start time and metric attributes; ends once.
 
-    __slots__ = ("chat", "context", "ended", "metric_attrs", "span", "start", "telemetry", "ttfc")
+    As a context manager, the span is current inside the block, and the operation fails with
+    whatever the block raises. A stream's operation is its ``StreamWatcher``: current from when
+    the stream sends its request until its first chunk (azure-core's HTTP spans nest under it),
+    ended with whatever the stream ends with."""
+
+    __slots__ = (
+        "chat",
+        "context",
+        "metric_attrs",
+        "over",
+        "span",
+        "start",
+        "telemetry",
+        "token",
+        "ttfc",
+    )
 
     def __init__(self, telemetry: Telemetry, client: Any, req: Any, stream: bool) -> None:
         chat = not isinstance(client, EmbeddingsClient)
@@ -178,26 +193,54 @@ class Operation:
         self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         self.context = trace.set_span_in_context(self.span)
         self.start = time.perf_counter()
-        self.ended = False
+        self.over = False
         self.ttfc: float | None = None
+        self.token: Token[Context] | None = None
+
+    def attach(self) -> Operation:
+        """Make the span current (until :meth:`detach`)."""
+        self.token = otel_context.attach(self.context)
+        return self
+
+    def detach(self) -> None:
+        if self.token is not None:
+            otel_context.detach(self.token)
+            self.token = None
+
+    def __enter__(self) -> Operation:
+        return self.attach()
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None:
+            self.fail(exc)
+        self.detach()
 
     # -- outcomes ---------------------------------------------------------------------------
     def first_chunk(self) -> None:
-        """The stream's first chunk arrived: time to first chunk (the attribute now, the metric
-        when the operation ends, with the response model known)."""
+        """The stream's first chunk arrived: no longer current; time to first chunk (the
+        attribute now, the metric when the operation ends, with the response model known)."""
+        self.detach()
         self.ttfc = time.perf_counter() - self.start
         self.span.set_attribute(GA.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, self.ttfc)
 
     def succeed(self, result: Any) -> None:
         """End with the result's response attributes, usage and (opted in) output messages."""
-        if self.ended:
+        if self.over:
             return
         self._response(result)
         self._end(None)
 
+    def ended(self, result: ChatResult | None, error: BaseException | None) -> None:
+        """The stream ended (``StreamWatcher.ended``): with ``result``, or failed with ``error``."""
+        self.detach()
+        if error is None:
+            self.succeed(result)
+        else:
+            self.fail(error)
+
     def fail(self, exc: BaseException, partial: Any = None) -> None:
         """End with ``error.type`` and ERROR status; ``partial`` is what arrived of a stream."""
-        if self.ended:
+        if self.over:
             return
         if partial is None:
             partial = getattr(exc, "partial", None)
@@ -242,7 +285,7 @@ class Operation:
             )
 
     def _end(self, kind: str | None) -> None:
-        self.ended = True
+        self.over = True
         attrs = self.metric_attrs if kind is None else {**self.metric_attrs, ERROR_TYPE: kind}
         self.telemetry.duration.record(time.perf_counter() - self.start, attrs)
         if self.ttfc is not None:  # recorded at the end, with the response model known
@@ -285,58 +328,16 @@ class Telemetry:
         )
 
     def call(self, client: Any, req: Any, fn: Callable[..., T], *args: Any) -> T:
-        op = Operation(self, client, req, False)
-        token = otel_context.attach(op.context)
-        try:
+        with Operation(self, client, req, False) as op:
             result = fn(*args)
-        except BaseException as exc:
-            op.fail(exc)
-            raise
-        finally:
-            otel_context.detach(token)
         op.succeed(result)
         return result
 
     async def acall(self, client: Any, req: Any, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        op = Operation(self, client, req, False)
-        token = otel_context.attach(op.context)
-        try:
+        with Operation(self, client, req, False) as op:
             result = await fn(*args)
-        except BaseException as exc:
-            op.fail(exc)
-            raise
-        finally:
-            otel_context.detach(token)
         op.succeed(result)
         return result
 
     def stream(self, client: Any, req: Any, stream: S) -> S:
-        return stream._watch(partial(_StreamSpan, self, client, req))
-
-
-class _StreamSpan:
-    """The span of one stream (its ``StreamWatcher``): made when the stream starts reading,
-    current until the first chunk (azure-core's HTTP spans of the request nest under it), ended
-    with whatever the stream ends with."""
-
-    __slots__ = ("op", "token")
-
-    def __init__(self, telemetry: Telemetry, client: Any, req: Any) -> None:
-        self.op = Operation(telemetry, client, req, True)
-        self.token: Token[Context] | None = otel_context.attach(self.op.context)
-
-    def _detach(self) -> None:
-        if self.token is not None:
-            otel_context.detach(self.token)
-            self.token = None
-
-    def first_chunk(self) -> None:
-        self._detach()
-        self.op.first_chunk()
-
-    def ended(self, result: ChatResult | None, error: BaseException | None) -> None:
-        self._detach()
-        if error is None:
-            self.op.succeed(result)
-        else:
-            self.op.fail(error)
+        return stream._watch(lambda: Operation(self, client, req, True).attach())
