@@ -17,8 +17,10 @@ The core on its own (the adapters are thin layers over exactly this)::
             [{"role": "user", "content": "Hello!"}], model="gpt-4o", temperature=0
         )
         print(client.complete(request).content)
-        for chunk in client.stream(request):
-            print(chunk.content, end="")
+        with client.stream(request) as stream:
+            for chunk in stream:
+                print(chunk.content, end="")
+            print(stream.result().usage)
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
         Usage,
     )
     from azureinfer.settings import AzureInferenceWarning, ConnectionSettings, resolve_settings
-    from azureinfer.streaming import StreamAccumulator
+    from azureinfer.streaming import AsyncChatStream, ChatStream, StreamAccumulator
     from azureinfer.transport import ChatClient, EmbeddingsClient
 
 _EXPORTS: dict[str, str] = {
@@ -80,6 +82,9 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingsResult": "azureinfer.response",
     "InvalidToolCall": "azureinfer.response",
     "StreamAccumulator": "azureinfer.streaming",
+    # streams (what ChatClient.stream / astream return)
+    "AsyncChatStream": "azureinfer.streaming",
+    "ChatStream": "azureinfer.streaming",
     "ToolCall": "azureinfer.response",
     "ToolCallChunk": "azureinfer.response",
     "Usage": "azureinfer.response",
@@ -107,12 +112,14 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncChatStream",
     "AuthenticationError",
     "AzureInferenceError",
     "AzureInferenceWarning",
     "ChatChunk",
     "ChatClient",
     "ChatResult",
+    "ChatStream",
     "ConfigurationError",
     "ConnectionSettings",
     "ContentFilterError",

@@ -3,16 +3,20 @@
 Every chat and embeddings call of :mod:`azureinfer.transport` checks this module attribute once;
 while it is ``None`` (the OpenTelemetry packages absent, or not instrumented) the call runs
 exactly as it would without tracing. ``AzureInferenceInstrumentor.instrument()`` sets it to an
-object with the four methods below; ``uninstrument()`` sets it back to ``None``. Nothing here
+object with the three methods below; ``uninstrument()`` sets it back to ``None``. Nothing here
 imports OpenTelemetry.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from azureinfer.streaming import AsyncChatStream, ChatStream
 
 T = TypeVar("T")
+S = TypeVar("S", "ChatStream", "AsyncChatStream")
 
 
 class Hook(Protocol):
@@ -26,17 +30,9 @@ class Hook(Protocol):
         """Await ``fn(*args)`` inside the operation's span."""
         ...
 
-    def stream(
-        self, client: Any, req: Any, accumulator: Any, fn: Callable[[Any], Iterator[Any]]
-    ) -> Iterator[Any]:
-        """The chunks of ``fn(accumulator)``; the span ends when the stream ends, however it
-        ends (a new accumulator is made when ``accumulator`` is None)."""
-        ...
-
-    def astream(
-        self, client: Any, req: Any, accumulator: Any, fn: Callable[[Any], AsyncIterator[Any]]
-    ) -> AsyncIterator[Any]:
-        """Async :meth:`stream`."""
+    def stream(self, client: Any, req: Any, stream: S) -> S:
+        """``stream`` (a ``ChatStream`` or ``AsyncChatStream``, not read yet), watched: its span
+        starts when it sends the request and ends when the stream ends, however it ends."""
         ...
 
 

@@ -1,7 +1,10 @@
-"""Streaming, with no I/O: SSE decoding, stream accumulation and a sans-I/O stream parser.
+"""Streaming, with no I/O: SSE decoding, stream accumulation, a sans-I/O stream parser and the
+stream objects ``ChatClient.stream`` / ``astream`` return.
 
-Nothing here opens a socket or calls azure-core: the transport moves a response's bytes into a
-:class:`StreamParser` and yields the :class:`~azureinfer.response.ChatChunk` values it returns.
+Nothing here opens a socket or calls azure-core: the transport's sync and async drivers move a
+response's bytes into a :class:`StreamRun` (a :class:`StreamParser` and the stream's watcher)
+and yield the :class:`~azureinfer.response.ChatChunk` values it returns; :class:`ChatStream` /
+:class:`AsyncChatStream` iterate that driver and read what has arrived.
 
 The SSE decoder is tolerant where the SDK's own parser is not (it raises on CRLF line endings,
 comments (``: keep-alive``), ``event:`` / ``id:`` / ``retry:`` lines and ``data:`` without a
@@ -15,9 +18,18 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from azureinfer.errors import IncompleteStreamError
 from azureinfer.response import (
@@ -39,7 +51,15 @@ from azureinfer.response import (
     parse_usage,
 )
 
-__all__ = ["SSEDecoder", "StreamAccumulator", "StreamParser"]
+__all__ = [
+    "AsyncChatStream",
+    "ChatStream",
+    "SSEDecoder",
+    "StreamAccumulator",
+    "StreamParser",
+    "StreamRun",
+    "StreamWatcher",
+]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -201,6 +221,7 @@ class StreamAccumulator:
         self._last_tool: int | None = None
         self._held: ChatChunk | None = None
         self.done = False
+        self.finished = False  # finish() has run: the stream is complete
         self.events = 0
 
     # -- tool fragments -------------------------------------------------------------------
@@ -339,6 +360,7 @@ class StreamAccumulator:
                 "the answer is incomplete.",
                 partial=self._partial(),
             )
+        self.finished = True
         last = self._held
         self._held = None
         if last is None and (tail_content or tail_reasoning):
@@ -510,3 +532,177 @@ def _decode_events(payloads: list[str]) -> Iterator[Any]:
             raise IncompleteStreamError(
                 f"The stream carried an event that is not JSON: {text[:80]!r}"
             ) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# The stream objects
+
+
+class StreamWatcher(Protocol):
+    """What watches one stream (the tracing hook's span), made when the stream starts reading."""
+
+    def first_chunk(self) -> None:
+        """The first chunk is about to be handed out."""
+
+    def ended(self, result: ChatResult | None, error: BaseException | None) -> None:
+        """The stream ended, once: read to its end (``result`` the final result), closed early
+        or collected (``result`` what had arrived), or raised ``error`` (``result`` None)."""
+
+
+class StreamRun:
+    """The non-I/O side of one stream being read: its parser, and who watches it.
+
+    A transport driver moves the response's bytes in (``feed``, then ``close``; ``whole`` for a
+    service that ignored ``stream``) inside ``with run.running():`` and yields the chunks they
+    return. The driver's generator holds the run, never the stream object, so dropping the
+    stream object closes the generator (and with it the response) at once.
+    """
+
+    __slots__ = ("_waiting", "parser", "watch")
+
+    def __init__(self, parser: StreamParser) -> None:
+        self.parser = parser
+        #: Makes the watcher when the stream starts reading (the tracing hook sets it).
+        self.watch: Callable[[], StreamWatcher] | None = None
+        self._waiting: StreamWatcher | None = None  # the watcher, until the first chunk
+
+    def feed(self, data: bytes) -> Iterator[ChatChunk]:
+        """The chunks of a piece of the SSE body (:meth:`StreamParser.feed`)."""
+        return self._handed(self.parser.feed(data))
+
+    def close(self) -> Iterator[ChatChunk]:
+        """The end of the SSE body (:meth:`StreamParser.close`)."""
+        return self._handed(self.parser.close())
+
+    def whole(self, text: str) -> Iterator[ChatChunk]:
+        """A whole JSON completion as the stream's chunks (:meth:`StreamParser.whole`)."""
+        return self._handed(self.parser.whole(text))
+
+    def broken(self, exc: BaseException) -> IncompleteStreamError:
+        """The error for a connection that broke mid-stream (:meth:`StreamParser.broken`)."""
+        return self.parser.broken(exc)
+
+    def _handed(self, chunks: Iterator[ChatChunk]) -> Iterator[ChatChunk]:
+        return chunks if self._waiting is None else self._first(chunks)
+
+    def _first(self, chunks: Iterator[ChatChunk]) -> Iterator[ChatChunk]:
+        for chunk in chunks:
+            watcher, self._waiting = self._waiting, None
+            if watcher is not None:
+                watcher.first_chunk()
+            yield chunk
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Around the whole read: the watcher learns how the stream ended, however it ends."""
+        if self.watch is None:
+            yield
+            return
+        watcher = self._waiting = self.watch()
+        acc = self.parser.acc
+        try:
+            yield
+        except GeneratorExit:  # closed early: close(), a with block, break and collection
+            watcher.ended(acc.snapshot(), None)
+            raise
+        except BaseException as exc:
+            watcher.ended(None, exc)
+            raise
+        watcher.ended(acc.result(), None)
+
+
+_Stream = TypeVar("_Stream", bound="_ChatStream")
+
+
+class _ChatStream:
+    """What both stream objects offer besides iteration: what has arrived, and the result."""
+
+    def __init__(self, run: StreamRun) -> None:
+        self._run = run
+
+    def snapshot(self) -> ChatResult:
+        """Everything received so far as a :class:`ChatResult`, at any point of the stream
+        (:meth:`StreamAccumulator.snapshot`: it matches the chunks handed out so far)."""
+        return self._run.parser.acc.snapshot()
+
+    def tool_calls_so_far(self) -> list[ToolCallChunk]:
+        """The tool calls received so far, their fragments joined, in index order
+        (``arguments`` is the JSON text received so far)."""
+        return self._run.parser.acc.tool_calls_so_far()
+
+    def result(self) -> ChatResult:
+        """The final result, once the stream has been read to its end.
+
+        Raises:
+            RuntimeError: the stream has not finished (not read to its end, closed early, or
+            it raised); :meth:`snapshot` gives what arrived.
+        """
+        acc = self._run.parser.acc
+        if not acc.finished:
+            raise RuntimeError(
+                "The stream has not finished: read it to its end first "
+                "(snapshot() gives what has arrived so far)."
+            )
+        return acc.result()
+
+    def _watch(self: _Stream, watch: Callable[[], StreamWatcher]) -> _Stream:
+        """Have a watcher, made by ``watch`` when the stream starts reading, see it end."""
+        self._run.watch = watch
+        return self
+
+
+class ChatStream(_ChatStream):
+    """The chunks of one chat stream as they arrive (``ChatClient.stream`` returns one).
+
+    Nothing is sent until the first chunk is asked for. The last chunk carries
+    ``finish_reason`` (and the usage, when the service sent it). :meth:`snapshot` /
+    :meth:`tool_calls_so_far` read what has arrived at any point, :meth:`result` the final
+    result. :meth:`close` (or leaving a ``with`` block, or dropping the object) closes the HTTP
+    response of a stream left before its end.
+    """
+
+    def __init__(self, run: StreamRun, chunks: Generator[ChatChunk, None, None]) -> None:
+        super().__init__(run)
+        self._chunks = chunks
+
+    def __iter__(self) -> ChatStream:
+        return self
+
+    def __next__(self) -> ChatChunk:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Stop reading: close the response (nothing is sent if the stream never started)."""
+        self._chunks.close()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncChatStream(_ChatStream):
+    """Async :class:`ChatStream` (``ChatClient.astream`` returns one): ``async for``,
+    :meth:`aclose` and ``async with``; one left open is closed by its event loop when it is
+    dropped or when the loop shuts down."""
+
+    def __init__(self, run: StreamRun, chunks: AsyncGenerator[ChatChunk, None]) -> None:
+        super().__init__(run)
+        self._chunks = chunks
+
+    def __aiter__(self) -> AsyncChatStream:
+        return self
+
+    def __anext__(self) -> Awaitable[ChatChunk]:
+        return self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading: close the response (nothing is sent if the stream never started)."""
+        await self._chunks.aclose()
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

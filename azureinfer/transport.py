@@ -30,10 +30,10 @@ import copy
 import logging
 import threading
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
-from functools import partial
-from typing import Any, Literal
+from collections.abc import AsyncGenerator, Generator, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Generic, Literal, TypeVar
 
 from azure.core.exceptions import AzureError
 
@@ -48,8 +48,8 @@ from azureinfer._policies import (
 from azureinfer._retry import InferenceAsyncRetryPolicy, InferenceRetryPolicy, retry_policy_kwargs
 from azureinfer._routes import MODEL_INFERENCE_API_VERSION, Operation, Route
 from azureinfer.errors import (
+    AzureInferenceError,
     ConfigurationError,
-    IncompleteStreamError,
     UnsupportedParameterError,
     error_from_response,
     wrap_azure_error,
@@ -65,13 +65,22 @@ from azureinfer.response import (
     parse_embeddings,
 )
 from azureinfer.settings import ConnectionSettings
-from azureinfer.streaming import StreamAccumulator, StreamParser
+from azureinfer.streaming import (
+    AsyncChatStream,
+    ChatStream,
+    StreamAccumulator,
+    StreamParser,
+    StreamRun,
+)
 
 __all__ = ["DEFAULT_API_VERSION", "ChatClient", "EmbeddingsClient"]
 
 DEFAULT_API_VERSION = MODEL_INFERENCE_API_VERSION
 
 _log = logging.getLogger("azureinfer.transport")
+
+_Result = TypeVar("_Result", ChatResult, EmbeddingsResult)
+_AnyStream = TypeVar("_AnyStream", ChatStream, AsyncChatStream)
 
 _INFO_HINT = (
     "This endpoint does not serve model information (GET /info): Azure OpenAI deployments, "
@@ -157,8 +166,9 @@ def _forgetter(owner: _BaseClient, loop: asyncio.AbstractEventLoop) -> Any:
     return forget
 
 
-class _BaseClient:
-    """Lazy SDK clients, per-loop async clients, sending and error mapping."""
+class _BaseClient(Generic[_Result]):
+    """Lazy SDK clients, per-loop async clients, sending and error mapping: everything but the
+    I/O of a call, written once; the ``_sync`` / ``_async`` twins do only the I/O."""
 
     _operation: Operation = "chat"
     _sdk_class: str = "ChatCompletionsClient"
@@ -398,96 +408,62 @@ class _BaseClient:
                 options[key] = counts[key]
         return options
 
-    def _send_kwargs(
-        self, headers: Mapping[str, str], options: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
-        kwargs = {**self._call_kwargs(), **(options or {})}
-        if headers:
-            # Also as the per-request ``headers`` option: azure-core's HeadersPolicy writes the
-            # client's default headers over the request's, then applies these on top, so a
-            # header of this request wins over a default of the same name.
-            kwargs["headers"] = dict(headers)
-        return kwargs
-
-    def _http_request(
-        self, method: str, operation: Operation, body: Any, headers: Mapping[str, str]
-    ) -> Any:
+    def _prepare(self, send: _Send) -> tuple[Any, dict[str, Any]]:
+        """The azure-core request of ``send`` and the keywords of ``send_request``."""
         from azure.core.rest import HttpRequest
 
         routing = self._routing
-        url = f"/{routing.path(operation)}"
+        url = f"/{routing.path(send.operation)}"
         params = routing.query(self.settings.api_version)
-        all_headers = {"Accept": "application/json", **headers}
-        if body is None:
-            return HttpRequest(method, url, params=params, headers=all_headers)
-        return HttpRequest(method, url, params=params, headers=all_headers, json=body)
+        headers = {"Accept": "application/json", **send.headers}
+        request = HttpRequest(send.method, url, params=params, headers=headers, json=send.body)
+        kwargs = {**self._call_kwargs(), **send.options}
+        if send.headers:
+            # Also as the per-request ``headers`` option: azure-core's HeadersPolicy writes the
+            # client's default headers over the request's, then applies these on top, so a
+            # header of this request wins over a default of the same name.
+            kwargs["headers"] = dict(send.headers)
+        return request, kwargs
 
-    def _error(self, response: Any, model: str | None, not_found_hint: str | None) -> Any:
+    def _error(self, response: Any, send: _Send) -> Any:
+        """The typed error of an answer that is not 200 (its body read)."""
         routing = self._routing
-        if not_found_hint is None:
-            not_found_hint = routing.not_found_hint(model, self.settings.endpoint)
+        hint = send.not_found_hint
+        if hint is None:
+            hint = routing.not_found_hint(_model_of(send.body), self.settings.endpoint)
         return error_from_response(
-            response, not_found_hint=not_found_hint, unsupported_hint=routing.unsupported_hint
+            response, not_found_hint=hint, unsupported_hint=routing.unsupported_hint
         )
 
-    def _send_sync(
-        self,
-        method: str,
-        operation: Operation,
-        body: Any,
-        headers: Mapping[str, str],
-        *,
-        stream: bool,
-        not_found_hint: str | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    def _send_sync(self, send: _Send) -> Any:
+        """Send one request; the response of a 200, else its typed error is raised."""
         client = self._get_sync_client()
-        request = self._http_request(method, operation, body, headers)
-        kwargs = self._send_kwargs(headers, options)
-        try:
-            response = client.send_request(request, stream=stream, **kwargs)
-        except AzureError as exc:
-            raise wrap_azure_error(exc) from exc
+        request, kwargs = self._prepare(send)
+        with _typed_errors():
+            response = client.send_request(request, stream=send.stream, **kwargs)
         if response.status_code != 200:
-            try:
-                if stream:
+            with closing(response):
+                if send.stream:
                     response.read()
-                error = self._error(response, _model_of(body), not_found_hint)
-            finally:
-                response.close()
-            raise error
+                raise self._error(response, send)
         return response
 
-    async def _send_async(
-        self,
-        method: str,
-        operation: Operation,
-        body: Any,
-        headers: Mapping[str, str],
-        *,
-        stream: bool,
-        not_found_hint: str | None = None,
-        options: Mapping[str, Any] | None = None,
-        seen: Any = None,
-    ) -> Any:
+    async def _send_async(self, send: _Send, seen: Any = None) -> Any:
+        """Async :meth:`_send_sync`; ``seen``: the `azureinfer.observe` record of this call."""
         client = await self._get_async_client()
-        request = self._http_request(method, operation, body, headers)
-        kwargs = self._send_kwargs(headers, options)
+        request, kwargs = self._prepare(send)
         if seen is not None and seen.observer is not None:
             await seen.begin()  # last, so a quota's start is the moment the request leaves
             kwargs["raw_response_hook"] = seen.hook
-        try:
-            response = await client.send_request(request, stream=stream, **kwargs)
-        except AzureError as exc:
-            raise wrap_azure_error(exc) from exc
+        with _typed_errors():
+            response = await client.send_request(request, stream=send.stream, **kwargs)
         if response.status_code != 200:
             try:
-                if stream:
+                if send.stream:
                     await response.read()
-                error = self._error(response, _model_of(body), not_found_hint)
+                raise self._error(response, send)
             finally:
                 await response.close()
-            raise error
         return response
 
     def _body(self, req: WireRequest, stream: bool) -> dict[str, Any]:
@@ -498,9 +474,10 @@ class _BaseClient:
         (``model`` on the OpenAI/v1 route), without sending anything."""
         self._routing.wire(self._operation, _check_request(req).body, req.headers)
 
-    def _post_args(
+    def _post(
         self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
-    ) -> _Post:
+    ) -> _Send:
+        """The POST of a ``WireRequest`` to this client's route, with this call's options."""
         req = _check_request(req)
         body, headers, policy = self._routing.wire(
             self._operation,
@@ -509,27 +486,25 @@ class _BaseClient:
             stream_usage=req.stream_usage,
             policy=req.extra_parameters,
         )
-        post = _Post(body, headers, self._request_options(timeout, max_retries), policy)
+        options = self._request_options(timeout, max_retries)
         if policy == "drop" and self._refused:
             model = _model_of(body)
-            for key in [k for k in body if (model, k) in self._refused]:
-                del post.body[key]
-        return post
+            body = {k: v for k, v in body.items() if (model, k) not in self._refused}
+        return _Send("POST", self._operation, body, headers, options, stream, policy)
 
-    def _drop_refused(self, post: _Post, exc: BaseException) -> _Post | None:
+    def _without_refused(self, send: _Send, exc: UnsupportedParameterError) -> _Send:
         """The request again without the extra parameter ``exc`` says the service refused, when
-        the policy is ``drop`` and the route names such a key (else None: raise ``exc``)."""
-        if post.policy != "drop":
-            return None
-        key = self._routing.refused_parameter(exc)
+        the policy is ``drop`` and the route names such a key (else ``exc`` is raised)."""
+        key = self._routing.refused_parameter(exc) if send.policy == "drop" else None
         if (
             key is None
-            or key not in post.body
-            or key in post.dropped
+            or send.body is None
+            or key not in send.body
+            or key in send.dropped
             or not self._routing.droppable(self._operation, key)
         ):
-            return None
-        model = _model_of(post.body)
+            raise exc
+        model = _model_of(send.body)
         with self._lock:
             first = (model, key) not in self._refused
             self._refused.add((model, key))
@@ -540,56 +515,58 @@ class _BaseClient:
                 model,
                 key,
             )
-        body = {k: v for k, v in post.body.items() if k != key}
-        return _Post(body, post.headers, post.options, post.policy, (*post.dropped, key))
+        body = {k: v for k, v in send.body.items() if k != key}
+        return replace(send, body=body, dropped=(*send.dropped, key))
 
-    def _post_sync(
-        self, req: Any, stream: bool, timeout: float | None, max_retries: int | None
-    ) -> Any:
-        """POST a ``WireRequest`` to this client's route, with this call's options."""
-        post = self._post_args(req, stream, timeout, max_retries)
+    def _post_sync(self, send: _Send) -> Any:
+        """:meth:`_send_sync`, sent again without each extra parameter the service refuses."""
         while True:
             try:
-                return self._send_sync(
-                    "POST",
-                    self._operation,
-                    post.body,
-                    post.headers,
-                    stream=stream,
-                    options=post.options,
-                )
+                return self._send_sync(send)
             except UnsupportedParameterError as exc:
-                retry = self._drop_refused(post, exc)
-                if retry is None:
-                    raise
-                post = retry
+                send = self._without_refused(send, exc)
 
-    async def _post_async(
-        self,
-        req: Any,
-        stream: bool,
-        timeout: float | None,
-        max_retries: int | None,
-        seen: Any = None,
-    ) -> Any:
-        """Async :meth:`_post_sync`; ``seen``: the `azureinfer.observe` record of this call."""
-        post = self._post_args(req, stream, timeout, max_retries)
+    async def _post_async(self, send: _Send, seen: Any = None) -> Any:
+        """Async :meth:`_post_sync`."""
         while True:
             try:
-                return await self._send_async(
-                    "POST",
-                    self._operation,
-                    post.body,
-                    post.headers,
-                    stream=stream,
-                    options=post.options,
-                    seen=seen,
-                )
+                return await self._send_async(send, seen)
             except UnsupportedParameterError as exc:
-                retry = self._drop_refused(post, exc)
-                if retry is None:
-                    raise
-                post = retry
+                send = self._without_refused(send, exc)
+
+    # -- one request, one result -------------------------------------------------------------
+    def _parse(self, text: str, req: WireRequest) -> _Result:
+        raise NotImplementedError
+
+    def _request(self, req: WireRequest, timeout: float | None, max_retries: int | None) -> _Result:
+        """The public sync call: traced when the telemetry hook is on."""
+        hook = _telemetry.HOOK
+        if hook is not None:
+            return hook.call(self, req, self._call, req, timeout, max_retries)
+        return self._call(req, timeout, max_retries)
+
+    def _call(self, req: WireRequest, timeout: float | None, max_retries: int | None) -> _Result:
+        response = self._post_sync(self._post(req, False, timeout, max_retries))
+        return self._parse(response.text(), req)
+
+    async def _arequest(
+        self, req: WireRequest, timeout: float | None, max_retries: int | None
+    ) -> _Result:
+        """Async :meth:`_request`."""
+        hook = _telemetry.HOOK
+        if hook is not None:
+            return await hook.acall(self, req, self._acall, req, timeout, max_retries)
+        return await self._acall(req, timeout, max_retries)
+
+    async def _acall(
+        self, req: WireRequest, timeout: float | None, max_retries: int | None
+    ) -> _Result:
+        # Seen by `azureinfer.observe.observe_requests` (each attempt, inside the span).
+        async with observed(self._operation, _check_request(req).body) as seen:
+            response = await self._post_async(self._post(req, False, timeout, max_retries), seen)
+            result = self._parse(response.text(), req)
+            seen.usage = getattr(result, "usage", None)
+        return result
 
     # -- model info ------------------------------------------------------------------------------
     def get_model_info(self, model: str | None = None) -> dict[str, Any]:
@@ -601,26 +578,21 @@ class _BaseClient:
         there, and a deployment the list does not name raises ``ModelNotFoundError``.
         """
         if self._model_info is None:
-            self._routing.check_model_info(model)
-            response = self._send_sync(
-                "GET", "info", None, {}, stream=False, not_found_hint=self._info_hint
-            )
+            response = self._send_sync(self._info_request(model))
             self._model_info = self._read_info(response.text(), model)
         return dict(self._model_info)
 
     async def aget_model_info(self, model: str | None = None) -> dict[str, Any]:
         """Async :meth:`get_model_info` (shares the cache)."""
         if self._model_info is None:
-            self._routing.check_model_info(model)
-            response = await self._send_async(
-                "GET", "info", None, {}, stream=False, not_found_hint=self._info_hint
-            )
+            response = await self._send_async(self._info_request(model))
             self._model_info = self._read_info(response.text(), model)
         return dict(self._model_info)
 
-    @property
-    def _info_hint(self) -> str | None:
-        return _INFO_HINT if self.settings.route == "model_inference" else None
+    def _info_request(self, model: str | None) -> _Send:
+        self._routing.check_model_info(model)
+        hint = _INFO_HINT if self.settings.route == "model_inference" else None
+        return _Send("GET", "info", None, {}, {}, not_found_hint=hint)
 
     def _read_info(self, text: str, model: str | None) -> dict[str, Any]:
         return self._routing.read_model_info(_json_object(text), model, self.settings.endpoint)
@@ -632,15 +604,41 @@ _RUNTIME_ATTRS = frozenset(
 
 
 @dataclass
-class _Post:
-    """One POST as sent: body, headers, per-call options, extra-parameters policy, and the
-    keys dropped from it after the service refused them."""
+class _Send:
+    """One request as sent: method, operation, body (None: no body), headers, per-call options,
+    whether the answer is streamed, the extra-parameters policy of a POST and the keys dropped
+    from it after the service refused them, and the hint of a 404."""
 
-    body: dict[str, Any]
+    method: str
+    operation: Operation
+    body: dict[str, Any] | None
     headers: dict[str, str]
     options: dict[str, Any]
-    policy: str
+    stream: bool = False
+    policy: str = ""
     dropped: tuple[str, ...] = ()
+    not_found_hint: str | None = None
+
+
+@contextmanager
+def _typed_errors() -> Iterator[None]:
+    """azure-core's errors of a send (after its retries) raised as ours."""
+    try:
+        yield
+    except AzureError as exc:
+        raise wrap_azure_error(exc) from exc
+
+
+@contextmanager
+def _reading(run: StreamRun) -> Iterator[None]:
+    """A connection that breaks while a stream's body is read: ``IncompleteStreamError`` with
+    what arrived (our own errors, the parser's among them, pass as they are)."""
+    try:
+        yield
+    except AzureInferenceError:
+        raise
+    except (AzureError, OSError, asyncio.TimeoutError) as exc:
+        raise run.broken(exc) from exc
 
 
 def _model_of(body: Any) -> str | None:
@@ -666,7 +664,7 @@ def _for_stream(req: WireRequest, stream: bool) -> dict[str, Any]:
     return body
 
 
-class ChatClient(_BaseClient):
+class ChatClient(_BaseClient[ChatResult]):
     """Chat completions: ``complete``/``acomplete`` and ``stream``/``astream``.
 
     ``think_tags=False`` keeps ``<think>...</think>`` in the content instead of splitting it into
@@ -683,6 +681,9 @@ class ChatClient(_BaseClient):
     def _body(self, req: WireRequest, stream: bool) -> dict[str, Any]:
         return _for_stream(req, stream)
 
+    def _parse(self, text: str, req: WireRequest) -> ChatResult:
+        return parse_chat_completion(_json_object(text), think_tags=self.think_tags)
+
     def complete(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> ChatResult:
@@ -695,140 +696,90 @@ class ChatClient(_BaseClient):
             APIStatusError subclasses for error statuses, ServiceError for an unusable answer,
             APIConnectionError / APITimeoutError after all retries.
         """
-        hook = _telemetry.HOOK
-        if hook is not None:
-            return hook.call(self, req, self._complete, req, timeout, max_retries)
-        return self._complete(req, timeout, max_retries)
-
-    def _complete(
-        self, req: WireRequest, timeout: float | None, max_retries: int | None
-    ) -> ChatResult:
-        response = self._post_sync(req, False, timeout, max_retries)
-        return parse_chat_completion(_json_object(response.text()), think_tags=self.think_tags)
+        return self._request(req, timeout, max_retries)
 
     async def acomplete(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> ChatResult:
         """Async :meth:`complete`."""
-        hook = _telemetry.HOOK
-        if hook is not None:
-            return await hook.acall(self, req, self._acomplete, req, timeout, max_retries)
-        return await self._acomplete(req, timeout, max_retries)
-
-    async def _acomplete(
-        self, req: WireRequest, timeout: float | None, max_retries: int | None
-    ) -> ChatResult:
-        # Seen by `azureinfer.observe.observe_requests` (each attempt, inside the span).
-        async with observed(self._operation, _check_request(req).body) as seen:
-            response = await self._post_async(req, False, timeout, max_retries, seen)
-            result = parse_chat_completion(
-                _json_object(response.text()), think_tags=self.think_tags
-            )
-            seen.usage = result.usage
-        return result
+        return await self._arequest(req, timeout, max_retries)
 
     def stream(
-        self,
-        req: WireRequest,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        accumulator: StreamAccumulator | None = None,
-    ) -> Iterator[ChatChunk]:
-        """Send a streaming request and yield chunks as they arrive.
+        self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> ChatStream:
+        """A streaming request: iterate the returned :class:`ChatStream` for the chunks as they
+        arrive (the request is sent when the first one is asked for).
 
         The last chunk carries ``finish_reason`` (and the usage, when the service sent it).
         ``timeout`` and ``max_retries`` override the settings for this call (``timeout`` also
-        bounds each wait for the next bytes of the stream). Pass your own ``accumulator`` to
-        read what has arrived so far (:meth:`StreamAccumulator.snapshot`) while iterating; it
-        is fed every event before the chunks of that event are yielded.
+        bounds each wait for the next bytes of the stream). While iterating,
+        ``stream.snapshot()`` / ``stream.tool_calls_so_far()`` read what has arrived;
+        ``stream.result()`` is the final result; ``close()`` or a ``with`` block closes the
+        response of a stream left early.
 
-        Raises:
+        Raises (while iterating):
             IncompleteStreamError: the stream carried an error event, or ended without a finish
             reason or ``[DONE]``; ``partial`` holds what arrived.
         """
-        hook = _telemetry.HOOK
-        if hook is not None:
-            return hook.stream(
-                self, req, accumulator, partial(self._stream, req, timeout, max_retries)
-            )
-        return self._stream(req, timeout, max_retries, accumulator)
+        run = self._stream_run()
+        chunks = self._read_stream(run, req, timeout, max_retries)
+        return self._watched(req, ChatStream(run, chunks))
 
-    def _stream(
-        self,
-        req: WireRequest,
-        timeout: float | None,
-        max_retries: int | None,
-        accumulator: StreamAccumulator | None,
-    ) -> Iterator[ChatChunk]:
-        parser = StreamParser(self._accumulator(accumulator))
-        response = self._post_sync(req, True, timeout, max_retries)
-        try:
-            if _is_json(response):
-                response.read()
-                yield from parser.whole(response.text())
-                return
+    def _read_stream(
+        self, run: StreamRun, req: WireRequest, timeout: float | None, max_retries: int | None
+    ) -> Generator[ChatChunk, None, None]:
+        """The sync driver: send the request, move the body's bytes into ``run``."""
+        with run.running():
+            response = self._post_sync(self._post(req, True, timeout, max_retries))
             try:
-                for data in response.iter_bytes():
-                    yield from parser.feed(data)
-            except IncompleteStreamError:
-                raise
-            except (AzureError, OSError) as exc:
-                raise parser.broken(exc) from exc
-            yield from parser.close()
-        finally:
-            response.close()
+                if _is_json(response):
+                    response.read()
+                    yield from run.whole(response.text())
+                    return
+                with _reading(run):
+                    for data in response.iter_bytes():
+                        yield from run.feed(data)
+                yield from run.close()
+            finally:
+                response.close()
 
     def astream(
-        self,
-        req: WireRequest,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        accumulator: StreamAccumulator | None = None,
-    ) -> AsyncIterator[ChatChunk]:
-        """Async :meth:`stream`."""
-        hook = _telemetry.HOOK
-        if hook is not None:
-            return hook.astream(
-                self, req, accumulator, partial(self._astream, req, timeout, max_retries)
-            )
-        return self._astream(req, timeout, max_retries, accumulator)
+        self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> AsyncChatStream:
+        """Async :meth:`stream`: an :class:`AsyncChatStream` (``async for``, ``aclose()``,
+        ``async with``)."""
+        run = self._stream_run()
+        chunks = self._aread_stream(run, req, timeout, max_retries)
+        return self._watched(req, AsyncChatStream(run, chunks))
 
-    async def _astream(
-        self,
-        req: WireRequest,
-        timeout: float | None,
-        max_retries: int | None,
-        accumulator: StreamAccumulator | None,
-    ) -> AsyncIterator[ChatChunk]:
-        parser = StreamParser(self._accumulator(accumulator))
-        response = await self._post_async(req, True, timeout, max_retries)
-        try:
-            if _is_json(response):
-                await response.read()
-                for chunk in parser.whole(response.text()):
-                    yield chunk
-                return
+    async def _aread_stream(
+        self, run: StreamRun, req: WireRequest, timeout: float | None, max_retries: int | None
+    ) -> AsyncGenerator[ChatChunk, None]:
+        """The async driver: :meth:`_read_stream`'s I/O, awaited."""
+        with run.running():
+            response = await self._post_async(self._post(req, True, timeout, max_retries))
             try:
-                async for data in response.iter_bytes():
-                    for chunk in parser.feed(data):
+                if _is_json(response):
+                    await response.read()
+                    for chunk in run.whole(response.text()):
                         yield chunk
-            except IncompleteStreamError:
-                raise
-            except (AzureError, OSError, asyncio.TimeoutError) as exc:
-                raise parser.broken(exc) from exc
-            for chunk in parser.close():
-                yield chunk
-        finally:
-            await response.close()
+                    return
+                with _reading(run):
+                    async for data in response.iter_bytes():
+                        for chunk in run.feed(data):
+                            yield chunk
+                for chunk in run.close():
+                    yield chunk
+            finally:
+                await response.close()
 
-    def _accumulator(self, accumulator: StreamAccumulator | None) -> StreamAccumulator:
-        if accumulator is None:
-            return StreamAccumulator(think_tags=self.think_tags)
-        if not isinstance(accumulator, StreamAccumulator) or accumulator.events:
-            raise ConfigurationError("accumulator must be a new, unused StreamAccumulator")
-        return accumulator
+    def _stream_run(self) -> StreamRun:
+        return StreamRun(StreamParser(StreamAccumulator(think_tags=self.think_tags)))
+
+    def _watched(self, req: WireRequest, stream: _AnyStream) -> _AnyStream:
+        """``stream``, traced when the telemetry hook is on."""
+        hook = _telemetry.HOOK
+        return stream if hook is None else hook.stream(self, req, stream)
 
 
 def _is_json(response: Any) -> bool:
@@ -836,7 +787,7 @@ def _is_json(response: Any) -> bool:
     return ctype.startswith("application/json")
 
 
-class EmbeddingsClient(_BaseClient):
+class EmbeddingsClient(_BaseClient[EmbeddingsResult]):
     """Embeddings: ``embed``/``aembed`` on ``/embeddings`` or (``kind="images/embeddings"``,
     model-inference route only) ``/images/embeddings``."""
 
@@ -866,45 +817,22 @@ class EmbeddingsClient(_BaseClient):
 
         ``timeout`` and ``max_retries`` override the settings for this call only.
         """
-        hook = _telemetry.HOOK
-        if hook is not None:
-            return hook.call(self, req, self._embed, req, timeout, max_retries)
-        return self._embed(req, timeout, max_retries)
-
-    def _embed(
-        self, req: WireRequest, timeout: float | None, max_retries: int | None
-    ) -> EmbeddingsResult:
-        response = self._post_sync(req, False, timeout, max_retries)
-        return _parse_embeddings(response.text(), req)
+        return self._request(req, timeout, max_retries)
 
     async def aembed(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
     ) -> EmbeddingsResult:
         """Async :meth:`embed`."""
-        hook = _telemetry.HOOK
-        if hook is not None:
-            return await hook.acall(self, req, self._aembed, req, timeout, max_retries)
-        return await self._aembed(req, timeout, max_retries)
+        return await self._arequest(req, timeout, max_retries)
 
-    async def _aembed(
-        self, req: WireRequest, timeout: float | None, max_retries: int | None
-    ) -> EmbeddingsResult:
-        # Seen by `azureinfer.observe.observe_requests` (each attempt, inside the span).
-        async with observed(self._operation, _check_request(req).body) as seen:
-            response = await self._post_async(req, False, timeout, max_retries, seen)
-            result = _parse_embeddings(response.text(), req)
-            seen.usage = result.usage
-        return result
-
-
-def _parse_embeddings(text: str, req: WireRequest) -> EmbeddingsResult:
-    body = req.body
-    return parse_embeddings(
-        _json_object(text),
-        expected=_count(req),
-        encoding_format=body.get("encoding_format"),
-        dimensions=body.get("dimensions"),
-    )
+    def _parse(self, text: str, req: WireRequest) -> EmbeddingsResult:
+        body = req.body
+        return parse_embeddings(
+            _json_object(text),
+            expected=_count(req),
+            encoding_format=body.get("encoding_format"),
+            dimensions=body.get("dimensions"),
+        )
 
 
 def _count(req: WireRequest) -> int | None:

@@ -1,7 +1,7 @@
 """Scenario 10: the per-call cost of ``azureinfer.tracing``, side by side in one run.
 
 Modes, interleaved round by round on the same clients: the code path of today without the hook
-(``_complete`` / ``_stream`` / ``_embed`` called directly), tracing off (the public methods, the
+(``_call`` and the stream's driver called directly), tracing off (the public methods, the
 hook ``None``), instrumented with OpenTelemetry's no-op providers, instrumented with an SDK
 TracerProvider + in-memory exporter and an SDK MeterProvider + in-memory reader, and the same with
 content capture on. Operations: a chat completion, a stream of about 30 chunks, a 4-text
@@ -71,9 +71,9 @@ def _operations(emu: EmulatorProcess, mode: str, clients: Any) -> list[Callable[
     ereq = build_embeddings_request(["a", "b", "c", "d"], model="cohere-embed-v3-english")
     if mode == MODES[0]:
         return [
-            lambda: chat._complete(req, None, None),
-            lambda: list(chat._stream(sreq, None, None, None)),
-            lambda: embed._embed(ereq, None, None),
+            lambda: chat._call(req, None, None),
+            lambda: list(chat._read_stream(chat._stream_run(), sreq, None, None)),
+            lambda: embed._call(ereq, None, None),
         ]
     return [
         lambda: chat.complete(req),
@@ -175,13 +175,14 @@ def _isolated_costs(chat: Any, embed: Any, emu: EmulatorProcess, n: int) -> dict
     real = _operations(emu, MODES[0], (chat, embed))
     result, chunks, vectors = real[0](), real[1](), real[2]()
 
-    def canned_stream(*args: Any) -> Any:
-        yield from chunks
+    def canned_stream(run: Any, *args: Any) -> Any:
+        with run.running():  # what the real driver does around the read, for the watcher
+            yield from chunks
 
     # Instance attributes shadow the methods: only these clients, only here.
-    chat._complete = lambda *args: result
-    chat._stream = canned_stream
-    embed._embed = lambda *args: vectors
+    chat._call = lambda *args: result
+    chat._read_stream = canned_stream
+    embed._call = lambda *args: vectors
     out: dict[str, list[float]] = {}
     try:
         for mode in MODES:
@@ -199,7 +200,7 @@ def _isolated_costs(chat: Any, embed: Any, emu: EmulatorProcess, n: int) -> dict
                 costs.append(best)
             out[mode] = costs
     finally:
-        del chat._complete, chat._stream, embed._embed
+        del chat._call, chat._read_stream, embed._call
         instrumentor = AzureInferenceInstrumentor()
         if instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.uninstrument()

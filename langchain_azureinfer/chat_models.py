@@ -458,17 +458,12 @@ class ChatAzureInference(
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         call, request = self._prepare(messages, stop, kwargs, stream=True)
-        stream = call.client.stream(request, **call.options)
-        try:
+        with call.client.stream(request, **call.options) as stream:
             for chunk in stream:
                 generation = _generation_chunk(chunk)
                 if run_manager:
                     run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
 
     async def _astream(
         self,
@@ -478,17 +473,12 @@ class ChatAzureInference(
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         call, request = self._prepare(messages, stop, kwargs, stream=True)
-        stream = call.client.astream(request, **call.options)
-        try:
+        async with call.client.astream(request, **call.options) as stream:
             async for chunk in stream:
                 generation = _generation_chunk(chunk)
                 if run_manager:
                     await run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
 
     # ---- tools and structured output ------------------------------------------------------
 

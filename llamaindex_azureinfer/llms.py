@@ -49,7 +49,7 @@ from llama_index.core.types import Model
 from azureinfer._model_limits import DEFAULT_LIMITS, model_limits, unknown_model_hint
 from azureinfer.adapters import ChatAdapter, ChatCall
 from azureinfer.request import WireRequest, build_chat_request, build_response_format
-from azureinfer.response import StreamAccumulator
+from azureinfer.streaming import AsyncChatStream, ChatStream
 from llamaindex_azureinfer._fields import ConnectionFields
 from llamaindex_azureinfer._messages import to_wire_inputs, tool_selections
 
@@ -270,9 +270,11 @@ class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
     def _chat_response(self, result: ChatResult) -> ChatResponse:
         return result_to_response(result, self._tool_names)
 
-    def _chunk_response(self, acc: StreamAccumulator, chunk: ChatChunk) -> ChatResponse:
-        """The message accumulated so far (``acc`` is the core's accumulator of this stream)."""
-        return chunk_to_response(acc, chunk, self._tool_names)
+    def _chunk_response(
+        self, stream: ChatStream | AsyncChatStream, chunk: ChatChunk
+    ) -> ChatResponse:
+        """The message accumulated so far (read from the core's stream object)."""
+        return chunk_to_response(stream, chunk, self._tool_names)
 
     # -- chat --------------------------------------------------------------------------------
 
@@ -288,14 +290,10 @@ class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
         call, request = self._prepare(messages, kwargs, stream=True)
 
         def gen() -> ChatResponseGen:
-            acc = StreamAccumulator(think_tags=call.client.think_tags)
-            stream = call.client.stream(request, accumulator=acc, **call.options)
-            try:
+            with call.client.stream(request, **call.options) as stream:
                 for chunk in stream:
                     if not is_empty_chunk(chunk):
-                        yield self._chunk_response(acc, chunk)
-            finally:
-                _close(stream)
+                        yield self._chunk_response(stream, chunk)
 
         return gen()
 
@@ -305,14 +303,10 @@ class AzureInference(ConnectionFields, ChatAdapter, FunctionCallingLLM):
         call, request = self._prepare(messages, kwargs, stream=True)
 
         async def gen() -> ChatResponseAsyncGen:
-            acc = StreamAccumulator(think_tags=call.client.think_tags)
-            stream = call.client.astream(request, accumulator=acc, **call.options)
-            try:
+            async with call.client.astream(request, **call.options) as stream:
                 async for chunk in stream:
                     if not is_empty_chunk(chunk):
-                        yield self._chunk_response(acc, chunk)
-            finally:
-                await _aclose(stream)
+                        yield self._chunk_response(stream, chunk)
 
         return gen()
 
@@ -576,22 +570,6 @@ class AzureAICompletionsModel(AzureInference):
 
 
 # --------------------------------------------------------------------------------------------
-# helpers
-
-
-def _close(stream: Any) -> None:
-    close = getattr(stream, "close", None)
-    if callable(close):
-        close()
-
-
-async def _aclose(stream: Any) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if callable(aclose):
-        await aclose()
-
-
-# --------------------------------------------------------------------------------------------
 # The way back: the core's parsed results -> LlamaIndex responses (JSON-safe: chat stores and
 # Memory persist tool-call histories)
 # --------------------------------------------------------------------------------------------
@@ -656,14 +634,15 @@ def result_to_response(result: ChatResult, tool_names: Mapping[str, str]) -> Cha
 
 
 def chunk_to_response(
-    acc: StreamAccumulator, chunk: ChatChunk, tool_names: Mapping[str, str]
+    stream: ChatStream | AsyncChatStream, chunk: ChatChunk, tool_names: Mapping[str, str]
 ) -> ChatResponse:
-    """A streamed chunk as a ``ChatResponse`` carrying the message accumulated so far (``acc``
-    is the core's accumulator of the stream) and the chunk's text as ``delta``."""
+    """A streamed chunk as a ``ChatResponse`` carrying the message accumulated so far (the
+    core's ``stream`` object's snapshot) and the chunk's text as ``delta``."""
+    so_far = stream.snapshot()
     message = assistant_message(
-        acc.content,
-        reasoning_content=acc.reasoning or None,
-        tool_calls=_stream_tool_calls(acc),
+        so_far.content,
+        reasoning_content=so_far.reasoning_content,
+        tool_calls=_stream_tool_calls(stream, so_far),
         tool_names=tool_names,
     )
     extra: dict[str, Any] = {}
@@ -679,18 +658,19 @@ def chunk_to_response(
 
 
 def _stream_tool_calls(
-    acc: StreamAccumulator,
+    stream: ChatStream | AsyncChatStream, so_far: ChatResult
 ) -> list[tuple[str | None, str, dict[str, Any] | str]]:
-    """The calls a stream has delivered so far: arguments stay the JSON text received until the
-    stream finishes, then become the parsed dict (or stay the text when it does not parse)."""
+    """The calls a stream has delivered so far (``so_far``: its snapshot): arguments stay the
+    JSON text received until the stream finishes, then become the parsed dict (or stay the text
+    when it does not parse)."""
     parsed = (
-        {call.index: call.arguments for call in acc.snapshot().tool_calls}
-        if acc.finish_reason is not None
+        {call.index: call.arguments for call in so_far.tool_calls}
+        if so_far.finish_reason is not None
         else {}
     )
     return [
         (call.id, call.name or "", parsed.get(call.index, call.arguments))
-        for call in acc.tool_calls_so_far()
+        for call in stream.tool_calls_so_far()
     ]
 
 

@@ -2,28 +2,22 @@
 
 One CLIENT span per chat or embeddings call (retries inside it), current while the request is
 sent so azure-core's HTTP spans (when the user turns them on) nest under it; for a stream the span
-ends when the stream is exhausted, raises, is closed, or is garbage-collected. Imported only by
-``AzureInferenceInstrumentor.instrument()``.
+(a watcher of the stream object) ends when the stream is exhausted, raises, is closed, or is
+garbage-collected. Imported only by ``AzureInferenceInstrumentor.instrument()``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Generator,
-    Iterator,
-    Mapping,
-)
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import Token
 from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import Meter
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as GA
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as GM
@@ -31,6 +25,7 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
+from azureinfer._telemetry import S
 from azureinfer.response import ChatResult, EmbeddingsResult, Usage
 from azureinfer.tracing import _content
 from azureinfer.transport import EmbeddingsClient
@@ -147,9 +142,24 @@ def _finish_reasons(result: ChatResult) -> list[str]:
 
 
 class Operation:
-    """One traced call: its span, start time and metric attributes; ends once."""
+    """One traced call: its span, start time and metric attributes; ends once.
 
-    __slots__ = ("chat", "context", "ended", "metric_attrs", "span", "start", "telemetry", "ttfc")
+    As a context manager, the span is current inside the block, and the operation fails with
+    whatever the block raises. A stream's operation is its ``StreamWatcher``: current from when
+    the stream sends its request until its first chunk (azure-core's HTTP spans nest under it),
+    ended with whatever the stream ends with."""
+
+    __slots__ = (
+        "chat",
+        "context",
+        "metric_attrs",
+        "over",
+        "span",
+        "start",
+        "telemetry",
+        "token",
+        "ttfc",
+    )
 
     def __init__(self, telemetry: Telemetry, client: Any, req: Any, stream: bool) -> None:
         chat = not isinstance(client, EmbeddingsClient)
@@ -183,26 +193,54 @@ class Operation:
         self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         self.context = trace.set_span_in_context(self.span)
         self.start = time.perf_counter()
-        self.ended = False
+        self.over = False
         self.ttfc: float | None = None
+        self.token: Token[Context] | None = None
+
+    def attach(self) -> Operation:
+        """Make the span current (until :meth:`detach`)."""
+        self.token = otel_context.attach(self.context)
+        return self
+
+    def detach(self) -> None:
+        if self.token is not None:
+            otel_context.detach(self.token)
+            self.token = None
+
+    def __enter__(self) -> Operation:
+        return self.attach()
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None:
+            self.fail(exc)
+        self.detach()
 
     # -- outcomes ---------------------------------------------------------------------------
     def first_chunk(self) -> None:
-        """The stream's first chunk arrived: time to first chunk (the attribute now, the metric
-        when the operation ends, with the response model known)."""
+        """The stream's first chunk arrived: no longer current; time to first chunk (the
+        attribute now, the metric when the operation ends, with the response model known)."""
+        self.detach()
         self.ttfc = time.perf_counter() - self.start
         self.span.set_attribute(GA.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, self.ttfc)
 
     def succeed(self, result: Any) -> None:
         """End with the result's response attributes, usage and (opted in) output messages."""
-        if self.ended:
+        if self.over:
             return
         self._response(result)
         self._end(None)
 
+    def ended(self, result: ChatResult | None, error: BaseException | None) -> None:
+        """The stream ended (``StreamWatcher.ended``): with ``result``, or failed with ``error``."""
+        self.detach()
+        if error is None:
+            self.succeed(result)
+        else:
+            self.fail(error)
+
     def fail(self, exc: BaseException, partial: Any = None) -> None:
         """End with ``error.type`` and ERROR status; ``partial`` is what arrived of a stream."""
-        if self.ended:
+        if self.over:
             return
         if partial is None:
             partial = getattr(exc, "partial", None)
@@ -247,7 +285,7 @@ class Operation:
             )
 
     def _end(self, kind: str | None) -> None:
-        self.ended = True
+        self.over = True
         attrs = self.metric_attrs if kind is None else {**self.metric_attrs, ERROR_TYPE: kind}
         self.telemetry.duration.record(time.perf_counter() - self.start, attrs)
         if self.ttfc is not None:  # recorded at the end, with the response model known
@@ -262,9 +300,6 @@ def _content_request_attributes(body: Mapping[str, Any], attrs: dict[str, Any]) 
     tools = _content.tool_definitions(body)
     if tools is not None:
         attrs[GA.GEN_AI_TOOL_DEFINITIONS] = tools
-
-
-_END = object()
 
 
 class Telemetry:
@@ -293,90 +328,16 @@ class Telemetry:
         )
 
     def call(self, client: Any, req: Any, fn: Callable[..., T], *args: Any) -> T:
-        op = Operation(self, client, req, False)
-        token = otel_context.attach(op.context)
-        try:
+        with Operation(self, client, req, False) as op:
             result = fn(*args)
-        except BaseException as exc:
-            op.fail(exc)
-            raise
-        finally:
-            otel_context.detach(token)
         op.succeed(result)
         return result
 
     async def acall(self, client: Any, req: Any, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        op = Operation(self, client, req, False)
-        token = otel_context.attach(op.context)
-        try:
+        with Operation(self, client, req, False) as op:
             result = await fn(*args)
-        except BaseException as exc:
-            op.fail(exc)
-            raise
-        finally:
-            otel_context.detach(token)
         op.succeed(result)
         return result
 
-    def stream(
-        self, client: Any, req: Any, accumulator: Any, fn: Callable[[Any], Iterator[Any]]
-    ) -> Iterator[Any]:
-        acc = client._accumulator(None) if accumulator is None else accumulator
-        return self._stream(client, req, acc, fn(acc))  # type: ignore[arg-type]
-
-    def _stream(
-        self, client: Any, req: Any, acc: Any, chunks: Generator[Any, None, None]
-    ) -> Iterator[Any]:
-        op = Operation(self, client, req, True)
-        try:
-            token = otel_context.attach(op.context)
-            try:
-                chunk = next(chunks, _END)  # sends the request, under the span
-            finally:
-                otel_context.detach(token)
-            if chunk is not _END:
-                op.first_chunk()
-                yield chunk
-                yield from chunks
-        except GeneratorExit:  # closed early (break, close(), garbage collection)
-            op.succeed(acc.snapshot())
-            raise
-        except BaseException as exc:
-            op.fail(exc)
-            raise
-        else:
-            op.succeed(acc.result())
-        finally:
-            chunks.close()
-
-    def astream(
-        self, client: Any, req: Any, accumulator: Any, fn: Callable[[Any], AsyncIterator[Any]]
-    ) -> AsyncIterator[Any]:
-        acc = client._accumulator(None) if accumulator is None else accumulator
-        return self._astream(client, req, acc, fn(acc))  # type: ignore[arg-type]
-
-    async def _astream(
-        self, client: Any, req: Any, acc: Any, chunks: AsyncGenerator[Any, None]
-    ) -> AsyncIterator[Any]:
-        op = Operation(self, client, req, True)
-        try:
-            token = otel_context.attach(op.context)
-            try:
-                chunk = await anext(chunks, _END)
-            finally:
-                otel_context.detach(token)
-            if chunk is not _END:
-                op.first_chunk()
-                yield chunk
-                async for chunk in chunks:
-                    yield chunk
-        except GeneratorExit:
-            op.succeed(acc.snapshot())
-            raise
-        except BaseException as exc:
-            op.fail(exc)
-            raise
-        else:
-            op.succeed(acc.result())
-        finally:
-            await chunks.aclose()
+    def stream(self, client: Any, req: Any, stream: S) -> S:
+        return stream._watch(lambda: Operation(self, client, req, True).attach())

@@ -18,7 +18,6 @@ from azureinfer import (
     resolve_settings,
 )
 from azureinfer.emulator import Emulator
-from azureinfer.response import StreamAccumulator
 
 HI = [{"role": "user", "content": "hello there"}]
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
@@ -137,7 +136,7 @@ def test_bad_per_call_options_are_rejected_before_sending(
     assert emu_on_route.requests_for("chat") == []
 
 
-def test_accumulator_snapshots_while_streaming(emu_on_route: Emulator) -> None:
+def test_the_stream_snapshots_while_streaming(emu_on_route: Emulator) -> None:
     emu_on_route.configure(chunk_size=3)
     emu_on_route.script_reply(
         "gpt-4o",
@@ -147,28 +146,29 @@ def test_accumulator_snapshots_while_streaming(emu_on_route: Emulator) -> None:
             {"name": "get_weather", "arguments": {"city": "Oslo"}},
         ],
     )
-    acc = StreamAccumulator()
     seen: list[tuple[str, list[str], str | None]] = []
     with client(emu_on_route) as c:
         request = build_chat_request(HI, model="gpt-4o", tools=[TOOL], stream=True)
         chunks = []
-        for chunk in c.stream(request, accumulator=acc):
+        stream = c.stream(request)
+        for chunk in stream:
             chunks.append(chunk)
-            snap = acc.snapshot()
+            snap = stream.snapshot()
             # The snapshot is exactly what the chunks so far add up to.
             assert snap.content == "".join(ch.content for ch in chunks)
-            joined = acc.tool_calls_so_far()
+            joined = stream.tool_calls_so_far()
             for call in joined:
                 frags = [f for ch in chunks for f in ch.tool_call_chunks if f.index == call.index]
                 assert call.arguments == "".join(f.arguments for f in frags)
             seen.append((snap.content, [t.arguments for t in joined], snap.finish_reason))
-    final = acc.result()
+    final = stream.result()
     assert [t.arguments for t in final.tool_calls] == [
         {"city": "Paris, with a long name"},
         {"city": "Oslo"},
     ]
-    assert [t.index for t in acc.tool_calls_so_far()] == [0, 1]
-    assert acc.tool_calls_so_far()[0].name == "get_weather" and acc.tool_calls_so_far()[0].id
+    calls = stream.tool_calls_so_far()
+    assert [t.index for t in calls] == [0, 1]
+    assert calls[0].name == "get_weather" and calls[0].id
     # Partial arguments were visible on the way (not valid JSON yet), and the finish reason
     # only on the last snapshot.
     partial = [args[0] for _, args, _ in seen if args and args[0]]
@@ -184,14 +184,22 @@ def _not_json(text: str) -> bool:
     return False
 
 
-def test_accumulator_argument_is_checked(emu_on_route: Emulator) -> None:
-    used = StreamAccumulator()
-    used.add({"id": "x", "choices": []})
+def test_the_stream_sends_nothing_until_read_and_has_no_result_before_its_end(
+    emu_on_route: Emulator,
+) -> None:
     with client(emu_on_route) as c:
-        with pytest.raises(ConfigurationError, match="new, unused StreamAccumulator"):
-            list(c.stream(req(stream=True), accumulator=used))
-        with pytest.raises(ConfigurationError, match="new, unused StreamAccumulator"):
-            list(c.stream(req(stream=True), accumulator="acc"))  # type: ignore[arg-type]
+        stream = c.stream(req(stream=True))
+        assert stream.snapshot().content == "" and stream.tool_calls_so_far() == []
+        with pytest.raises(RuntimeError, match="has not finished"):
+            stream.result()
+        assert emu_on_route.requests_for("chat") == []
+        first = next(stream)
+        assert stream.snapshot().content == first.content
+        with pytest.raises(RuntimeError, match="has not finished"):
+            stream.result()
+        rest = list(stream)
+        assert stream.result().content == "".join(ch.content for ch in [first, *rest])
+        assert len(emu_on_route.requests_for("chat")) == 1
 
 
 def test_a_request_header_wins_over_a_default_header_of_the_same_name(
