@@ -300,13 +300,16 @@ def _empty_choices_error(data: Mapping[str, Any]) -> Exception:
     )
 
 
-def parse_chat_completion(data: Mapping[str, Any], *, think_tags: bool = True) -> ChatResult:
-    """Parse a wire chat completion (its first choice).
+def parse_chat_completion(data: Mapping[str, Any] | str, *, think_tags: bool = True) -> ChatResult:
+    """Parse a wire chat completion (its first choice); a ``str`` is the answer's body, read
+    as a JSON object first.
 
     Raises:
         ContentFilterError: no choices and the prompt filter results say "filtered".
         ServiceError: no choices otherwise, or a body that is not a completion.
     """
+    if isinstance(data, str):
+        data = _json_object(data)
     if not isinstance(data, Mapping):
         raise ServiceError(f"Expected a JSON object from the service, got {type(data).__name__}")
     if isinstance(data.get("error"), Mapping):
@@ -427,18 +430,21 @@ def _decode_base64(value: str) -> list[float]:
 
 
 def parse_embeddings(
-    data: Mapping[str, Any],
+    data: Mapping[str, Any] | str,
     *,
     expected: int | None = None,
     encoding_format: str | None = None,
     dimensions: int | None = None,
 ) -> EmbeddingsResult:
-    """Parse a wire embeddings result, ordering vectors by ``index`` and decoding them to floats.
+    """Parse a wire embeddings result, ordering vectors by ``index`` and decoding them to floats
+    (a ``str`` is the answer's body, read as a JSON object first).
 
     Raises:
         EmbeddingsResponseError: malformed data, or not exactly one embedding for each of the
             ``expected`` inputs; ``positions`` names the inputs left without one.
     """
+    if isinstance(data, str):
+        data = _json_object(data)
     if not isinstance(data, Mapping) or not isinstance(data.get("data"), list):
         raise EmbeddingsResponseError(
             "The service returned an embeddings answer without a 'data' list"

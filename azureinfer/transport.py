@@ -192,6 +192,11 @@ class _BaseClient(Generic[_Result]):
         self._model_info: dict[str, Any] | None = None
         # (model, body key) pairs the service refused under extra_parameters="drop".
         self._refused: set[tuple[str | None, str]] = set()
+        # What the settings decide once for every request: the route, its URL per operation
+        # and query, and the keywords of every send (a call asks none of them again).
+        self._routing: Route = self.settings.routing
+        self._targets: dict[str, tuple[str, dict[str, str]]] = {}
+        self._send_kwargs: dict[str, Any] | None = None
 
     # -- pickling / copying: settings only ---------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -217,10 +222,6 @@ class _BaseClient(Generic[_Result]):
     def route(self) -> str:
         """The route this client speaks: ``openai_v1`` or ``model_inference``."""
         return self.settings.route
-
-    @property
-    def _routing(self) -> Route:
-        return self.settings.routing
 
     @property
     def api_version(self) -> str | None:
@@ -412,12 +413,17 @@ class _BaseClient(Generic[_Result]):
         """The azure-core request of ``send`` and the keywords of ``send_request``."""
         from azure.core.rest import HttpRequest
 
-        routing = self._routing
-        url = f"/{routing.path(send.operation)}"
-        params = routing.query(self.settings.api_version)
+        target = self._targets.get(send.operation)
+        if target is None:
+            routing = self._routing
+            target = f"/{routing.path(send.operation)}", routing.query(self.settings.api_version)
+            self._targets[send.operation] = target
+        url, params = target
         headers = {"Accept": "application/json", **send.headers}
         request = HttpRequest(send.method, url, params=params, headers=headers, json=send.body)
-        kwargs = {**self._call_kwargs(), **send.options}
+        if self._send_kwargs is None:
+            self._send_kwargs = self._call_kwargs()
+        kwargs = {**self._send_kwargs, **send.options}
         if send.headers:
             # Also as the per-request ``headers`` option: azure-core's HeadersPolicy writes the
             # client's default headers over the request's, then applies these on top, so a
@@ -599,7 +605,17 @@ class _BaseClient(Generic[_Result]):
 
 
 _RUNTIME_ATTRS = frozenset(
-    {"_lock", "_sync_client", "_sync_credential", "_loops", "_model_info", "_refused"}
+    {
+        "_lock",
+        "_sync_client",
+        "_sync_credential",
+        "_loops",
+        "_model_info",
+        "_refused",
+        "_routing",
+        "_targets",
+        "_send_kwargs",
+    }
 )
 
 
@@ -682,7 +698,7 @@ class ChatClient(_BaseClient[ChatResult]):
         return _for_stream(req, stream)
 
     def _parse(self, text: str, req: WireRequest) -> ChatResult:
-        return parse_chat_completion(_json_object(text), think_tags=self.think_tags)
+        return parse_chat_completion(text, think_tags=self.think_tags)
 
     def complete(
         self, req: WireRequest, *, timeout: float | None = None, max_retries: int | None = None
@@ -828,7 +844,7 @@ class EmbeddingsClient(_BaseClient[EmbeddingsResult]):
     def _parse(self, text: str, req: WireRequest) -> EmbeddingsResult:
         body = req.body
         return parse_embeddings(
-            _json_object(text),
+            text,
             expected=_count(req),
             encoding_format=body.get("encoding_format"),
             dimensions=body.get("dimensions"),
