@@ -36,8 +36,8 @@ What the engine guarantees:
 
 The package is split by job: `_plan` (options, the shared request parameters, the input checks
 and the split into batches, one pass), `_run` (a run as a step object without I/O, and its sync
-and async drivers, the only code that sends), `_images` (image inputs), `_embedder`
-(`Embedder`); decoding is `azureinfer.response`'s.
+and async drivers, the only code that sends), `_images` (image inputs and their batches),
+`_embedder` (`Embedder`); decoding is `azureinfer.response`'s.
 """
 
 from __future__ import annotations

@@ -251,8 +251,3 @@ def plan_texts(texts: Sequence[Any], options: BatchOptions) -> list[Batch]:
         max_batch_chars=options.max_batch_chars,
         check=lambda i, text: _check_text(i, text, max_input_chars),
     )
-
-
-def plan_inputs(inputs: list[Any], options: BatchOptions) -> list[Batch]:
-    """The batches of a run of already checked inputs (images): by count only."""
-    return plan_batches(inputs, batch_size=options.batch_size)
