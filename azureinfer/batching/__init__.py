@@ -52,6 +52,7 @@ from azureinfer.batching._plan import (
     BatchOptions,
     EmbeddingInputError,
     EmbeddingsSpec,
+    check_text,
     plan_batches,
     validate_texts,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "Route",
     "aembed_images",
     "aembed_texts",
+    "check_text",
     "decode_embedding",
     "embed_images",
     "embed_texts",
