@@ -44,7 +44,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from azureinfer.errors import ConfigurationError
-from azureinfer.ray._quota import QuotaActor, Schedule, check_quota, limits_from_headers
+from azureinfer.ray._quota import (
+    DEFAULT_QUOTA_MARGIN,
+    DEFAULT_QUOTA_WINDOW,
+    QuotaActor,
+    Schedule,
+    check_quota,
+    limits_from_headers,
+)
 from azureinfer.ray._workers import (
     ChatBatches,
     EmbedBatches,
@@ -71,10 +78,6 @@ __all__ = [
 
 OnError = Literal["raise", "keep"]
 
-#: Seconds of the window the service enforces a per-minute quota over (Azure: a few seconds).
-DEFAULT_QUOTA_WINDOW = 10.0
-#: How much slower than the quota requests are scheduled (slack for network jitter).
-DEFAULT_QUOTA_MARGIN = 0.05
 #: Ray namespace of the quota actors.
 QUOTA_NAMESPACE = "azureinfer"
 #: Requests in flight per actor.
