@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from ray_support import small_embeddings
 
 from azureinfer.emulator._behaviour import count_tokens
 from azureinfer.errors import ConfigurationError
@@ -114,13 +115,7 @@ def test_a_text_too_long_for_one_request_is_its_rows_error(ray_cluster: Any, emu
     # Regression: such a text failed the whole job, even with on_error="keep".
     texts = _texts(30)
     texts[11] = "lantern " * 200  # 1600 characters; a request carries at most 1000
-    emb = AzureInferenceEmbeddings(
-        endpoint=emu.endpoint,
-        credential=emu.key,
-        model="text-embedding-3-small",
-        dimensions=8,
-        max_batch_chars=1000,
-    )
+    emb = small_embeddings(emu, max_batch_chars=1000)
     kept = embed_dataset(_dataset(ray_cluster, texts, blocks=1), emb, on_error="keep", actors=1)
     rows = _table(ray_cluster, kept).to_pylist()
     assert [r["id"] for r in rows if r["error"] is not None] == [11]

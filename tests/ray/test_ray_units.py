@@ -9,11 +9,11 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from ray_support import small_embeddings
 
 from azureinfer.errors import ConfigurationError
 from azureinfer.ray import QuotaActor, RowError, Schedule, estimate_tokens, limits_from_headers
 from azureinfer.ray._workers import EmbedBatches, _check_columns, reply_of, request_tokens
-from langchain_azureinfer import AzureInferenceEmbeddings
 
 
 def test_requests_are_spaced_evenly_with_the_margin() -> None:
@@ -147,16 +147,8 @@ def _quota() -> tuple[Any, list[tuple[str, tuple[Any, ...]]]]:
 
 
 def _embed_worker(emu: Any, quota: Any, error_column: str | None) -> EmbedBatches:
-    emb = AzureInferenceEmbeddings(
-        endpoint=emu.endpoint,
-        credential=emu.key,
-        model="text-embedding-3-small",
-        dimensions=4,
-        document_input_type=None,
-        max_batch_chars=20,
-    )
     return EmbedBatches(
-        embeddings=emb,
+        embeddings=small_embeddings(emu, max_batch_chars=20),
         model=None,
         quota=quota,
         run="run",
@@ -183,7 +175,7 @@ async def test_a_bad_row_is_its_own_error_named_by_its_position(
     assert "input 4 has 50 characters" in rows[4]["error"]
     assert "max_batch_chars=20" in rows[4]["error"]
     assert [r["error"] for r in rows if r["embedding"] is not None] == [None] * 4
-    assert all(len(r["embedding"]) == 4 for r in rows if r["embedding"] is not None)
+    assert all(len(r["embedding"]) == 8 for r in rows if r["embedding"] is not None)
     assert ("rows", ("run", 6, 2)) in calls
     assert len(azure_inference_emulator.requests_for("embeddings")) == 1  # the 4 good ones
 
