@@ -36,8 +36,8 @@ What the engine guarantees:
 
 The package is split by job: `_plan` (options, the shared request parameters, the input checks
 and the split into batches, one pass), `_run` (a run as a step object without I/O, and its sync
-and async drivers, the only code that sends), `_images` (image inputs), `_embedder`
-(`Embedder`); decoding is `azureinfer.response`'s.
+and async drivers, the only code that sends), `_images` (image inputs and their batches),
+`_embedder` (`Embedder`); decoding is `azureinfer.response`'s.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from azureinfer.batching._plan import (
     BatchOptions,
     EmbeddingInputError,
     EmbeddingsSpec,
+    check_text,
     plan_batches,
     validate_texts,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "Route",
     "aembed_images",
     "aembed_texts",
+    "check_text",
     "decode_embedding",
     "embed_images",
     "embed_texts",

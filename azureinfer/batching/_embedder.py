@@ -3,19 +3,15 @@ model refused)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from azureinfer.batching._plan import BatchOptions, EmbeddingsSpec, Vector
-from azureinfer.batching._run import (
-    aembed_batch,
-    aembed_images,
-    aembed_texts,
-    embed_images,
-    embed_texts,
-)
+from azureinfer.batching._images import plan_images
+from azureinfer.batching._plan import Batch, BatchOptions, EmbeddingsSpec, Vector, plan_texts
+from azureinfer.batching._run import Run, adrive, drive
 
 if TYPE_CHECKING:
     from azureinfer.settings import ConnectionSettings
@@ -65,55 +61,55 @@ class Embedder:
                     self._clients[route] = client
         return client
 
-    def _bound(
-        self, route: Route, spec: EmbeddingsSpec
-    ) -> tuple[Any, EmbeddingsSpec, Callable[[str], None] | None]:
-        """The client of ``route``, ``spec`` without what its model refused, and the callback
-        that remembers a refusal (None with ``drop_rejected=False``)."""
+    def _run(
+        self, route: Route, batches: list[Batch], spec: EmbeddingsSpec, options: BatchOptions
+    ) -> Run:
+        """A run of ``batches`` on ``route``'s client with ``spec`` less what its model refused,
+        remembering a new refusal (with ``drop_rejected=False`` nothing is dropped)."""
         if not self.drop_rejected:
-            return self.client(route), replace(spec, droppable=frozenset()), None
+            spec = replace(spec, droppable=frozenset())
+            return Run(self.client(route), batches, spec, options)
         dropped = self._dropped.get(route, set()) & spec.droppable
         if dropped:
             spec = spec.without(dropped)
-        return (
-            self.client(route),
-            spec,
-            lambda name: self._dropped.setdefault(route, set()).add(name),
-        )
+
+        def remember(name: str) -> None:
+            self._dropped.setdefault(route, set()).add(name)
+
+        return Run(self.client(route), batches, spec, options, remember)
 
     def embed_texts(
         self, texts: Sequence[str], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`embed_texts` on the ``embeddings`` route."""
-        client, spec, on_dropped = self._bound("embeddings", spec)
-        return embed_texts(client, texts, spec, options, on_dropped=on_dropped)
+        return drive(self._run("embeddings", plan_texts(texts, options), spec, options))
 
     async def aembed_texts(
         self, texts: Sequence[str], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`aembed_texts` on the ``embeddings`` route."""
-        client, spec, on_dropped = self._bound("embeddings", spec)
-        return await aembed_texts(client, texts, spec, options, on_dropped=on_dropped)
+        return await adrive(self._run("embeddings", plan_texts(texts, options), spec, options))
 
     async def aembed_batch(self, texts: Sequence[str], spec: EmbeddingsSpec) -> list[Vector]:
-        """One request of texts the caller checked and sized (`aembed_batch`) on the
-        ``embeddings`` route."""
-        client, spec, on_dropped = self._bound("embeddings", spec)
-        return await aembed_batch(client, texts, spec, on_dropped=on_dropped)
+        """One request of ``texts`` on the ``embeddings`` route, sent as they are: the caller
+        checked and sized them (`validate_texts`, `plan_batches`, as `azureinfer.ray` does);
+        with the droppable-parameter fallback."""
+        batch = [Batch(0, list(texts))]
+        return await adrive(self._run("embeddings", batch, spec, BatchOptions()))
 
     def embed_images(
         self, images: Sequence[Any], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
         """`embed_images` on the ``images/embeddings`` route."""
-        client, spec, on_dropped = self._bound("images/embeddings", spec)
-        return embed_images(client, images, spec, options, on_dropped=on_dropped)
+        return drive(self._run("images/embeddings", plan_images(images, options), spec, options))
 
     async def aembed_images(
         self, images: Sequence[Any], spec: EmbeddingsSpec, options: BatchOptions
     ) -> list[Vector]:
-        """`aembed_images` on the ``images/embeddings`` route."""
-        client, spec, on_dropped = self._bound("images/embeddings", spec)
-        return await aembed_images(client, images, spec, options, on_dropped=on_dropped)
+        """`aembed_images` on the ``images/embeddings`` route (files and URLs read in a worker
+        thread)."""
+        batches = await asyncio.to_thread(plan_images, images, options)
+        return await adrive(self._run("images/embeddings", batches, spec, options))
 
     def close(self) -> None:
         """Close the sync clients (async ones too when no loop needs them)."""

@@ -8,9 +8,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from azureinfer.batching._plan import EmbeddingInputError
+from azureinfer.batching._plan import Batch, BatchOptions, EmbeddingInputError, plan_batches
 
-__all__ = ["image_input", "image_inputs"]
+__all__ = ["image_input", "image_inputs", "plan_images"]
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -110,3 +110,9 @@ def image_inputs(images: Sequence[Any]) -> list[dict[str, str]]:
             raise EmbeddingInputError(f"image {i}: {exc}", position=i) from None
         out.append(wire)
     return out
+
+
+def plan_images(images: Sequence[Any], options: BatchOptions) -> list[Batch]:
+    """The batches of an image run, every image read and checked first (`image_inputs`); split
+    by count only (``max_batch_chars`` applies to text)."""
+    return plan_batches(image_inputs(images), batch_size=options.batch_size)

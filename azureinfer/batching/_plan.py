@@ -188,6 +188,23 @@ def _check_text(i: int, text: Any, max_input_chars: int | None) -> None:
         )
 
 
+def _too_large(i: int, size: int, max_batch_chars: int) -> EmbeddingInputError:
+    return EmbeddingInputError(
+        f"input {i} has {size} characters, more than one request may carry "
+        f"(max_batch_chars={max_batch_chars}); split it into smaller chunks",
+        position=i,
+    )
+
+
+def check_text(position: int, text: Any, options: BatchOptions) -> None:
+    """Raise `EmbeddingInputError` naming ``position`` if ``text`` cannot be embedded under
+    ``options``: not a string, empty or whitespace only, over ``max_input_chars``, or alone over
+    ``max_batch_chars`` (one input at a time, for callers that keep the others going)."""
+    _check_text(position, text, options.max_input_chars)
+    if options.max_batch_chars is not None and len(text) > options.max_batch_chars:
+        raise _too_large(position, len(text), options.max_batch_chars)
+
+
 def validate_texts(texts: Sequence[Any], *, max_input_chars: int | None = None) -> list[str]:
     """Return ``texts`` as a list, or raise `EmbeddingInputError` naming the first bad position.
 
@@ -224,11 +241,7 @@ def plan_batches(
             check(i, item)
         size = size_of(item) if max_batch_chars is not None else 0
         if max_batch_chars is not None and size > max_batch_chars:
-            raise EmbeddingInputError(
-                f"input {i} has {size} characters, more than one request may carry "
-                f"(max_batch_chars={max_batch_chars}); split it into smaller chunks",
-                position=i,
-            )
+            raise _too_large(i, size, max_batch_chars)
         if current and (
             len(current) >= batch_size
             or (max_batch_chars is not None and used + size > max_batch_chars)
@@ -251,8 +264,3 @@ def plan_texts(texts: Sequence[Any], options: BatchOptions) -> list[Batch]:
         max_batch_chars=options.max_batch_chars,
         check=lambda i, text: _check_text(i, text, max_input_chars),
     )
-
-
-def plan_inputs(inputs: list[Any], options: BatchOptions) -> list[Batch]:
-    """The batches of a run of already checked inputs (images): by count only."""
-    return plan_batches(inputs, batch_size=options.batch_size)

@@ -1,6 +1,6 @@
-"""Running a plan: `_Run`, the step object without I/O (which batch goes next, the result slots,
+"""Running a plan: `Run`, the step object without I/O (which batch goes next, the result slots,
 the droppable-parameter fallback, the failure note, the progress bar), and its two drivers, the
-only code that sends: threads (`_drive`) and asyncio tasks (`_adrive`)."""
+only code that sends: threads (`drive`) and asyncio tasks (`adrive`)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,13 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from azureinfer.batching._images import image_inputs
-from azureinfer.batching._plan import (
-    Batch,
-    BatchOptions,
-    EmbeddingsSpec,
-    Vector,
-    plan_inputs,
-    plan_texts,
-)
+from azureinfer.batching._images import plan_images
+from azureinfer.batching._plan import Batch, BatchOptions, EmbeddingsSpec, Vector, plan_texts
 
 if TYPE_CHECKING:
     from azureinfer.request import WireRequest
@@ -105,10 +98,10 @@ class _Attempt:
         return self.spec.build(self.batch.inputs)
 
 
-class _Run:
-    """One run, without I/O: which batch goes next (`next`) and what each outcome does
-    (`done`, `failed`); the two drivers only send. Thread-safe (the threads of the sync
-    driver share one).
+class Run:
+    """One run, without I/O: which batch goes next (iterating the run gives them), what each
+    outcome does (`done`, `failed`) and what the run returns (`result`); the two drivers only
+    send and wait. Thread-safe (the threads of the sync driver share one).
 
     A parameter in ``spec.droppable`` that the model rejects (422 naming it) is dropped with a
     log line, the batch goes again and the rest of the run goes without it; ``on_dropped(name)``
@@ -124,10 +117,13 @@ class _Run:
         options: BatchOptions,
         on_dropped: Callable[[str], None] | None = None,
     ) -> None:
+        self.client = client
         self.spec = spec
         self.total = total = batches[-1].stop if batches else 0
         self.workers = min(options.max_concurrency, len(batches))
         self.out: list[Vector] = [[] for _ in range(total)]
+        self.error: BaseException | None = None
+        """The failure that stopped the run (the first one)."""
         self._todo = deque(batches)  # a batch sent again goes first
         self._stopped = False
         self._lock = threading.Lock()
@@ -138,12 +134,14 @@ class _Run:
         routing = getattr(getattr(client, "settings", None), "routing", None)
         self._default_level = getattr(routing, "dropped_default_log_level", logging.INFO)
 
-    def next(self) -> _Attempt | None:
-        """The next batch to send, or None when there is none (or the run stopped)."""
-        with self._lock:
-            if self._stopped or not self._todo:
-                return None
-            return _Attempt(self._todo.popleft(), self.spec)
+    def __iter__(self) -> Iterator[_Attempt]:
+        """One worker's batches: the next one to send until none is left or the run stopped."""
+        while True:
+            with self._lock:
+                if self._stopped or not self._todo:
+                    return
+                attempt = _Attempt(self._todo.popleft(), self.spec)
+            yield attempt
 
     def done(self, attempt: _Attempt, result: EmbeddingsResult) -> None:
         """``attempt``'s vectors, one per input (the client's parser checked the count)."""
@@ -152,9 +150,9 @@ class _Run:
             self.out[batch.start : batch.stop] = result.vectors
             self._progress.update(len(batch.inputs))
 
-    def failed(self, attempt: _Attempt, exc: Exception) -> None:
-        """Queue ``attempt``'s batch again without the parameter the model refused, or stop
-        the run and raise ``exc``."""
+    def failed(self, attempt: _Attempt, exc: BaseException) -> None:
+        """Queue ``attempt``'s batch again without the parameter the model refused, or stop the
+        run and raise ``exc`` (which ends the worker; the first failure is the run's `error`)."""
         name = _refused(exc, attempt.spec)
         with self._lock:
             if name is not None and not self._stopped:
@@ -172,7 +170,11 @@ class _Run:
                 self._todo.appendleft(attempt.batch)
                 return
             self._stopped = True
-        _annotate(exc, attempt.batch, self.total)
+            first = self.error is None
+            if first:
+                self.error = exc
+        if first:
+            _annotate(exc, attempt.batch, self.total)
         raise exc
 
     def stop(self) -> None:
@@ -180,69 +182,70 @@ class _Run:
         with self._lock:
             self._stopped = True
 
-    def close(self) -> None:
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """The workers ended, or the caller was interrupted: no batch starts after this."""
+        self.stop()
         self._progress.close()
 
+    def result(self) -> list[Vector]:
+        """The vectors in input order, or the run's `error` raised (once every worker ended)."""
+        if self.error is not None:
+            raise self.error
+        return self.out
 
-def _drive(client: _EmbeddingsClient, run: _Run) -> list[Vector]:
-    """Run ``run`` in ``run.workers`` threads (the caller's own when one is enough)."""
+
+def drive(run: Run) -> list[Vector]:
+    """Send ``run``'s batches from ``run.workers`` threads (the caller's own when one is enough)."""
 
     def worker() -> None:
-        while (attempt := run.next()) is not None:
+        for attempt in run:
             try:
-                run.done(attempt, client.embed(attempt.request()))
-            except Exception as exc:
+                run.done(attempt, run.client.embed(attempt.request()))
+            except BaseException as exc:  # every way a batch ends is the run's to judge
                 run.failed(attempt, exc)
 
-    try:
-        if run.workers == 1:
-            worker()
-        elif run.workers:
+    with run:
+        if run.workers > 1:
             _in_threads(worker, run)
-    finally:
-        run.close()
-    return run.out
+        else:
+            worker()
+    return run.result()
 
 
-def _in_threads(worker: Callable[[], None], run: _Run) -> None:
-    workers = run.workers
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="azureinfer-embed") as pool:
-        futures: list[Future[None]] = [pool.submit(worker) for _ in range(workers)]
+def _in_threads(worker: Callable[[], None], run: Run) -> None:
+    """``worker`` in ``run.workers`` threads, until every one has ended."""
+    with ThreadPoolExecutor(run.workers, thread_name_prefix="azureinfer-embed") as pool:
+        futures = [pool.submit(worker) for _ in range(run.workers)]
         try:
-            for fut in futures:
-                fut.exception()  # waits; a failed worker has already stopped the run
+            wait(futures)
         except BaseException:  # KeyboardInterrupt in the caller: let the workers wind down
             run.stop()
             raise
-    errors = [exc for fut in futures if (exc := fut.exception()) is not None]
-    if errors:
-        raise errors[0]
 
 
-async def _adrive(client: _EmbeddingsClient, run: _Run) -> list[Vector]:
-    """Run ``run`` in ``run.workers`` asyncio tasks (the caller's own when one is enough)."""
+async def adrive(run: Run) -> list[Vector]:
+    """Send ``run``'s batches from ``run.workers`` asyncio tasks (the first failure cancels the
+    others' requests)."""
 
     async def worker() -> None:
-        while (attempt := run.next()) is not None:
+        for attempt in run:
             try:
-                run.done(attempt, await client.aembed(attempt.request()))
-            except Exception as exc:
+                run.done(attempt, await run.client.aembed(attempt.request()))
+            except BaseException as exc:  # every way a batch ends is the run's to judge
                 run.failed(attempt, exc)
 
-    try:
-        if run.workers == 1:
-            await worker()
-        elif run.workers:
-            tasks = [asyncio.ensure_future(worker()) for _ in range(run.workers)]
-            try:
-                await asyncio.gather(*tasks)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        run.close()
-    return run.out
+    tasks = [asyncio.ensure_future(worker()) for _ in range(run.workers)]
+    with run:
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    return run.result()
 
 
 def embed_texts(
@@ -261,7 +264,7 @@ def embed_texts(
     the caller can remember.
     """
     options = options or BatchOptions()
-    return _drive(client, _Run(client, plan_texts(texts, options), spec, options, on_dropped))
+    return drive(Run(client, plan_texts(texts, options), spec, options, on_dropped))
 
 
 async def aembed_texts(
@@ -274,8 +277,7 @@ async def aembed_texts(
 ) -> list[Vector]:
     """Async `embed_texts`: asyncio tasks give the concurrency."""
     options = options or BatchOptions()
-    run = _Run(client, plan_texts(texts, options), spec, options, on_dropped)
-    return await _adrive(client, run)
+    return await adrive(Run(client, plan_texts(texts, options), spec, options, on_dropped))
 
 
 def embed_images(
@@ -292,8 +294,7 @@ def embed_images(
     Batches are split by count only (``max_batch_chars`` applies to text).
     """
     options = options or BatchOptions()
-    batches = plan_inputs(image_inputs(images), options)
-    return _drive(client, _Run(client, batches, spec, options, on_dropped))
+    return drive(Run(client, plan_images(images, options), spec, options, on_dropped))
 
 
 async def aembed_images(
@@ -306,19 +307,5 @@ async def aembed_images(
 ) -> list[Vector]:
     """Async `embed_images`. Paths and URLs are read in a worker thread."""
     options = options or BatchOptions()
-    batches = plan_inputs(await asyncio.to_thread(image_inputs, images), options)
-    return await _adrive(client, _Run(client, batches, spec, options, on_dropped))
-
-
-async def aembed_batch(
-    client: _EmbeddingsClient,
-    inputs: Sequence[Any],
-    spec: EmbeddingsSpec,
-    *,
-    on_dropped: Callable[[str], None] | None = None,
-) -> list[Vector]:
-    """Async: one request of ``inputs`` that the caller checked and sized itself
-    (`validate_texts`, `plan_batches`, as `azureinfer.ray` does), sent as they are (no second
-    pass over them), with the droppable-parameter fallback."""
-    options = BatchOptions(max_concurrency=1)
-    return await _adrive(client, _Run(client, [Batch(0, list(inputs))], spec, options, on_dropped))
+    batches = await asyncio.to_thread(plan_images, images, options)
+    return await adrive(Run(client, batches, spec, options, on_dropped))

@@ -44,7 +44,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from azureinfer.errors import ConfigurationError
-from azureinfer.ray._quota import QuotaActor, Schedule, check_quota, limits_from_headers
+from azureinfer.ray._quota import (
+    DEFAULT_QUOTA_MARGIN,
+    DEFAULT_QUOTA_WINDOW,
+    QuotaActor,
+    Schedule,
+    check_quota,
+    limits_from_headers,
+)
 from azureinfer.ray._workers import (
     ChatBatches,
     EmbedBatches,
@@ -71,10 +78,6 @@ __all__ = [
 
 OnError = Literal["raise", "keep"]
 
-#: Seconds of the window the service enforces a per-minute quota over (Azure: a few seconds).
-DEFAULT_QUOTA_WINDOW = 10.0
-#: How much slower than the quota requests are scheduled (slack for network jitter).
-DEFAULT_QUOTA_MARGIN = 0.05
 #: Ray namespace of the quota actors.
 QUOTA_NAMESPACE = "azureinfer"
 #: Requests in flight per actor.
@@ -234,8 +237,9 @@ def embed_dataset(
         requests_per_minute / tokens_per_minute: the deployment's quota, shared by the whole
             cluster (None for both: read from the service's ``x-ratelimit-*`` headers).
         on_error: ``"raise"`` fails the job with a `RowError` naming the rows of a request that
-            failed after the retries (or of an empty text); ``"keep"`` gives them a null vector
-            and the error text in ``error_column`` (null for the other rows).
+            failed after the retries (or the row of a text that cannot be embedded: empty, or
+            alone over ``max_batch_chars``); ``"keep"`` gives them a null vector and the error
+            text in ``error_column`` (null for the other rows).
         id_column: a column that names rows in errors (else the text's start names them).
         actors: Ray actors in the pool (an int, or ``(min, max)`` to autoscale).
         max_in_flight: async requests in flight per actor.

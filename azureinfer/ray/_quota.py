@@ -34,6 +34,11 @@ from azureinfer.errors import ConfigurationError
 
 __all__ = ["QuotaActor", "Schedule", "limits_from_headers"]
 
+#: Seconds of the window the service enforces a per-minute quota over (Azure: a few seconds).
+DEFAULT_QUOTA_WINDOW = 10.0
+#: How much slower than the quota requests are scheduled (slack for network jitter).
+DEFAULT_QUOTA_MARGIN = 0.05
+
 
 @dataclass
 class _Start:
@@ -52,8 +57,8 @@ class Schedule:
 
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
-    window: float = 10.0
-    margin: float = 0.05
+    window: float = DEFAULT_QUOTA_WINDOW
+    margin: float = DEFAULT_QUOTA_MARGIN
     next_at: float = 0.0
     paused_until: float = 0.0
     log: deque[_Start] = field(default_factory=deque)
@@ -99,15 +104,20 @@ class Schedule:
             start.at = max(start.at, old.at + span)  # once ``old`` has left the window
             used_requests -= 1
             used_tokens -= old.tokens
+        self.record(start)
+        return start
+
+    def record(self, start: _Start) -> None:
+        """Count ``start`` in the window and hold the next start back by its spacing (done by
+        `reserve`; a start made before the quota was known is recorded once it is)."""
         self.log.append(start)
         gap = 0.0
         slow = 1.0 + self.margin
         if self.requests_per_minute:
             gap = 60.0 * slow / self.requests_per_minute
         if self.tokens_per_minute:
-            gap = max(gap, 60.0 * slow * tokens / self.tokens_per_minute)
+            gap = max(gap, 60.0 * slow * start.tokens / self.tokens_per_minute)
         self.next_at = max(self.next_at, start.at + gap)
-        return start
 
     def cancel(self, start: _Start) -> None:
         """Forget a start that did not happen (its request waits for a pause to end)."""
@@ -214,17 +224,18 @@ class QuotaActor:
 
     def __init__(
         self,
-        requests_per_minute: float | None,
-        tokens_per_minute: float | None,
-        window: float,
-        margin: float,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        window: float = DEFAULT_QUOTA_WINDOW,
+        margin: float = DEFAULT_QUOTA_MARGIN,
     ) -> None:
-        self.schedule = Schedule(requests_per_minute, tokens_per_minute, window, margin)
-        self.learning = not self.schedule.limited
+        self.schedule = Schedule()
+        self.learning = True
         self._probing = False
         self._probe_ended: asyncio.Event | None = None
         self.runs: dict[str, _Run] = {}
         self._open: dict[int, tuple[_Start, str, float]] = {}
+        self.configure(requests_per_minute, tokens_per_minute, window, margin)
 
     def _run(self, run: str) -> _Run:
         return self.runs.setdefault(run, _Run())
@@ -236,7 +247,8 @@ class QuotaActor:
         window: float,
         margin: float,
     ) -> None:
-        """Set the quota (a later dataset on the same quota actor may give it)."""
+        """Set the quota (a later dataset on the same quota actor may give it); with neither
+        limit, until one is given, it is read from the first answer's headers."""
         check_quota(requests_per_minute, tokens_per_minute, window, margin)
         s = self.schedule
         s.requests_per_minute, s.tokens_per_minute = requests_per_minute, tokens_per_minute
@@ -299,8 +311,8 @@ class QuotaActor:
             rpm, tpm, told = limits_from_headers(headers, entry[0].tokens if entry else 0)
             if told:
                 self.schedule.requests_per_minute, self.schedule.tokens_per_minute = rpm, tpm
-                if entry is not None:  # the probe counts in the window it started in
-                    self.schedule.log.append(entry[0])
+                if entry is not None:  # the probe counts in its window, and in the spacing
+                    self.schedule.record(entry[0])
             self.learning = False  # told or not: no more probing
             self._end_probe()
 

@@ -25,8 +25,8 @@ from azureinfer.batching import (
     Embedder,
     EmbeddingInputError,
     EmbeddingsSpec,
+    check_text,
     plan_batches,
-    validate_texts,
 )
 from azureinfer.errors import AzureInferenceError, ConfigurationError
 from azureinfer.observe import observe_requests
@@ -209,12 +209,13 @@ class EmbedBatches:
         errors: list[str | None] = [None] * len(texts)
         good: list[int] = []
         for i, text in enumerate(texts):
-            try:
-                validate_texts([text], max_input_chars=self.options.max_input_chars)
-                good.append(i)
+            try:  # each row alone (a bad one is its own error), named by its position here
+                check_text(i, text, self.options)
             except EmbeddingInputError as exc:
                 self._fail(batch, [i], exc, errors)
-        requests = plan_batches(
+            else:
+                good.append(i)
+        requests = plan_batches(  # none of them alone over max_batch_chars: no error here
             [texts[i] for i in good],
             batch_size=self.options.batch_size,
             max_batch_chars=self.options.max_batch_chars,

@@ -22,6 +22,7 @@ from azureinfer.batching import (
     validate_texts,
 )
 from azureinfer.batching._plan import plan_texts
+from azureinfer.batching._run import Run
 from azureinfer.errors import AzureInferenceError
 from azureinfer.response import parse_embeddings
 
@@ -182,3 +183,21 @@ def test_tqdm_is_imported_only_when_a_progress_bar_is_wanted() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_run_raises_its_first_failure_and_starts_no_batch_after_it() -> None:
+    # The step object alone, no I/O: four batches, two out at once, the later one fails first.
+    options = BatchOptions(batch_size=1)
+    run = Run(None, plan_texts(["a", "b", "c", "d"], options), EmbeddingsSpec(), options)
+    one, two = iter(run), iter(run)
+    first, second = next(one), next(two)
+    run.done(next(one), _Result([[3.0]]))  # batch "c": the two others are still out
+    with pytest.raises(RuntimeError, match="b failed"):
+        run.failed(second, RuntimeError("b failed"))  # raised: its worker ends
+    with pytest.raises(RuntimeError, match="a failed") as later:
+        run.failed(first, RuntimeError("a failed"))
+    assert next(one, None) is None and next(two, None) is None  # "d" is never sent
+    with pytest.raises(RuntimeError, match="b failed") as info:
+        run.result()  # the first failure, whichever worker the driver waited on first
+    assert info.value.__notes__[0].startswith("while embedding inputs 1..1 of 4")
+    assert not getattr(later.value, "__notes__", None)  # only the run's failure is annotated

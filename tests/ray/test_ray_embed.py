@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from ray_support import small_embeddings
 
 from azureinfer.emulator._behaviour import count_tokens
 from azureinfer.errors import ConfigurationError
@@ -108,6 +109,23 @@ def test_a_failed_request_fails_the_job_naming_its_rows(ray_cluster: Any, emu: A
     with pytest.raises(Exception, match=r"embedding failed for row id=\d+, row id=\d+") as info:
         out.materialize()
     assert 'on_error="keep"' in str(info.value)
+
+
+def test_a_text_too_long_for_one_request_is_its_rows_error(ray_cluster: Any, emu: Any) -> None:
+    # Regression: such a text failed the whole job, even with on_error="keep".
+    texts = _texts(30)
+    texts[11] = "lantern " * 200  # 1600 characters; a request carries at most 1000
+    emb = small_embeddings(emu, max_batch_chars=1000)
+    kept = embed_dataset(_dataset(ray_cluster, texts, blocks=1), emb, on_error="keep", actors=1)
+    rows = _table(ray_cluster, kept).to_pylist()
+    assert [r["id"] for r in rows if r["error"] is not None] == [11]
+    # One Ray batch of all 30 rows: the position the error names is the row's.
+    assert "input 11 has 1600 characters" in rows[11]["error"]
+    assert "max_batch_chars=1000" in rows[11]["error"] and rows[11]["embedding"] is None
+    assert all(r["embedding"] is not None for r in rows if r["id"] != 11)
+    raised = embed_dataset(_dataset(ray_cluster, texts, blocks=1), emb, id_column="id", actors=1)
+    with pytest.raises(Exception, match=r"embedding failed for row id=11: .*input 11 has 1600"):
+        raised.materialize()
 
 
 def test_bad_arguments_are_refused_at_once(ray_cluster: Any, emu: Any) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from ray_support import small_embeddings
 
 from azureinfer.ray import _RUNS, embed_dataset, summary
-from langchain_azureinfer import AzureInferenceEmbeddings
 
 N = 1_000
 
@@ -23,14 +23,7 @@ def test_a_killed_worker_loses_and_duplicates_no_row(ray_cluster: Any, emu: Any)
     ray = ray_cluster
     texts = [f"row {i} of the killed run" for i in range(N)]
     ds = ray.data.from_arrow(pa.table({"id": list(range(N)), "text": texts})).repartition(10)
-    emb = AzureInferenceEmbeddings(
-        endpoint=emu.endpoint,
-        credential=emu.key,
-        model="text-embedding-3-small",
-        dimensions=8,
-        document_input_type=None,
-        batch_size=10,
-    )
+    emb = small_embeddings(emu, batch_size=10)
     # 100 requests at 1,200 a minute: about 5 s, so the kill lands mid-run.
     out = embed_dataset(
         ds, emb, requests_per_minute=1_200, rows_per_batch=50, quota_name=uuid.uuid4().hex
