@@ -56,7 +56,6 @@ from azureinfer.batching._plan import (
     plan_batches,
     validate_texts,
 )
-from azureinfer.batching._run import aembed_images, aembed_texts, embed_images, embed_texts
 from azureinfer.errors import EmbeddingsResponseError
 from azureinfer.request import ENCODING_FORMATS, EncodingFormat
 from azureinfer.response import decode_embedding
@@ -74,12 +73,8 @@ __all__ = [
     "EmbeddingsSpec",
     "EncodingFormat",
     "Route",
-    "aembed_images",
-    "aembed_texts",
     "check_text",
     "decode_embedding",
-    "embed_images",
-    "embed_texts",
     "image_input",
     "plan_batches",
     "validate_texts",

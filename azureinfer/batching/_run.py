@@ -9,13 +9,12 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from azureinfer.batching._images import plan_images
-from azureinfer.batching._plan import Batch, BatchOptions, EmbeddingsSpec, Vector, plan_texts
+from azureinfer.batching._plan import Batch, BatchOptions, EmbeddingsSpec, Vector
 
 if TYPE_CHECKING:
     from azureinfer.request import WireRequest
@@ -246,66 +245,3 @@ async def adrive(run: Run) -> list[Vector]:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
     return run.result()
-
-
-def embed_texts(
-    client: _EmbeddingsClient,
-    texts: Sequence[str],
-    spec: EmbeddingsSpec,
-    options: BatchOptions | None = None,
-    *,
-    on_dropped: Callable[[str], None] | None = None,
-) -> list[Vector]:
-    """Embed ``texts`` through ``client`` (an `EmbeddingsClient` for the ``embeddings`` route):
-    one list of floats per text, in order. Threads give the concurrency.
-
-    Parameters named in ``spec.droppable`` that the model rejects (422) are dropped with a
-    warning and the batch is sent again; ``on_dropped(name)`` is called once per parameter so
-    the caller can remember.
-    """
-    options = options or BatchOptions()
-    return drive(Run(client, plan_texts(texts, options), spec, options, on_dropped))
-
-
-async def aembed_texts(
-    client: _EmbeddingsClient,
-    texts: Sequence[str],
-    spec: EmbeddingsSpec,
-    options: BatchOptions | None = None,
-    *,
-    on_dropped: Callable[[str], None] | None = None,
-) -> list[Vector]:
-    """Async `embed_texts`: asyncio tasks give the concurrency."""
-    options = options or BatchOptions()
-    return await adrive(Run(client, plan_texts(texts, options), spec, options, on_dropped))
-
-
-def embed_images(
-    client: _EmbeddingsClient,
-    images: Sequence[Any],
-    spec: EmbeddingsSpec,
-    options: BatchOptions | None = None,
-    *,
-    on_dropped: Callable[[str], None] | None = None,
-) -> list[Vector]:
-    """Embed images through ``client`` (an `EmbeddingsClient` for ``images/embeddings``).
-
-    Each image is anything `image_input` accepts, or a dict ``{"image": ..., "text": ...}``.
-    Batches are split by count only (``max_batch_chars`` applies to text).
-    """
-    options = options or BatchOptions()
-    return drive(Run(client, plan_images(images, options), spec, options, on_dropped))
-
-
-async def aembed_images(
-    client: _EmbeddingsClient,
-    images: Sequence[Any],
-    spec: EmbeddingsSpec,
-    options: BatchOptions | None = None,
-    *,
-    on_dropped: Callable[[str], None] | None = None,
-) -> list[Vector]:
-    """Async `embed_images`. Paths and URLs are read in a worker thread."""
-    options = options or BatchOptions()
-    batches = await asyncio.to_thread(plan_images, images, options)
-    return await adrive(Run(client, batches, spec, options, on_dropped))
