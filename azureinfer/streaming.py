@@ -630,6 +630,12 @@ class _ChatStream:
         (``arguments`` is the JSON text received so far)."""
         return self._run.parser.acc.tool_calls_so_far()
 
+    def text_so_far(self) -> tuple[str, str]:
+        """The content and the reasoning received so far: what :meth:`snapshot` says of them,
+        without building the snapshot (no tool-call parsing; cheap on every chunk)."""
+        acc = self._run.parser.acc
+        return acc.content, acc.reasoning
+
     def result(self) -> ChatResult:
         """The final result, once the stream has been read to its end.
 

@@ -638,11 +638,11 @@ def chunk_to_response(
 ) -> ChatResponse:
     """A streamed chunk as a ``ChatResponse`` carrying the message accumulated so far (the
     core's ``stream`` object's snapshot) and the chunk's text as ``delta``."""
-    so_far = stream.snapshot()
+    content, reasoning = stream.text_so_far()
     message = assistant_message(
-        so_far.content,
-        reasoning_content=so_far.reasoning_content,
-        tool_calls=_stream_tool_calls(stream, so_far),
+        content,
+        reasoning_content=reasoning or None,
+        tool_calls=_stream_tool_calls(stream, chunk),
         tool_names=tool_names,
     )
     extra: dict[str, Any] = {}
@@ -658,14 +658,14 @@ def chunk_to_response(
 
 
 def _stream_tool_calls(
-    stream: ChatStream | AsyncChatStream, so_far: ChatResult
+    stream: ChatStream | AsyncChatStream, chunk: ChatChunk
 ) -> list[tuple[str | None, str, dict[str, Any] | str]]:
-    """The calls a stream has delivered so far (``so_far``: its snapshot): arguments stay the
-    JSON text received until the stream finishes, then become the parsed dict (or stay the text
-    when it does not parse)."""
+    """The calls a stream has delivered so far: arguments stay the JSON text received until the
+    stream finishes (``chunk`` is its last), then become the parsed dict (or stay the text when
+    it does not parse)."""
     parsed = (
-        {call.index: call.arguments for call in so_far.tool_calls}
-        if so_far.finish_reason is not None
+        {call.index: call.arguments for call in stream.snapshot().tool_calls}
+        if chunk.finish_reason is not None
         else {}
     )
     return [

@@ -69,6 +69,7 @@ def _script_tool_reply(emu: Emulator) -> None:
 def _check_snapshot(stream: ChatStream | AsyncChatStream, chunks: list[Any]) -> None:
     snap = stream.snapshot()
     assert snap.content == "".join(c.content for c in chunks)
+    assert stream.text_so_far() == (snap.content, snap.reasoning_content or "")
     for call in stream.tool_calls_so_far():
         frags = [f for c in chunks for f in c.tool_call_chunks if f.index == call.index]
         assert call.arguments == "".join(f.arguments for f in frags)
