@@ -666,24 +666,20 @@ def usage_to_metadata(usage: Usage) -> UsageMetadata:
 
 
 def _response_metadata(
-    *,
-    model: str | None,
-    finish_reason: Any,
-    completion_id: str | None,
-    system_fingerprint: str | None,
-    extras: dict[str, Any] | None,
-    usage: Usage | None,
+    item: WireChatResult | ChatChunk, system_fingerprint: str | None
 ) -> dict[str, Any]:
-    metadata: dict[str, Any] = dict(extras or {})
-    if usage is not None and usage.raw:
-        metadata["token_usage"] = dict(usage.raw)
+    """The closing ``response_metadata`` of a completion or of its finishing chunk."""
+    metadata: dict[str, Any] = dict(item.extras or {})
+    if item.usage is not None and item.usage.raw:
+        metadata["token_usage"] = dict(item.usage.raw)
+    finish_reason = item.finish_reason
     metadata.update(
         {
-            "model_name": model,
-            "model": model,  # the key of langchain-azure-ai 1.2 (kept for code migrating)
+            "model_name": item.model,
+            "model": item.model,  # the key of langchain-azure-ai 1.2 (kept for code migrating)
             "model_provider": MODEL_PROVIDER,
             "finish_reason": str(finish_reason) if finish_reason is not None else None,
-            "id": completion_id,
+            "id": item.id,
             "system_fingerprint": system_fingerprint,
         }
     )
@@ -712,14 +708,7 @@ def result_to_message(result: WireChatResult) -> AIMessage:
             for tc in result.invalid_tool_calls
         ],
         usage_metadata=usage_to_metadata(result.usage) if result.usage is not None else None,
-        response_metadata=_response_metadata(
-            model=result.model,
-            finish_reason=result.finish_reason,
-            completion_id=result.id,
-            system_fingerprint=result.system_fingerprint,
-            extras=result.extras,
-            usage=result.usage,
-        ),
+        response_metadata=_response_metadata(result, result.system_fingerprint),
     )
 
 
@@ -741,12 +730,7 @@ def chunk_to_message_chunk(chunk: ChatChunk) -> AIMessageChunk:
         raw = chunk.raw if isinstance(chunk.raw, dict) else {}
         fingerprint = raw.get("system_fingerprint")
         response_metadata = _response_metadata(
-            model=chunk.model,
-            finish_reason=chunk.finish_reason,
-            completion_id=chunk.id,
-            system_fingerprint=fingerprint if isinstance(fingerprint, str) else None,
-            extras=chunk.extras,
-            usage=chunk.usage,
+            chunk, fingerprint if isinstance(fingerprint, str) else None
         )
     else:
         # Only values that add up correctly when LangChain merges chunks (lists concatenate;

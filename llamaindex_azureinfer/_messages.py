@@ -138,11 +138,12 @@ def to_wire_tool(
 
 
 def _arguments_string(arguments: Any) -> str:
-    if arguments is None:
-        return "{}"
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(arguments)
+    """Tool-call arguments as the wire's JSON text (None: no arguments, ``{}``)."""
+    return (
+        arguments
+        if isinstance(arguments, str)
+        else json.dumps({} if arguments is None else arguments)
+    )
 
 
 def _plain(obj: Any) -> Any:
