@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from core_support import HI, TOOL
 
 from azureinfer import (
     APITimeoutError,
@@ -19,15 +20,7 @@ from azureinfer import (
 )
 from azureinfer.emulator import Emulator
 
-HI = [{"role": "user", "content": "hello there"}]
 FAST = {"retry_backoff_factor": 0.001, "retry_backoff_max": 0.01}
-TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-}
 
 
 def client(emu: Emulator, *, max_retries: int = 3, timeout: float | None = None) -> ChatClient:

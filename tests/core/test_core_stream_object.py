@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from core_support import HI, TOOL, WHOLE_COMPLETION
 
 from azureinfer import (
     AsyncChatStream,
@@ -18,15 +19,6 @@ from azureinfer import (
     resolve_settings,
 )
 from azureinfer.emulator import Emulator
-
-HI = [{"role": "user", "content": "hello there"}]
-TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-}
 
 
 @pytest.fixture
@@ -182,20 +174,7 @@ def test_an_error_event_ends_the_stream_and_closes_the_response(
 
 
 def test_a_service_that_ignores_stream_gives_its_result(emu: Emulator, chat: Any) -> None:
-    completion = {
-        "id": "c1",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "m",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": "whole"},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
+    completion = WHOLE_COMPLETION
     emu.script_raw(200, json.dumps(completion), headers={"Content-Type": "application/json"})
     stream = chat.stream(_req())
     assert [c.content for c in stream] == ["whole"]

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from core_support import HI, TOOL, WHOLE_COMPLETION
 
 from azureinfer import (
     ChatClient,
@@ -14,15 +15,6 @@ from azureinfer import (
     resolve_settings,
 )
 from azureinfer.emulator import Emulator
-
-HI = [{"role": "user", "content": "hello there"}]
-TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-}
 
 
 @pytest.fixture
@@ -194,20 +186,7 @@ def test_raw_usage_only_chunk_filter_chunk_and_missing_index(
 def test_service_that_ignores_stream_still_streams(
     client: ChatClient, azure_inference_emulator: Emulator
 ) -> None:
-    body = {
-        "id": "c1",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "m",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": "whole"},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
+    body = WHOLE_COMPLETION
     azure_inference_emulator.script_raw(200, body)
     chunks = list(client.stream(build_chat_request(HI, model="gpt-4o", stream=True)))
     assert [c.content for c in chunks] == ["whole"] and chunks[-1].finish_reason == "stop"
