@@ -1,9 +1,10 @@
-"""``AzureInference``: a LlamaIndex ``FunctionCallingLLM`` for the Azure AI Model Inference API.
+"""``AzureInference``: a LlamaIndex ``FunctionCallingLLM`` for Foundry's chat models.
 
-The class translates between LlamaIndex objects and wire dicts and nothing else: the request
-body and its parameter policy come from :mod:`azureinfer.request`, the SDK clients, retries and
-their lifecycle from :mod:`azureinfer.transport`, parsing and stream accumulation from
-:mod:`azureinfer.response`, typed errors from :mod:`azureinfer.errors`.
+The class wires LlamaIndex to the core: a call's keywords and client come from the adapter
+layer (:mod:`azureinfer.adapters`), its inputs are translated by ``_messages``, the body and
+its parameter policy come from :mod:`azureinfer.request`, the clients, retries and streams from
+:mod:`azureinfer.transport` / :mod:`azureinfer.streaming`, parsing from
+:mod:`azureinfer.response`; the way back (the core's results -> ``ChatResponse``) is here.
 """
 
 from __future__ import annotations
