@@ -442,6 +442,7 @@ def parse_embeddings(
     Raises:
         EmbeddingsResponseError: malformed data, or not exactly one embedding for each of the
             ``expected`` inputs; ``positions`` names the inputs left without one.
+        ServiceError: a ``str`` body that is not a JSON object.
     """
     if isinstance(data, str):
         data = _json_object(data)

@@ -571,7 +571,7 @@ class _BaseClient(Generic[_Result]):
         async with observed(self._operation, _check_request(req).body) as seen:
             response = await self._post_async(self._post(req, False, timeout, max_retries), seen)
             result = self._parse(response.text(), req)
-            seen.usage = getattr(result, "usage", None)
+            seen.usage = result.usage
         return result
 
     # -- model info ------------------------------------------------------------------------------
@@ -817,7 +817,7 @@ class EmbeddingsClient(_BaseClient[EmbeddingsResult]):
                 f"kind must be 'embeddings' or 'images/embeddings', got {kind!r}"
             )
         super().__init__(settings)
-        self.settings.routing.path(kind)  # image embeddings on OpenAI/v1: a clear error, now
+        self._routing.path(kind)  # image embeddings on OpenAI/v1: a clear error, now
         self._operation = kind
         self._sdk_class = "EmbeddingsClient" if kind == "embeddings" else "ImageEmbeddingsClient"
 

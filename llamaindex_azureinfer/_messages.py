@@ -335,8 +335,8 @@ class WireInputs:
     tools: list[dict[str, Any]] | None = None
     tool_choice: Any = None
     tool_names: dict[str, str] = field(default_factory=dict)
-    """Sanitised wire name -> the caller's tool name, for the tools that had to be renamed
-    back in the reply."""
+    """Sanitised wire name -> the caller's tool name, for each tool object translated (the
+    reply's tool names are mapped back through it)."""
 
 
 def to_wire_inputs(
